@@ -1,0 +1,112 @@
+"""`Idempotency-Key` for POST views that redeem, complete, reverse, issue, award or record.
+
+The key row is inserted in the same transaction as the work it guards. A second request with the
+same key waits on the key's unique index until the first commits and then replays the stored
+answer, so two concurrent requests with one key never both execute. A key reused with another
+body answers 422 `idempotency_key_reused`. An unexpected failure (5xx) rolls back the key with the
+work, so the client may retry.
+"""
+
+import hashlib
+import json
+import uuid
+from datetime import timedelta
+from functools import wraps
+
+from django.conf import settings
+from django.db import transaction
+from django.http.request import RawPostDataException
+from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from config.errors import DomainError
+
+from .models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+
+
+class IdempotencyError(DomainError):
+    code = "idempotency_error"
+    title = "Idempotency-Key conflict"
+
+
+def idempotent(handler):
+    """Decorate a DRF view's `post` so that it honours the Idempotency-Key header."""
+
+    @wraps(handler)
+    def wrapper(view, request, *args, **kwargs):
+        key = request.headers.get(HEADER)
+        if not key:
+            return handler(view, request, *args, **kwargs)
+        if len(key) > MAX_KEY_LENGTH:
+            raise IdempotencyError(
+                f"{HEADER} may be at most {MAX_KEY_LENGTH} characters.",
+                code="invalid_idempotency_key",
+                http_status=400,
+            )
+        fingerprint = request_fingerprint(request)
+        with transaction.atomic():
+            record, owned = _claim(client=request.user, key=key, fingerprint=fingerprint)
+            if not owned:
+                return _replay(record, fingerprint)
+            try:
+                response = handler(view, request, *args, **kwargs)
+            except Exception as exc:  # a domain error is an answer to store; anything else re-raises
+                response = view.handle_exception(exc)
+            if response.status_code >= 500:
+                transaction.set_rollback(True)
+                return response
+            _store(record, response)
+        return response
+
+    wrapper.idempotent = True
+    return wrapper
+
+
+def request_fingerprint(request) -> str:
+    digest = hashlib.sha256()
+    digest.update(request.method.encode())
+    digest.update(request.path.encode())
+    try:
+        digest.update(request._request.body)
+    except RawPostDataException:
+        digest.update(json.dumps(request.data, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def _claim(*, client, key, fingerprint):
+    """Insert the key for this attempt, or find the committed row of an earlier one."""
+    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+    IdempotencyRecord.objects.filter(client=client, key=key, created_at__lt=cutoff).delete()
+    attempt = uuid.uuid4()
+    IdempotencyRecord.objects.bulk_create(
+        [IdempotencyRecord(client=client, key=key, fingerprint=fingerprint, attempt=attempt)],
+        ignore_conflicts=True,
+    )
+    record = IdempotencyRecord.objects.get(client=client, key=key)
+    return record, record.attempt == attempt
+
+
+def _replay(record, fingerprint):
+    if record.fingerprint != fingerprint:
+        raise IdempotencyError(
+            "This Idempotency-Key was used with a different request.",
+            code="idempotency_key_reused",
+            http_status=422,
+        )
+    return Response(
+        record.response_body,
+        status=record.response_status,
+        content_type=record.response_content_type or None,
+        headers={"Idempotent-Replayed": "true"},
+    )
+
+
+def _store(record, response):
+    record.response_status = response.status_code
+    record.response_body = json.loads(JSONRenderer().render(response.data) or b"null")
+    record.response_content_type = response.content_type or ""
+    record.save(update_fields=["response_status", "response_body", "response_content_type"])

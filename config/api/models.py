@@ -1,0 +1,65 @@
+import hashlib
+import secrets
+
+from django.db import models
+
+from config.actors import Actor
+
+from .roles import Role
+
+
+def hash_token(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiClient(models.Model):
+    """A system that calls the API (a till integration, a member-care tool, a marketing tool).
+
+    Only a hash of the token is stored; the token itself is shown once, when the client is created.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    key_prefix = models.CharField(max_length=8, editable=False)
+    stores = models.ManyToManyField("members.OrgEntity", blank=True, related_name="api_clients")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # What DRF and the permission classes ask of `request.user`.
+    is_authenticated = True
+    is_anonymous = False
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.role})"
+
+    def set_new_key(self) -> str:
+        key = secrets.token_hex(20)
+        self.key_hash = hash_token(key)
+        self.key_prefix = key[:8]
+        return key
+
+    def as_actor(self) -> Actor:
+        return Actor(name=self.name, channel=f"api:{self.role}")
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a POST sent with an Idempotency-Key, replayed for repeats of it."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="idempotency_records")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    attempt = models.UUIDField()
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    response_content_type = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client", "key"], name="api_idempotency_client_key_unique")]
+
+    def __str__(self):
+        return f"{self.key} ({self.response_status or 'in flight'})"

@@ -1,0 +1,108 @@
+"""Every API error as RFC 9457 problem details (`application/problem+json`)."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler
+
+from config.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+def problem_body(*, status_code, code, detail, title=None, reasons=(), errors=None, **extra):
+    body = {
+        "type": f"urn:offerdesk:problem:{code}",
+        "title": title or _title_for(status_code),
+        "status": status_code,
+        "detail": detail,
+        "code": code,
+    }
+    if reasons:
+        body["reasons"] = list(reasons)
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    return body
+
+
+def _title_for(status_code):
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status_code).phrase
+    except ValueError:
+        return "Error"
+
+
+def problem_response(body, headers=None):
+    return Response(body, status=body["status"], headers=headers, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def problem_exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return problem_response(
+            problem_body(
+                status_code=exc.http_status,
+                code=exc.code,
+                title=exc.title,
+                detail=exc.message,
+                reasons=exc.reasons,
+                errors=exc.errors,
+                **exc.extra,
+            )
+        )
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+
+    if isinstance(exc, exceptions.ValidationError):
+        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        body = problem_body(
+            status_code=response.status_code,
+            code="invalid",
+            title="Invalid input",
+            detail="The request has invalid fields; see `errors`.",
+            errors=errors,
+        )
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+        body = problem_body(status_code=response.status_code, code=code, detail=str(detail))
+    return problem_response(body, headers={k: v for k, v in response.items() if k != "Content-Type"})
+
+
+def _is_api_path(request):
+    return request.path.startswith("/api/")
+
+
+def api_aware_404(request, exception=None):
+    if _is_api_path(request):
+        body = problem_body(status_code=404, code="not_found", detail="No such resource.")
+        return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def api_aware_500(request):
+    if _is_api_path(request):
+        body = problem_body(status_code=500, code="server_error", detail="An unexpected error occurred.")
+        return JsonResponse(body, status=500, content_type=PROBLEM_CONTENT_TYPE)
+    from django.views.defaults import server_error
+
+    return server_error(request)

@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+api_v1 = [
+    path("", include("members.api.urls")),
+    path("", include("offers.api.urls")),
+    path("", include("rewards.api.urls")),
+    path("", include("coupons.api.urls")),
+    path("", include("exports.api.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include(api_v1)),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler404 = "config.api.problems.api_aware_404"
+handler500 = "config.api.problems.api_aware_500"
+
+admin.site.site_header = "Offerdesk"
+admin.site.site_title = "Offerdesk"
+admin.site.index_title = "Loyalty back office"

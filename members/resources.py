@@ -1,0 +1,39 @@
+from import_export import fields, resources, widgets
+
+from config.import_widgets import IsoDateTimeWidget
+
+from .models import Member, Segment
+
+
+class MemberResource(resources.ModelResource):
+    """Members CSV for the admin's import and export; rows are matched by external_id."""
+
+    segments = fields.Field(
+        attribute="segments",
+        column_name="segments",
+        widget=widgets.ManyToManyWidget(Segment, field="code", separator="|"),
+    )
+
+    registered_at = fields.Field(attribute="registered_at", column_name="registered_at", widget=IsoDateTimeWidget())
+
+    class Meta:
+        model = Member
+        import_id_fields = ["external_id"]
+        fields = [
+            "external_id",
+            "email",
+            "mobile",
+            "user_id",
+            "first_name",
+            "last_name",
+            "birth_date",
+            "registered_at",
+            "status",
+            "transaction_count",
+            "segments",
+        ]
+        export_order = fields
+        clean_model_instances = True
+        skip_unchanged = True
+        report_skipped = False
+        use_transactions = True

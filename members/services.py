@@ -1,0 +1,134 @@
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from config.actors import Actor
+
+from .exceptions import MemberError, PointsError
+from .models import Member, OrgEntity, PointsEntry, Segment
+
+MEMBER_FIELDS = (
+    "external_id",
+    "email",
+    "mobile",
+    "user_id",
+    "first_name",
+    "last_name",
+    "birth_date",
+    "registered_at",
+    "status",
+    "transaction_count",
+)
+
+
+def member_create(*, actor: Actor, segments=(), **fields) -> Member:
+    member = Member(**{name: value for name, value in fields.items() if name in MEMBER_FIELDS})
+    member.full_clean(exclude=["segments"], validate_unique=False)
+    try:
+        with transaction.atomic():
+            member.save()
+            if segments:
+                member.segments.set(segments)
+    except IntegrityError as exc:
+        raise MemberError(
+            f"A member with external id {member.external_id!r} exists already.", code="member_exists"
+        ) from exc
+    return member
+
+
+@transaction.atomic
+def member_update(*, member: Member, actor: Actor, segments=None, **fields) -> Member:
+    for name, value in fields.items():
+        if name in MEMBER_FIELDS:
+            setattr(member, name, value)
+    member.full_clean(exclude=["segments"], validate_unique=False)
+    try:
+        with transaction.atomic():
+            member.save()
+    except IntegrityError as exc:
+        raise MemberError(f"External id {member.external_id!r} is taken.", code="member_exists") from exc
+    if segments is not None:
+        member.segments.set(segments)
+    return member
+
+
+def points_post(
+    *, member: Member, points: int, kind: str, actor: Actor, reason: str = "", reference: str = ""
+) -> PointsEntry:
+    """Add (or, negative, take) points: one ledger line and the balance, in one transaction.
+
+    The balance moves with a conditional UPDATE, so concurrent spends can never take it below zero:
+    the one that would is refused with `insufficient_points` and writes nothing.
+    """
+    if points == 0:
+        raise PointsError("A points entry cannot be zero.", code="zero_points", http_status=400)
+    with transaction.atomic():
+        updated = Member.objects.filter(pk=member.pk, points_balance__gte=-points).update(
+            points_balance=F("points_balance") + points
+        )
+        if not updated:
+            raise PointsError(
+                "The member does not have enough points.",
+                code="insufficient_points",
+                reasons=["insufficient_points"],
+            )
+        balance = Member.objects.values_list("points_balance", flat=True).get(pk=member.pk)
+        entry = PointsEntry.objects.create(
+            member=member,
+            points=points,
+            balance_after=balance,
+            kind=kind,
+            reason=reason,
+            reference=reference,
+            actor=actor.name,
+            channel=actor.channel,
+        )
+    member.points_balance = balance
+    return entry
+
+
+def points_adjust(*, member: Member, points: int, reason: str, actor: Actor) -> PointsEntry:
+    return points_post(member=member, points=points, kind=PointsEntry.Kind.ADJUSTMENT, reason=reason, actor=actor)
+
+
+def segment_create(*, code: str, name: str, actor: Actor) -> Segment:
+    try:
+        with transaction.atomic():
+            return Segment.objects.create(code=code, name=name)
+    except IntegrityError as exc:
+        raise MemberError(f"Segment {code!r} exists already.", code="segment_exists") from exc
+
+
+def org_entity_create(
+    *,
+    actor: Actor,
+    code: str,
+    type: str,
+    name: str,
+    parent: OrgEntity | None = None,
+    concept: OrgEntity | None = None,
+    time_zone: str = "UTC",
+    currency: str = "USD",
+) -> OrgEntity:
+    allowed_parents = {
+        OrgEntity.Type.TILL: {OrgEntity.Type.STORE},
+        OrgEntity.Type.STORE: {OrgEntity.Type.ZONE, OrgEntity.Type.CONCEPT},
+        OrgEntity.Type.ZONE: {OrgEntity.Type.CONCEPT},
+        OrgEntity.Type.CONCEPT: set(),
+    }
+    if parent is not None and parent.type not in allowed_parents[type]:
+        raise MemberError(f"A {type} cannot sit inside a {parent.type}.", code="invalid_parent", http_status=400)
+    if concept is not None and concept.type != OrgEntity.Type.CONCEPT:
+        raise MemberError("`concept` must name a concept.", code="invalid_concept", http_status=400)
+    try:
+        with transaction.atomic():
+            return OrgEntity.objects.create(
+                code=code,
+                type=type,
+                name=name,
+                parent=parent,
+                concept=concept,
+                time_zone=time_zone,
+                currency=currency.upper(),
+            )
+    except IntegrityError as exc:
+        raise MemberError(f"Org entity {code!r} exists already.", code="org_entity_exists") from exc
