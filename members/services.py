@@ -132,3 +132,8 @@ def org_entity_create(
             )
     except IntegrityError as exc:
         raise MemberError(f"Org entity {code!r} exists already.", code="org_entity_exists") from exc
+
+
+def member_transaction_count_increment(*, member: Member) -> None:
+    """Count one more recorded purchase for the member (an F() update, safe under concurrency)."""
+    Member.objects.filter(pk=member.pk).update(transaction_count=F("transaction_count") + 1)

@@ -49,3 +49,213 @@ class Offer(models.Model):
     @property
     def usage_is_always(self) -> bool:
         return self.usage_start is None and self.usage_end is None
+
+
+class EarningMechanism(models.Model):
+    """The behaviour an offer rewards and the award for it (one per offer)."""
+
+    class Behavior(models.TextChoices):
+        PURCHASE_PRODUCT = "purchase_product", "Purchase a product"
+        SPEND = "spend", "Spend an amount"
+
+    class Award(models.TextChoices):
+        POINTS = "points", "Fixed points"
+        POINTS_PER_UNIT = "points_per_unit", "Points per unit (item or whole currency unit)"
+
+    offer = models.OneToOneField(Offer, on_delete=models.CASCADE, related_name="earning_mechanism")
+    behavior_type = models.CharField(max_length=20, choices=Behavior.choices)
+    sku = models.CharField(max_length=64, blank=True)
+    min_quantity = models.PositiveIntegerField(null=True, blank=True)
+    min_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    award_type = models.CharField(max_length=20, choices=Award.choices)
+    points = models.PositiveIntegerField(null=True, blank=True)
+    points_per_unit = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(behavior_type="purchase_product") | ~Q(sku=""),
+                name="offers_earningmechanism_product_has_sku",
+            ),
+            models.CheckConstraint(
+                condition=~Q(award_type="points") | Q(points__gt=0),
+                name="offers_earningmechanism_points_positive",
+            ),
+            models.CheckConstraint(
+                condition=~Q(award_type="points_per_unit") | Q(points_per_unit__gt=0),
+                name="offers_earningmechanism_points_per_unit_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_behavior_type_display()} → {self.get_award_type_display()}"
+
+
+class Audience(models.Model):
+    """Who the offer targets: an age range (inclusive) or a required segment. Every audience must match."""
+
+    class Type(models.TextChoices):
+        AGE = "age", "Age range"
+        SEGMENT = "segment", "Required segment"
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="audiences")
+    type = models.CharField(max_length=10, choices=Type.choices)
+    min_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    max_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    segment = models.ForeignKey("members.Segment", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(type="segment") | Q(segment__isnull=False), name="offers_audience_segment_set"
+            ),
+            models.CheckConstraint(
+                condition=~Q(type="age") | Q(min_age__isnull=False) | Q(max_age__isnull=False),
+                name="offers_audience_age_bound_set",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_age__isnull=True) | Q(max_age__isnull=True) | Q(max_age__gte=models.F("min_age")),
+                name="offers_audience_age_range_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        if self.type == self.Type.SEGMENT:
+            return f"segment {self.segment_id}"
+        low = "" if self.min_age is None else self.min_age
+        high = "" if self.max_age is None else self.max_age
+        return f"age {low}-{high}"
+
+
+class OfferLimit(models.Model):
+    """A cap on fulfillments or activations, for all members together (global) or for each member.
+
+    `used_count` is the running total for a global limit, moved only with a conditional UPDATE
+    (`used_count < max_count`) so concurrent awards or activations can never overshoot it.
+    Per-member limits are checked under the member's row lock against the member's own rows.
+    """
+
+    class Scope(models.TextChoices):
+        GLOBAL = "global", "Global"
+        MEMBER = "member", "Per member"
+
+    class Kind(models.TextChoices):
+        FULFILLMENT = "fulfillment", "Fulfillment"
+        ACTIVATION = "activation", "Activation"
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="limits")
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    max_count = models.PositiveIntegerField()
+    used_count = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["offer", "scope", "kind"], name="offers_offerlimit_one_per_scope_kind"),
+        ]
+
+    def __str__(self):
+        return f"{self.scope} {self.kind} ≤ {self.max_count}"
+
+
+class MarketingContent(models.Model):
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="marketing_contents")
+    locale = models.CharField(max_length=16)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    image_url = models.URLField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["locale"]
+        constraints = [
+            models.UniqueConstraint(fields=["offer", "locale"], name="offers_marketingcontent_one_per_locale"),
+        ]
+
+    def __str__(self):
+        return f"{self.locale}: {self.title}"
+
+
+class Activation(models.Model):
+    """A member's opt-in to an offer that requires activation; at most one per member and offer."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="activations")
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="offer_activations")
+    activated_at = models.DateTimeField(default=timezone.now)
+    actor = models.CharField(max_length=100)
+    channel = models.CharField(max_length=30)
+
+    class Meta:
+        ordering = ["-activated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["offer", "member"], name="offers_activation_one_per_member"),
+        ]
+        indexes = [models.Index(fields=["member", "offer"])]
+
+    def __str__(self):
+        return f"{self.member_id} activated {self.offer_id}"
+
+
+class Transaction(models.Model):
+    """A purchase the POS recorded, kept with the answer it got so a repeat returns the same body."""
+
+    transaction_id = models.CharField(max_length=100, unique=True)
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="offer_transactions")
+    store = models.ForeignKey("members.OrgEntity", on_delete=models.PROTECT, related_name="+")
+    occurred_at = models.DateTimeField()
+    total_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    items = models.JSONField(default=list)
+    response_body = models.JSONField(null=True, blank=True)
+    actor = models.CharField(max_length=100)
+    channel = models.CharField(max_length=30)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["member", "-occurred_at"])]
+
+    def __str__(self):
+        return self.transaction_id
+
+
+class Fulfillment(models.Model):
+    """One award: the member engaged with the offer in one transaction and earned its award."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="fulfillments")
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="offer_fulfillments")
+    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="fulfillments")
+    points = models.PositiveIntegerField()
+    occurred_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["transaction", "offer"], name="offers_fulfillment_one_per_transaction"),
+        ]
+        indexes = [models.Index(fields=["member", "offer"])]
+
+    def __str__(self):
+        return f"{self.member_id} fulfilled {self.offer_id} (+{self.points})"
+
+
+class OfferEvent(models.Model):
+    """Audit of set-up changes to an offer (created, updated, discontinued)."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Updated"
+        DISCONTINUED = "discontinued", "Discontinued"
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.CharField(max_length=100)
+    channel = models.CharField(max_length=30)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.kind} by {self.actor}"

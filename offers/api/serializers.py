@@ -1,0 +1,273 @@
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from members.models import Member, OrgEntity, Segment
+from offers import rules
+from offers.models import Audience, EarningMechanism, MarketingContent, Offer, OfferLimit
+
+
+class BehaviorSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=EarningMechanism.Behavior.choices)
+    sku = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    min_quantity = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    min_amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False, allow_null=True, default=None
+    )
+
+    def validate(self, attrs):
+        if attrs["type"] == EarningMechanism.Behavior.PURCHASE_PRODUCT and not attrs.get("sku"):
+            raise serializers.ValidationError({"sku": ["A purchase_product behavior needs a sku."]})
+        if attrs["type"] == EarningMechanism.Behavior.SPEND and attrs.get("min_amount") is None:
+            raise serializers.ValidationError({"min_amount": ["A spend behavior needs a min_amount."]})
+        return attrs
+
+
+class AwardSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=EarningMechanism.Award.choices)
+    points = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    points_per_unit = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+
+    def validate(self, attrs):
+        needed = "points" if attrs["type"] == EarningMechanism.Award.POINTS else "points_per_unit"
+        if attrs.get(needed) is None:
+            raise serializers.ValidationError({needed: [f"A {attrs['type']} award needs {needed}."]})
+        return attrs
+
+
+class EarningMechanismSerializer(serializers.Serializer):
+    behavior = BehaviorSerializer()
+    award = AwardSerializer()
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        behavior, award = value["behavior"], value["award"]
+        return {
+            "behavior_type": behavior["type"],
+            "sku": behavior.get("sku", ""),
+            "min_quantity": behavior.get("min_quantity"),
+            "min_amount": behavior.get("min_amount"),
+            "award_type": award["type"],
+            "points": award.get("points"),
+            "points_per_unit": award.get("points_per_unit"),
+        }
+
+    def to_representation(self, mechanism):
+        behavior = {"type": mechanism.behavior_type}
+        if mechanism.behavior_type == EarningMechanism.Behavior.PURCHASE_PRODUCT:
+            behavior.update(sku=mechanism.sku, min_quantity=mechanism.min_quantity)
+        else:
+            behavior["min_amount"] = None if mechanism.min_amount is None else str(mechanism.min_amount)
+        award = {"type": mechanism.award_type}
+        if mechanism.award_type == EarningMechanism.Award.POINTS:
+            award["points"] = mechanism.points
+        else:
+            award["points_per_unit"] = mechanism.points_per_unit
+        return {"behavior": behavior, "award": award}
+
+
+class AudienceSerializer(serializers.ModelSerializer):
+    segment = serializers.SlugRelatedField(
+        slug_field="code", queryset=Segment.objects.all(), required=False, allow_null=True, default=None
+    )
+    min_age = serializers.IntegerField(min_value=0, max_value=150, required=False, allow_null=True, default=None)
+    max_age = serializers.IntegerField(min_value=0, max_value=150, required=False, allow_null=True, default=None)
+
+    class Meta:
+        model = Audience
+        fields = ["type", "min_age", "max_age", "segment"]
+
+    def validate(self, attrs):
+        if attrs["type"] == Audience.Type.SEGMENT:
+            if attrs.get("segment") is None:
+                raise serializers.ValidationError({"segment": ["A segment audience needs a segment code."]})
+            attrs["min_age"] = attrs["max_age"] = None
+        else:
+            low, high = attrs.get("min_age"), attrs.get("max_age")
+            if low is None and high is None:
+                raise serializers.ValidationError({"min_age": ["An age audience needs min_age or max_age."]})
+            if low is not None and high is not None and high < low:
+                raise serializers.ValidationError({"max_age": ["max_age must not be below min_age."]})
+            attrs["segment"] = None
+        return attrs
+
+    def to_representation(self, audience):
+        if audience.type == Audience.Type.SEGMENT:
+            return {"type": audience.type, "segment": audience.segment.code}
+        return {"type": audience.type, "min_age": audience.min_age, "max_age": audience.max_age}
+
+
+class LimitSerializer(serializers.ModelSerializer):
+    max_count = serializers.IntegerField(min_value=0)
+
+    class Meta:
+        model = OfferLimit
+        fields = ["scope", "kind", "max_count", "used_count"]
+        read_only_fields = ["used_count"]
+
+    def to_representation(self, limit):
+        data = super().to_representation(limit)
+        if limit.scope == OfferLimit.Scope.MEMBER:
+            data.pop("used_count")
+        return data
+
+
+class MarketingContentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MarketingContent
+        fields = ["locale", "title", "description", "image_url"]
+        extra_kwargs = {"description": {"required": False}, "image_url": {"required": False}}
+
+
+class OfferInputSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=64)
+    name = serializers.CharField(max_length=200)
+    category = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    publish_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    expire_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    usage_start = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    usage_end = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    requires_activation = serializers.BooleanField(required=False, default=False)
+    allow_multiple_responses = serializers.BooleanField(required=False, default=False)
+    fulfillment_flow = serializers.ChoiceField(
+        choices=Offer.FulfillmentFlow.choices, required=False, default=Offer.FulfillmentFlow.STANDARD
+    )
+    earning_mechanism = EarningMechanismSerializer(required=False, allow_null=True, default=None)
+    audiences = AudienceSerializer(many=True, required=False, default=list)
+    limits = LimitSerializer(many=True, required=False, default=list)
+    marketing_contents = MarketingContentSerializer(many=True, required=False, default=list)
+
+    def validate(self, attrs):
+        def current(name):
+            if name in attrs:
+                return attrs[name]
+            return getattr(self.instance, name, None)
+
+        errors = {}
+        if current("publish_at") and current("expire_at") and current("expire_at") <= current("publish_at"):
+            errors["expire_at"] = ["expire_at must be after publish_at."]
+        if current("usage_start") and current("usage_end") and current("usage_end") <= current("usage_start"):
+            errors["usage_end"] = ["usage_end must be after usage_start."]
+        pairs = [(limit["scope"], limit["kind"]) for limit in attrs.get("limits", [])]
+        if len(pairs) != len(set(pairs)):
+            errors["limits"] = ["At most one limit per scope and kind."]
+        locales = [content["locale"] for content in attrs.get("marketing_contents", [])]
+        if len(locales) != len(set(locales)):
+            errors["marketing_contents"] = ["At most one marketing content per locale."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class OfferUpdateSerializer(OfferInputSerializer):
+    """PATCH: only what is sent changes; a component list sent replaces that list."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, partial=True, **kwargs)
+        for field in self.fields.values():
+            field.required = False
+            field.default = serializers.empty
+
+
+class OfferOutputSerializer(serializers.ModelSerializer):
+    earning_mechanism = serializers.SerializerMethodField()
+    audiences = AudienceSerializer(many=True, read_only=True)
+    limits = LimitSerializer(many=True, read_only=True)
+    marketing_contents = MarketingContentSerializer(many=True, read_only=True)
+    discontinued = serializers.SerializerMethodField()
+    usage_always = serializers.BooleanField(source="usage_is_always", read_only=True)
+    visible_status = serializers.SerializerMethodField()
+    activation_status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Offer
+        fields = [
+            "id",
+            "external_id",
+            "name",
+            "category",
+            "publish_at",
+            "expire_at",
+            "usage_start",
+            "usage_end",
+            "usage_always",
+            "requires_activation",
+            "allow_multiple_responses",
+            "fulfillment_flow",
+            "discontinued",
+            "discontinued_at",
+            "visible_status",
+            "activation_status",
+            "earning_mechanism",
+            "audiences",
+            "limits",
+            "marketing_contents",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_earning_mechanism(self, offer) -> dict | None:
+        mechanism = getattr(offer, "earning_mechanism", None)
+        return EarningMechanismSerializer(mechanism).data if mechanism else None
+
+    def get_discontinued(self, offer) -> bool:
+        return offer.discontinued_at is not None
+
+    def get_visible_status(self, offer) -> str:
+        from offers.selectors import offer_global_visible_status
+
+        return offer_global_visible_status(offer, at=self.context.get("at"))
+
+    def get_activation_status(self, offer) -> str:
+        return rules.activation_status(requires_activation=offer.requires_activation)
+
+
+class MembershipOfferOutputSerializer(serializers.Serializer):
+    """The offer, plus the member's visible_status, eligible, activation and fulfillment count."""
+
+    id = serializers.IntegerField()
+    member = serializers.CharField(source="member.external_id")
+    visible_status = serializers.ChoiceField(choices=rules.MEMBER_STATUSES, source="state.visible_status")
+    eligible = serializers.BooleanField(source="state.eligible")
+    activation_status = serializers.ChoiceField(
+        choices=rules.MEMBER_ACTIVATION_STATUSES, source="state.activation_status"
+    )
+    fulfillment_count = serializers.IntegerField(source="state.fulfillment_count")
+    must_activate = serializers.BooleanField(source="state.must_activate")
+    activated = serializers.BooleanField(source="state.activated", allow_null=True)
+    offer = OfferOutputSerializer()
+
+    def to_representation(self, row):
+        data = super().to_representation(row)
+        offer = data.pop("offer")
+        for key in ("visible_status", "activation_status"):
+            offer.pop(key)
+        return {**offer, **data}
+
+
+class BasketItemSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=1)
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
+
+
+class TransactionInputSerializer(serializers.Serializer):
+    transaction_id = serializers.CharField(max_length=100)
+    member = serializers.SlugRelatedField(slug_field="external_id", queryset=Member.objects.all())
+    store = serializers.SlugRelatedField(
+        slug_field="code", queryset=OrgEntity.objects.filter(type__in=[OrgEntity.Type.STORE, OrgEntity.Type.TILL])
+    )
+    occurred_at = serializers.DateTimeField(required=False)
+    total_amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
+    items = BasketItemSerializer(many=True, required=False, default=list)
+
+
+class AwardOutputSerializer(serializers.Serializer):
+    offer_id = serializers.IntegerField()
+    points = serializers.IntegerField()
+
+
+class TransactionOutputSerializer(serializers.Serializer):
+    transaction_id = serializers.CharField()
+    awards = AwardOutputSerializer(many=True)
+    points_balance = serializers.IntegerField()

@@ -1,0 +1,129 @@
+"""Reads for offers and membership-offers. One member's view of every offer costs a fixed number of
+queries, however many offers there are: the offers with their components (prefetched), then the
+member's segments, activations and fulfillment counts, each in one query."""
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from members.models import Member
+
+from . import rules
+from .models import Activation, Fulfillment, Offer, OfferLimit
+
+
+@dataclass
+class MembershipOffer:
+    """An offer seen by one member: the offer itself plus the member's state for it."""
+
+    offer: Offer
+    member: Member
+    state: rules.MembershipOfferState
+
+    @property
+    def id(self):
+        return self.offer.pk
+
+
+def offer_queryset() -> QuerySet[Offer]:
+    return (
+        Offer.objects.select_related("earning_mechanism")
+        .prefetch_related("limits", "audiences__segment", "marketing_contents")
+        .order_by("-created_at", "-id")
+    )
+
+
+def offer_facts(offer: Offer) -> rules.OfferFacts:
+    """The rule inputs of an offer fetched through offer_queryset() (no further queries)."""
+    audiences = list(offer.audiences.all())
+    return rules.OfferFacts(
+        requires_activation=offer.requires_activation,
+        publish_at=offer.publish_at,
+        expire_at=offer.expire_at,
+        discontinued_at=offer.discontinued_at,
+        limits=tuple(
+            rules.LimitFacts(scope=limit.scope, kind=limit.kind, max_count=limit.max_count, used_count=limit.used_count)
+            for limit in offer.limits.all()
+        ),
+        age_ranges=tuple((a.min_age, a.max_age) for a in audiences if a.type == "age"),
+        required_segment_ids=frozenset(a.segment_id for a in audiences if a.type == "segment"),
+    )
+
+
+def offer_global_visible_status(offer: Offer, *, at: datetime | None = None) -> str:
+    return rules.global_visible_status(offer_facts(offer), at=at or timezone.now())
+
+
+def offer_activation_status(offer: Offer) -> str:
+    return rules.activation_status(requires_activation=offer.requires_activation)
+
+
+def global_status_q(status: str, *, at: datetime) -> Q:
+    """The SQL twin of rules.global_visible_status, so `?visible_status=` filters before paginating."""
+    discontinued = Q(discontinued_at__isnull=False, discontinued_at__lte=at)
+    unpublished = Q(publish_at__isnull=False, publish_at__gt=at)
+    expired = Q(expire_at__isnull=False, expire_at__lte=at)
+    reached = OfferLimit.objects.filter(
+        offer=OuterRef("pk"), scope=OfferLimit.Scope.GLOBAL, used_count__gte=F("max_count")
+    ).filter(Q(kind=OfferLimit.Kind.FULFILLMENT) | Q(kind=OfferLimit.Kind.ACTIVATION, offer__requires_activation=True))
+    global_limit = Exists(reached)
+    if status == rules.DISCONTINUED:
+        return discontinued
+    if status == rules.UNPUBLISHED:
+        return ~discontinued & unpublished
+    if status == rules.EXPIRED:
+        return ~discontinued & ~unpublished & expired
+    if status == rules.GLOBAL_LIMIT:
+        return ~discontinued & ~unpublished & ~expired & global_limit
+    if status == rules.VISIBLE:
+        return ~discontinued & ~unpublished & ~expired & ~global_limit
+    return Q(pk__in=[])
+
+
+def member_local_date(at: datetime, time_zone: str | None = None):
+    """The calendar date used for ages: in the store's zone for a purchase, else the site's zone."""
+    tz = zoneinfo.ZoneInfo(time_zone) if time_zone else timezone.get_current_timezone()
+    return timezone.localtime(at, tz).date()
+
+
+def membership_offer_list(
+    *, member: Member, at: datetime | None = None, offers=None, time_zone: str | None = None
+) -> list[MembershipOffer]:
+    """Every offer (or the given ones, fetched through offer_queryset()) as this member sees it."""
+    at = at or timezone.now()
+    offers = list(offer_queryset() if offers is None else offers)
+    if not offers:
+        return []
+    offer_ids = [offer.pk for offer in offers]
+    segment_ids = frozenset(member.segments.values_list("pk", flat=True))
+    activated_ids = set(
+        Activation.objects.filter(member=member, offer_id__in=offer_ids).values_list("offer_id", flat=True)
+    )
+    fulfillment_counts = dict(
+        Fulfillment.objects.filter(member=member, offer_id__in=offer_ids)
+        .values("offer_id")
+        .annotate(n=Count("id"))
+        .values_list("offer_id", "n")
+    )
+    today = member_local_date(at, time_zone)
+    rows = []
+    for offer in offers:
+        facts = rules.MemberFacts(
+            birth_date=member.birth_date,
+            segment_ids=segment_ids,
+            activated=offer.pk in activated_ids,
+            activation_count=1 if offer.pk in activated_ids else 0,
+            fulfillment_count=fulfillment_counts.get(offer.pk, 0),
+        )
+        state = rules.membership_offer_state(offer_facts(offer), facts, at=at, today=today)
+        rows.append(MembershipOffer(offer=offer, member=member, state=state))
+    return rows
+
+
+def membership_offer_get(*, member: Member, offer_id: int, at: datetime | None = None) -> MembershipOffer:
+    """One offer as this member sees it; Offer.DoesNotExist when there is no such offer."""
+    offer = offer_queryset().get(pk=offer_id)
+    return membership_offer_list(member=member, at=at, offers=[offer])[0]

@@ -1,0 +1,278 @@
+"""Writes for offers: set-up (create, update, discontinue), activation and earning."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from config.actors import Actor
+from members.models import Member, OrgEntity, PointsEntry
+from members.services import member_transaction_count_increment, points_post
+
+from . import rules, selectors
+from .exceptions import ActivationError, OfferError
+from .models import (
+    Activation,
+    Audience,
+    EarningMechanism,
+    Fulfillment,
+    MarketingContent,
+    Offer,
+    OfferEvent,
+    OfferLimit,
+    Transaction,
+)
+
+OFFER_FIELDS = (
+    "external_id",
+    "name",
+    "category",
+    "publish_at",
+    "expire_at",
+    "usage_start",
+    "usage_end",
+    "requires_activation",
+    "allow_multiple_responses",
+    "fulfillment_flow",
+)
+COMPONENTS = ("earning_mechanism", "audiences", "limits", "marketing_contents")
+
+
+# Set-up ---------------------------------------------------------------------------------------------
+
+
+def offer_create(*, actor: Actor, **data) -> Offer:
+    offer = Offer(**{name: data[name] for name in OFFER_FIELDS if name in data})
+    offer.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            offer.save()
+            _components_replace(offer=offer, data=data)
+            _event(offer, OfferEvent.Kind.CREATED, actor)
+    except IntegrityError as exc:
+        raise _integrity_error(exc, offer) from exc
+    return offer
+
+
+def offer_update(*, offer: Offer, actor: Actor, **data) -> Offer:
+    """Change the given fields; a component list sent replaces the offer's list of that component."""
+    for name in OFFER_FIELDS:
+        if name in data:
+            setattr(offer, name, data[name])
+    offer.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            offer.save()
+            _components_replace(offer=offer, data=data)
+            _event(offer, OfferEvent.Kind.UPDATED, actor)
+    except IntegrityError as exc:
+        raise _integrity_error(exc, offer) from exc
+    return offer
+
+
+def offer_discontinue(*, offer: Offer, actor: Actor, at: datetime | None = None) -> Offer:
+    """Discontinue the offer; discontinuing it again changes nothing."""
+    with transaction.atomic():
+        changed = Offer.objects.filter(pk=offer.pk, discontinued_at__isnull=True).update(
+            discontinued_at=at or timezone.now()
+        )
+        if changed:
+            _event(offer, OfferEvent.Kind.DISCONTINUED, actor)
+    offer.refresh_from_db(fields=["discontinued_at", "updated_at"])
+    return offer
+
+
+def offer_limit_counters_refresh(*, offer: Offer) -> None:
+    """Bring each global limit's running total in line with the rows it counts (after a set-up change).
+
+    The limit rows are locked first, so an award or activation racing with the change waits for it.
+    """
+    with transaction.atomic():
+        limits = list(OfferLimit.objects.select_for_update().filter(offer=offer, scope=OfferLimit.Scope.GLOBAL))
+        for limit in limits:
+            rows = offer.fulfillments if limit.kind == OfferLimit.Kind.FULFILLMENT else offer.activations
+            used = rows.count()
+            if used != limit.used_count:
+                OfferLimit.objects.filter(pk=limit.pk).update(used_count=used)
+
+
+def _components_replace(*, offer: Offer, data: dict) -> None:
+    if "earning_mechanism" in data:
+        EarningMechanism.objects.filter(offer=offer).delete()
+        if data["earning_mechanism"]:
+            EarningMechanism.objects.create(offer=offer, **data["earning_mechanism"])
+    if "audiences" in data:
+        offer.audiences.all().delete()
+        Audience.objects.bulk_create(Audience(offer=offer, **row) for row in data["audiences"])
+    if "limits" in data:
+        offer.limits.all().delete()
+        OfferLimit.objects.bulk_create(OfferLimit(offer=offer, **row) for row in data["limits"])
+        offer_limit_counters_refresh(offer=offer)
+    if "marketing_contents" in data:
+        offer.marketing_contents.all().delete()
+        MarketingContent.objects.bulk_create(MarketingContent(offer=offer, **row) for row in data["marketing_contents"])
+
+
+def _integrity_error(exc: IntegrityError, offer: Offer) -> OfferError:
+    text = str(exc)
+    if "external_id" in text:
+        return OfferError(f"An offer with external id {offer.external_id!r} exists already.", code="offer_exists")
+    if "one_per_scope_kind" in text:
+        return OfferError("Only one limit per scope and kind.", code="invalid", http_status=400)
+    if "one_per_locale" in text:
+        return OfferError("Only one marketing content per locale.", code="invalid", http_status=400)
+    return OfferError("The offer breaks a data rule.", code="invalid", http_status=400, extra={"detail_db": text})
+
+
+def _event(offer: Offer, kind: str, actor: Actor) -> None:
+    OfferEvent.objects.create(offer=offer, kind=kind, actor=actor.name, channel=actor.channel)
+
+
+# Limits ---------------------------------------------------------------------------------------------
+
+
+def _global_limit_take(*, offer_id: int, kind: str) -> bool:
+    """Count one against the offer's global limit of this kind, if any. False when it is reached.
+
+    One conditional UPDATE: concurrent callers queue on the row and each re-checks `used < max`.
+    """
+    limits = OfferLimit.objects.filter(offer_id=offer_id, scope=OfferLimit.Scope.GLOBAL, kind=kind)
+    if limits.filter(used_count__lt=F("max_count")).update(used_count=F("used_count") + 1):
+        return True
+    return not limits.exists()
+
+
+def _member_lock(member: Member) -> None:
+    """Serialize one member's activations and purchases, so per-member limits are read under a lock."""
+    Member.objects.select_for_update().filter(pk=member.pk).values_list("pk", flat=True).get()
+
+
+# Activation -----------------------------------------------------------------------------------------
+
+
+def offer_activate(*, member: Member, offer: Offer, actor: Actor, at: datetime | None = None):
+    """Activate an opt-in offer for a member; activating again returns the same state, unchanged.
+
+    Returns the membership-offer after activation. Offer responses hook their clipping in here, in
+    the same transaction, so activation and clipping stay one act.
+    """
+    at = at or timezone.now()
+    if not offer.requires_activation:
+        raise ActivationError(
+            "This offer does not require activation.",
+            code="activation_not_required",
+            reasons=["activation_not_required"],
+        )
+    with transaction.atomic():
+        _member_lock(member)
+        if not Activation.objects.filter(offer=offer, member=member).exists():
+            view = selectors.membership_offer_get(member=member, offer_id=offer.pk, at=at)
+            if view.state.visible_status != rules.VISIBLE:
+                raise _not_visible(view.state.visible_status)
+            if not _global_limit_take(offer_id=offer.pk, kind=OfferLimit.Kind.ACTIVATION):
+                raise _not_visible(rules.GLOBAL_LIMIT)
+            Activation.objects.create(
+                offer=offer, member=member, activated_at=at, actor=actor.name, channel=actor.channel
+            )
+    return selectors.membership_offer_get(member=member, offer_id=offer.pk, at=at)
+
+
+def _not_visible(status: str) -> ActivationError:
+    return ActivationError(
+        f"The offer is not visible to this member ({status}).", code="offer_not_visible", reasons=[status]
+    )
+
+
+# Earning --------------------------------------------------------------------------------------------
+
+
+def transaction_record(
+    *,
+    transaction_id: str,
+    member: Member,
+    store: OrgEntity,
+    occurred_at: datetime,
+    total_amount: Decimal,
+    items: list[dict],
+    actor: Actor,
+) -> tuple[dict, bool]:
+    """Record a purchase and award every offer visible and eligible to the member at `occurred_at`.
+
+    Returns (body, created). The same `transaction_id` again returns the first body and
+    created=False, awarding nothing: the id's unique index makes a concurrent repeat wait for the
+    first and then find its row.
+    """
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                row = Transaction.objects.create(
+                    transaction_id=transaction_id,
+                    member=member,
+                    store=store,
+                    occurred_at=occurred_at,
+                    total_amount=total_amount,
+                    items=[
+                        {"sku": i["sku"], "quantity": i["quantity"], "unit_price": str(i["unit_price"])} for i in items
+                    ],
+                    actor=actor.name,
+                    channel=actor.channel,
+                )
+        except IntegrityError:
+            return Transaction.objects.get(transaction_id=transaction_id).response_body, False
+
+        _member_lock(member)
+        basket = tuple(
+            rules.BasketItem(sku=i["sku"], quantity=i["quantity"], unit_price=Decimal(i["unit_price"])) for i in items
+        )
+        awards = []
+        for view in _earnable_views(member=member, occurred_at=occurred_at, time_zone=store.time_zone):
+            if not view.state.eligible:
+                continue
+            points = rules.earned_points(
+                _earning_facts(view.offer.earning_mechanism), total_amount=Decimal(total_amount), items=basket
+            )
+            if points <= 0:
+                continue
+            if not _global_limit_take(offer_id=view.offer.pk, kind=OfferLimit.Kind.FULFILLMENT):
+                continue
+            Fulfillment.objects.create(
+                offer=view.offer, member=member, transaction=row, points=points, occurred_at=occurred_at
+            )
+            points_post(
+                member=member,
+                points=points,
+                kind=PointsEntry.Kind.EARN,
+                actor=actor,
+                reason=f"Offer {view.offer.external_id}",
+                reference=transaction_id,
+            )
+            awards.append({"offer_id": view.offer.pk, "points": points})
+        member_transaction_count_increment(member=member)
+        balance = Member.objects.values_list("points_balance", flat=True).get(pk=member.pk)
+        body = {"transaction_id": transaction_id, "awards": awards, "points_balance": balance}
+        Transaction.objects.filter(pk=row.pk).update(response_body=body)
+    return body, True
+
+
+def _earnable_views(*, member: Member, occurred_at: datetime, time_zone: str):
+    """Membership-offers with an earning mechanism that were live at `occurred_at`, in offer id order
+    (so global limit rows are always locked in the same order)."""
+    live = selectors.global_status_q(rules.VISIBLE, at=occurred_at) | selectors.global_status_q(
+        rules.GLOBAL_LIMIT, at=occurred_at
+    )
+    offers = selectors.offer_queryset().filter(live, earning_mechanism__isnull=False).order_by("pk")
+    return selectors.membership_offer_list(member=member, at=occurred_at, offers=offers, time_zone=time_zone)
+
+
+def _earning_facts(mechanism: EarningMechanism) -> rules.EarningFacts:
+    return rules.EarningFacts(
+        behavior_type=mechanism.behavior_type,
+        award_type=mechanism.award_type,
+        sku=mechanism.sku,
+        min_quantity=mechanism.min_quantity,
+        min_amount=mechanism.min_amount,
+        points=mechanism.points,
+        points_per_unit=mechanism.points_per_unit,
+    )
