@@ -158,9 +158,7 @@ def test_offer_patch_changes_fields_and_replaces_component_lists(marketer):
 
 def test_offer_patch_rejects_expire_before_existing_publish(marketer):
     offer = OfferFactory(publish_at=timezone.now())
-    response = marketer.patch(
-        f"/api/v1/offers/{offer.pk}", {"expire_at": "2000-01-01T00:00:00Z"}, format="json"
-    )
+    response = marketer.patch(f"/api/v1/offers/{offer.pk}", {"expire_at": "2000-01-01T00:00:00Z"}, format="json")
     assert response.status_code == 400
     assert "expire_at" in response.json()["errors"]
 
