@@ -276,3 +276,9 @@ def _earning_facts(mechanism: EarningMechanism) -> rules.EarningFacts:
         points=mechanism.points,
         points_per_unit=mechanism.points_per_unit,
     )
+
+
+def offer_admin_saved(*, offer: Offer, created: bool, actor: Actor) -> None:
+    """After the admin form and its inlines are saved: realign limit counters and write the audit row."""
+    offer_limit_counters_refresh(offer=offer)
+    _event(offer, OfferEvent.Kind.CREATED if created else OfferEvent.Kind.UPDATED, actor)

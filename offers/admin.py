@@ -1,0 +1,233 @@
+from django.contrib import admin, messages
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from import_export.admin import ImportExportModelAdmin
+
+from config.actors import Actor
+from config.errors import DomainError
+from members.admin_tabs import MemberTab, register_member_tab
+from members.models import Member
+
+from . import rules, selectors, services
+from .models import (
+    Activation,
+    Audience,
+    EarningMechanism,
+    Fulfillment,
+    MarketingContent,
+    Offer,
+    OfferEvent,
+    OfferLimit,
+    Transaction,
+)
+from .resources import OfferResource
+
+
+class EarningMechanismInline(admin.StackedInline):
+    model = EarningMechanism
+    max_num = 1
+    extra = 0
+    fields = [("behavior_type", "sku", "min_quantity", "min_amount"), ("award_type", "points", "points_per_unit")]
+
+
+class AudienceInline(admin.TabularInline):
+    model = Audience
+    extra = 0
+    fields = ["type", "min_age", "max_age", "segment"]
+    autocomplete_fields = ["segment"]
+
+
+class OfferLimitInline(admin.TabularInline):
+    model = OfferLimit
+    extra = 0
+    fields = ["scope", "kind", "max_count", "used_count"]
+    readonly_fields = ["used_count"]
+
+
+class MarketingContentInline(admin.TabularInline):
+    model = MarketingContent
+    extra = 0
+    fields = ["locale", "title", "description", "image_url"]
+
+
+class VisibleStatusFilter(admin.SimpleListFilter):
+    title = "visible status"
+    parameter_name = "visible_status"
+
+    def lookups(self, request, model_admin):
+        return [(status, status) for status in rules.GLOBAL_STATUSES]
+
+    def queryset(self, request, queryset):
+        if self.value() in rules.GLOBAL_STATUSES:
+            return queryset.filter(selectors.global_status_q(self.value(), at=timezone.now()))
+        return queryset
+
+
+@admin.register(Offer)
+class OfferAdmin(ImportExportModelAdmin):
+    resource_classes = [OfferResource]
+    change_list_template = "admin/offers/offer/change_list.html"
+    list_display = [
+        "external_id",
+        "name",
+        "category",
+        "visible_status",
+        "requires_activation",
+        "publish_at",
+        "expire_at",
+        "discontinued_at",
+    ]
+    list_filter = [VisibleStatusFilter, "category", "requires_activation", "fulfillment_flow"]
+    search_fields = ["=external_id", "name", "category"]
+    readonly_fields = ["discontinued_at", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["external_id", "name", "category"]}),
+        ("Dates", {"fields": ["publish_at", "expire_at", "usage_start", "usage_end", "discontinued_at"]}),
+        ("Behaviour", {"fields": ["requires_activation", "allow_multiple_responses", "fulfillment_flow"]}),
+        ("Record", {"fields": ["created_at", "updated_at"]}),
+    ]
+    inlines = [EarningMechanismInline, AudienceInline, OfferLimitInline, MarketingContentInline]
+    actions = ["discontinue_selected"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("limits", "audiences")
+
+    @admin.display(description="Visible status")
+    def visible_status(self, offer):
+        return selectors.offer_global_visible_status(offer)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.offer_admin_saved(offer=form.instance, created=not change, actor=Actor.from_admin_user(request.user))
+
+    @admin.action(description="Discontinue selected offers")
+    def discontinue_selected(self, request, queryset):
+        actor = Actor.from_admin_user(request.user)
+        for offer in queryset.filter(discontinued_at__isnull=True).order_by("pk"):
+            try:
+                services.offer_discontinue(offer=offer, actor=actor)
+            except DomainError as exc:
+                self.message_user(request, f"{offer}: {exc}", messages.ERROR)
+        self.message_user(request, "Selected offers are discontinued.", messages.SUCCESS)
+
+    def get_urls(self):
+        preview = path(
+            "preview/",
+            self.admin_site.admin_view(self.preview_view),
+            name="offers_offer_preview",
+        )
+        return [preview, *super().get_urls()]
+
+    def preview_view(self, request):
+        """One member's membership-offers, with the reason for every offer they cannot engage with."""
+        external_id = (request.GET.get("member") or "").strip()
+        at_text = (request.GET.get("at") or "").strip()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Preview offers as a member",
+            "member_query": external_id,
+            "at_query": at_text,
+            "rows": None,
+            "error": "",
+        }
+        at = timezone.now()
+        if at_text:
+            try:
+                parsed = parse_datetime(at_text)
+            except ValueError:
+                parsed = None
+            if parsed is None:
+                context["error"] = "The date is not an ISO 8601 timestamp (e.g. 2026-06-01T09:00:00+02:00)."
+            else:
+                at = parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+        if external_id and not context["error"]:
+            member = Member.objects.filter(external_id=external_id).first()
+            if member is None:
+                context["error"] = f"No member with external id {external_id!r}."
+            else:
+                context["member"] = member
+                context["at"] = at
+                context["rows"] = selectors.membership_offer_list(member=member, at=at)
+        return render(request, "admin/offers/offer/preview.html", context)
+
+
+@admin.register(Activation)
+class ActivationAdmin(admin.ModelAdmin):
+    list_display = ["activated_at", "offer", "member", "actor", "channel"]
+    list_select_related = ["offer", "member"]
+    search_fields = ["=member__external_id", "=offer__external_id"]
+    raw_id_fields = ["offer", "member"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False  # activations go through the activation service
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Fulfillment)
+class FulfillmentAdmin(admin.ModelAdmin):
+    list_display = ["occurred_at", "offer", "member", "points", "transaction"]
+    list_select_related = ["offer", "member", "transaction"]
+    search_fields = ["=member__external_id", "=offer__external_id", "=transaction__transaction_id"]
+    raw_id_fields = ["offer", "member", "transaction"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Transaction)
+class TransactionAdmin(admin.ModelAdmin):
+    list_display = ["transaction_id", "occurred_at", "member", "store", "total_amount", "actor"]
+    list_select_related = ["member", "store"]
+    search_fields = ["=transaction_id", "=member__external_id"]
+    raw_id_fields = ["member", "store"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OfferEvent)
+class OfferEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "offer", "kind", "actor", "channel"]
+    list_filter = ["kind", "channel"]
+    list_select_related = ["offer"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def _member_offers_tab_context(request, member):
+    return {
+        "member": member,
+        "rows": selectors.membership_offer_list(member=member),
+        "preview_url": reverse("admin:offers_offer_preview") + f"?member={member.external_id}",
+    }
+
+
+register_member_tab(
+    MemberTab(
+        key="offers",
+        title="Offers",
+        template="admin/offers/member_tab_offers.html",
+        context=_member_offers_tab_context,
+        order=10,
+    )
+)
