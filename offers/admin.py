@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -49,6 +50,7 @@ class OfferLimitInline(admin.TabularInline):
 class MarketingContentInline(admin.TabularInline):
     model = MarketingContent
     extra = 0
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fields = ["locale", "title", "description", "image_url"]
 
 
