@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from config.actors import Actor
@@ -227,7 +227,14 @@ def transaction_record(
             rules.BasketItem(sku=i["sku"], quantity=i["quantity"], unit_price=Decimal(i["unit_price"])) for i in items
         )
         awards = []
-        for view in _earnable_views(member=member, occurred_at=occurred_at, time_zone=store.time_zone):
+        candidates = _earnable_views(
+            member=member,
+            occurred_at=occurred_at,
+            time_zone=store.time_zone,
+            skus={item.sku for item in basket},
+            total_amount=Decimal(total_amount),
+        )
+        for view in candidates:
             if not view.state.eligible:
                 continue
             points = rules.earned_points(
@@ -256,13 +263,20 @@ def transaction_record(
     return body, True
 
 
-def _earnable_views(*, member: Member, occurred_at: datetime, time_zone: str):
-    """Membership-offers with an earning mechanism that were live at `occurred_at`, in offer id order
-    (so global limit rows are always locked in the same order)."""
+def _earnable_views(*, member: Member, occurred_at: datetime, time_zone: str, skus: set[str], total_amount: Decimal):
+    """Membership-offers live at `occurred_at` whose behaviour this basket can meet, in offer id order
+    (so global limit rows are always locked in the same order). The SQL narrows the candidates; the
+    rules decide."""
     live = selectors.global_status_q(rules.VISIBLE, at=occurred_at) | selectors.global_status_q(
         rules.GLOBAL_LIMIT, at=occurred_at
     )
-    offers = selectors.offer_queryset().filter(live, earning_mechanism__isnull=False).order_by("pk")
+    can_match = Q(
+        earning_mechanism__behavior_type=EarningMechanism.Behavior.PURCHASE_PRODUCT, earning_mechanism__sku__in=skus
+    ) | Q(
+        earning_mechanism__behavior_type=EarningMechanism.Behavior.SPEND,
+        earning_mechanism__min_amount__lte=total_amount,
+    )
+    offers = selectors.offer_queryset().filter(live, can_match).order_by("pk")
     return selectors.membership_offer_list(member=member, at=occurred_at, offers=offers, time_zone=time_zone)
 
 

@@ -1,0 +1,120 @@
+"""Benchmark: one member's view of every offer, and recording purchases that earn.
+
+Runs against a throw-away test database on whatever DATABASE_URL points at (SQLite by default):
+
+    .venv/bin/python bench/offers_membership_view.py [--offers 20 200 1000] [--purchases 200]
+
+Prints the time and query count of membership_offer_list for each offer count, the ratio to the
+smallest count (the query count must not move), and purchases per second against a baseline of
+bare Transaction inserts measured in the same run.
+"""
+
+import argparse
+import os
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+
+import django
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+
+def make_offers(count, segment, start):
+    from offers.models import Audience, EarningMechanism, MarketingContent, Offer, OfferLimit
+
+    offers = Offer.objects.bulk_create(
+        Offer(external_id=f"B-{start + n}", name=f"Bench {n}", requires_activation=bool(n % 3 == 0))
+        for n in range(count)
+    )
+    EarningMechanism.objects.bulk_create(
+        EarningMechanism(offer=o, behavior_type="purchase_product", sku=f"SKU-{n % 500}", award_type="points", points=5)
+        for n, o in enumerate(offers)
+    )
+    OfferLimit.objects.bulk_create(
+        OfferLimit(offer=o, scope=scope, kind="fulfillment", max_count=10_000)
+        for o in offers
+        for scope in ("global", "member")
+    )
+    Audience.objects.bulk_create(Audience(offer=o, type="age", min_age=18) for o in offers)
+    Audience.objects.bulk_create(Audience(offer=o, type="segment", segment=segment) for o in offers[::2])
+    MarketingContent.objects.bulk_create(MarketingContent(offer=o, locale="en-US", title="Bench") for o in offers)
+
+
+def time_view(member, repeats=5):
+    from offers.selectors import membership_offer_list
+
+    best = float("inf")
+    for _ in range(repeats):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            rows = membership_offer_list(member=member)
+            best = min(best, time.perf_counter() - started)
+    return best, len(captured), len(rows)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--offers", type=int, nargs="+", default=[20, 200, 1000])
+    parser.add_argument("--purchases", type=int, default=200)
+    args = parser.parse_args()
+
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        from config.actors import Actor
+        from members.models import Member, OrgEntity, Segment
+        from offers.models import Transaction
+        from offers.services import transaction_record
+
+        segment = Segment.objects.create(code="bench", name="Bench")
+        member = Member.objects.create(external_id="BENCH-1", birth_date=timezone.now().date().replace(year=1990))
+        member.segments.add(segment)
+        store = OrgEntity.objects.create(code="B-STORE", type="store", name="Bench store")
+
+        print(f"database: {connection.vendor}")
+        print("membership_offer_list (best of 5)")
+        made, baseline = 0, None
+        for count in sorted(args.offers):
+            make_offers(count - made, segment, made)
+            made = count
+            seconds, queries, rows = time_view(member)
+            baseline = baseline or (seconds, count)
+            per_offer = seconds / count * 1e6
+            ratio = (seconds / baseline[0]) / (count / baseline[1])
+            print(
+                f"  {rows:>6} offers: {seconds * 1000:8.2f} ms, {queries} queries, {per_offer:6.1f} µs/offer, "
+                f"time ratio per offer vs {baseline[1]}: {ratio:.2f}"
+            )
+
+        started = time.perf_counter()
+        for n in range(args.purchases):
+            Transaction.objects.create(
+                transaction_id=f"BASE-{n}", member=member, store=store, occurred_at=timezone.now(),
+                total_amount=Decimal("10"), actor="bench", channel="bench",
+            )  # fmt: skip
+        base_rate = args.purchases / (time.perf_counter() - started)
+
+        started = time.perf_counter()
+        for n in range(args.purchases):
+            basket = [{"sku": f"SKU-{n % 500}", "quantity": 1, "unit_price": Decimal("10")}]
+            transaction_record(
+                transaction_id=f"TX-{n}", member=member, store=store, occurred_at=timezone.now(),
+                total_amount=Decimal("10"), items=basket, actor=Actor.cli("bench"),
+            )  # fmt: skip
+        rate = args.purchases / (time.perf_counter() - started)
+        print(f"transaction_record with {made} offers: {rate:8.1f} purchases/s")
+        print(f"bare Transaction insert baseline:   {base_rate:8.1f} rows/s (ratio {rate / base_rate:.3f})")
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
