@@ -90,7 +90,9 @@ def offer_limit_counters_refresh(*, offer: Offer) -> None:
     The limit rows are locked first, so an award or activation racing with the change waits for it.
     """
     with transaction.atomic():
-        limits = list(OfferLimit.objects.select_for_update().filter(offer=offer, scope=OfferLimit.Scope.GLOBAL))
+        limits = list(
+            OfferLimit.objects.select_for_update().filter(offer=offer, scope=OfferLimit.Scope.GLOBAL).order_by("pk")
+        )
         for limit in limits:
             rows = offer.fulfillments if limit.kind == OfferLimit.Kind.FULFILLMENT else offer.activations
             used = rows.count()
