@@ -225,7 +225,7 @@ class Fulfillment(models.Model):
     offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="fulfillments")
     member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="offer_fulfillments")
     transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="fulfillments")
-    points = models.PositiveIntegerField()
+    points = models.PositiveBigIntegerField()
     occurred_at = models.DateTimeField()
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -6,11 +6,17 @@ from members.models import Member, OrgEntity, Segment
 from offers import rules
 from offers.models import Audience, EarningMechanism, MarketingContent, Offer, OfferLimit
 
+MAX_COUNT = 2_000_000_000  # fits the PositiveIntegerField columns
+MAX_POINTS = 1_000_000
+MAX_QUANTITY = 100_000
+
 
 class BehaviorSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=EarningMechanism.Behavior.choices)
     sku = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    min_quantity = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    min_quantity = serializers.IntegerField(
+        min_value=1, max_value=MAX_COUNT, required=False, allow_null=True, default=None
+    )
     min_amount = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False, allow_null=True, default=None
     )
@@ -25,8 +31,10 @@ class BehaviorSerializer(serializers.Serializer):
 
 class AwardSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=EarningMechanism.Award.choices)
-    points = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
-    points_per_unit = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    points = serializers.IntegerField(min_value=1, max_value=MAX_POINTS, required=False, allow_null=True, default=None)
+    points_per_unit = serializers.IntegerField(
+        min_value=1, max_value=MAX_POINTS, required=False, allow_null=True, default=None
+    )
 
     def validate(self, attrs):
         needed = "points" if attrs["type"] == EarningMechanism.Award.POINTS else "points_per_unit"
@@ -98,7 +106,7 @@ class AudienceSerializer(serializers.ModelSerializer):
 
 
 class LimitSerializer(serializers.ModelSerializer):
-    max_count = serializers.IntegerField(min_value=0)
+    max_count = serializers.IntegerField(min_value=0, max_value=MAX_COUNT)
 
     class Meta:
         model = OfferLimit
@@ -117,6 +125,35 @@ class MarketingContentSerializer(serializers.ModelSerializer):
         model = MarketingContent
         fields = ["locale", "title", "description", "image_url"]
         extra_kwargs = {"description": {"required": False}, "image_url": {"required": False}}
+
+
+COMPONENTS = ("earning_mechanism", "audiences", "limits", "marketing_contents")
+
+
+def component_list_errors(attrs) -> dict:
+    errors = {}
+    pairs = [(limit["scope"], limit["kind"]) for limit in attrs.get("limits", [])]
+    if len(pairs) != len(set(pairs)):
+        errors["limits"] = ["At most one limit per scope and kind."]
+    locales = [content["locale"] for content in attrs.get("marketing_contents", [])]
+    if len(locales) != len(set(locales)):
+        errors["marketing_contents"] = ["At most one marketing content per locale."]
+    return errors
+
+
+class OfferComponentsSerializer(serializers.Serializer):
+    """The components sent in a PATCH, each validated in full (a PATCH replaces whole components)."""
+
+    earning_mechanism = EarningMechanismSerializer(required=False, allow_null=True)
+    audiences = AudienceSerializer(many=True, required=False)
+    limits = LimitSerializer(many=True, required=False)
+    marketing_contents = MarketingContentSerializer(many=True, required=False)
+
+    def validate(self, attrs):
+        errors = component_list_errors(attrs)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
 
 
 class OfferInputSerializer(serializers.Serializer):
@@ -143,30 +180,34 @@ class OfferInputSerializer(serializers.Serializer):
                 return attrs[name]
             return getattr(self.instance, name, None)
 
-        errors = {}
+        errors = component_list_errors(attrs)
         if current("publish_at") and current("expire_at") and current("expire_at") <= current("publish_at"):
             errors["expire_at"] = ["expire_at must be after publish_at."]
         if current("usage_start") and current("usage_end") and current("usage_end") <= current("usage_start"):
             errors["usage_end"] = ["usage_end must be after usage_start."]
-        pairs = [(limit["scope"], limit["kind"]) for limit in attrs.get("limits", [])]
-        if len(pairs) != len(set(pairs)):
-            errors["limits"] = ["At most one limit per scope and kind."]
-        locales = [content["locale"] for content in attrs.get("marketing_contents", [])]
-        if len(locales) != len(set(locales)):
-            errors["marketing_contents"] = ["At most one marketing content per locale."]
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
 
 
 class OfferUpdateSerializer(OfferInputSerializer):
-    """PATCH: only what is sent changes; a component list sent replaces that list."""
+    """PATCH: only what is sent changes; a component sent replaces that component as a whole."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, partial=True, **kwargs)
+        for name in COMPONENTS:
+            self.fields.pop(name)
         for field in self.fields.values():
             field.required = False
             field.default = serializers.empty
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        sent = self.initial_data if isinstance(self.initial_data, dict) else {}
+        components = OfferComponentsSerializer(data={name: sent[name] for name in COMPONENTS if name in sent})
+        if not components.is_valid():
+            raise serializers.ValidationError(components.errors)
+        return {**attrs, **components.validated_data}
 
 
 class OfferOutputSerializer(serializers.ModelSerializer):
@@ -247,7 +288,7 @@ class MembershipOfferOutputSerializer(serializers.Serializer):
 
 class BasketItemSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
-    quantity = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
 
 

@@ -187,3 +187,54 @@ def test_offer_discontinue_sets_status_and_is_repeat_safe(marketer, pos):
 def test_schema_stays_valid(marketer):
     response = marketer.get("/api/schema/")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"earning_mechanism": {"behavior": {"sku": "X"}, "award": {"points": 5}}},
+        {"earning_mechanism": {"behavior": {}, "award": {}}},
+        {"audiences": [{"min_age": 5}]},
+        {"limits": [{"max_count": 5}]},
+        {"marketing_contents": [{"title": "no locale"}]},
+        {"audiences": "vip"},
+    ],
+)
+def test_offer_patch_with_incomplete_components_is_400(marketer, change):
+    offer = OfferFactory()
+    response = marketer.patch(f"/api/v1/offers/{offer.pk}", change, format="json")
+    assert response.status_code == 400, response.json()
+
+
+def test_offer_patch_replaces_earning_mechanism_and_can_remove_it(marketer):
+    offer = OfferFactory()
+    mechanism = {
+        "behavior": {"type": "spend", "min_amount": "20.00"},
+        "award": {"type": "points_per_unit", "points_per_unit": 3},
+    }
+    body = marketer.patch(f"/api/v1/offers/{offer.pk}", {"earning_mechanism": mechanism}, format="json").json()
+    assert body["earning_mechanism"] == {
+        "behavior": {"type": "spend", "min_amount": "20.00"},
+        "award": {"type": "points_per_unit", "points_per_unit": 3},
+    }
+    body = marketer.patch(f"/api/v1/offers/{offer.pk}", {"earning_mechanism": None}, format="json").json()
+    assert body["earning_mechanism"] is None
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"limits": [{"scope": "global", "kind": "fulfillment", "max_count": 10**12}]},
+        {
+            "earning_mechanism": {
+                "behavior": {"type": "spend", "min_amount": "1"},
+                "award": {"type": "points", "points": 10**12},
+            }
+        },
+        {"audiences": [{"type": "age", "min_age": 10**6}]},
+        {"external_id": "x" * 65},
+    ],
+)
+def test_offer_create_out_of_range_numbers_are_400_not_500(marketer, overrides):
+    response = marketer.post("/api/v1/offers", offer_payload(**{"audiences": [], **overrides}), format="json")
+    assert response.status_code == 400

@@ -279,3 +279,18 @@ def test_transaction_same_id_concurrently_awards_once():
     assert Fulfillment.objects.count() == 1
     member.refresh_from_db()
     assert member.points_balance == 50
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"items": [{"sku": "MILK", "quantity": 10**12, "unit_price": "1"}]},
+        {"total_amount": "1" + "0" * 15},
+        {"transaction_id": "x" * 101},
+        {"items": [{"sku": "MILK"}]},
+    ],
+)
+def test_transaction_out_of_range_input_is_400(pos, change):
+    response = purchase(pos, MemberFactory(), raw=change)
+    assert response.status_code == 400
