@@ -222,3 +222,33 @@ def test_limit_counter_realigned_when_limit_added_in_admin(admin_client):
     OfferLimit.objects.create(offer=offer, scope="global", kind="activation", max_count=1)
     offer_admin_saved(offer=offer, created=False, actor=Actor.system())
     assert OfferLimit.objects.get(offer=offer).used_count == 1
+
+
+def test_offer_change_page_and_record_lists_render_with_data(admin_client, pos):
+    offer = OfferFactory(name="Rendered offer", requires_activation=True)
+    EarningMechanismFactory(offer=offer, sku="MILK", points=40)
+    LimitFactory(offer=offer, scope="global", kind="fulfillment", max_count=9)
+    member = MemberFactory()
+    Activation.objects.create(offer=offer, member=member, actor="t", channel="test")
+    from tests.members.factories import OrgEntityFactory
+
+    OrgEntityFactory(code="S-MAIN")
+    pos.post(
+        "/api/v1/transactions",
+        {
+            "transaction_id": "ADM-T1",
+            "member": member.external_id,
+            "store": "S-MAIN",
+            "total_amount": "3",
+            "items": [{"sku": "MILK", "quantity": 1, "unit_price": "3"}],
+        },
+        format="json",
+    )
+
+    change = admin_client.get(reverse("admin:offers_offer_change", args=[offer.pk])).content.decode()
+    assert "Rendered offer" in change and 'value="MILK"' in change and 'value="9"' in change
+    for name in ("activation", "fulfillment", "transaction", "offerevent"):
+        page = admin_client.get(reverse(f"admin:offers_{name}_changelist"))
+        assert page.status_code == 200, name
+    assert "ADM-T1" in admin_client.get(reverse("admin:offers_transaction_changelist")).content.decode()
+    assert member.external_id in admin_client.get(reverse("admin:offers_fulfillment_changelist")).content.decode()
