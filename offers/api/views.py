@@ -48,7 +48,7 @@ class OfferDetailApi(APIView):
     def get(self, request, offer_id):
         return Response(_offer_body(get_object_or_404(selectors.offer_queryset(), pk=offer_id)))
 
-    @extend_schema(request=OfferUpdateSerializer, responses=OfferOutputSerializer)
+    @extend_schema(request=OfferInputSerializer, responses=OfferOutputSerializer)  # documented as PatchedOfferInput
     def patch(self, request, offer_id):
         offer = get_object_or_404(Offer, pk=offer_id)
         serializer = OfferUpdateSerializer(offer, data=request.data)
