@@ -54,7 +54,8 @@ def certificate_code_transition(
     now = timezone.now()
     changes = {"status": new, "status_changed_at": now}
     if old == Status.UNUSED:
-        changes.update(redemption=redemption, assigned_at=now)
+        # A code drawn from the bank joins the reward it was drawn for.
+        changes.update(redemption=redemption, assigned_at=now, reward_id=redemption.reward_id)
     if member is not None:
         changes["member"] = member
     if new == Status.FULFILLED:

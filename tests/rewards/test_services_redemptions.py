@@ -49,6 +49,7 @@ def test_reward_redeem_draws_on_the_bank_when_the_reward_has_none_left(reward):
     redemption = services.reward_redeem(member=member, reward=reward, actor=ACTOR)
 
     assert redemption.certificate_code.code == "BANK0001"
+    assert CertificateCode.objects.get(code="BANK0001").reward == reward  # drawn from the bank, now the reward's
     assert CertificateCode.objects.get(code="OTHER001").status == "unused"
 
 
