@@ -252,11 +252,24 @@ def certificate_codes_generate(*, count: int, reward: Reward | None, length: int
 
 
 def random_codes(*, alphabet: str, length: int, count: int) -> list[str]:
-    """`count` distinct codes drawn from the operating system's CSPRNG."""
-    rng = secrets.SystemRandom()
+    """`count` distinct codes drawn from the operating system's CSPRNG, without bias.
+
+    Random bytes are mapped onto the alphabet with `bytes.translate`, dropping the top bytes that
+    would favour the first characters (rejection sampling), so a million characters cost one call
+    instead of a million.
+    """
+    size = len(alphabet)
+    limit = 256 - 256 % size
+    table = bytes(ord(alphabet[byte % size]) if byte < limit else 0 for byte in range(256))
+    rejected = bytes(range(limit, 256))
     codes: set[str] = set()
     while len(codes) < count:
-        codes.update("".join(rng.choices(alphabet, k=length)) for _ in range(count - len(codes)))
+        wanted = (count - len(codes)) * length
+        text = secrets.token_bytes(wanted * 256 // limit + 64).translate(table, rejected).decode("ascii")
+        for start in range(0, len(text) - length + 1, length):
+            codes.add(text[start : start + length])
+            if len(codes) == count:
+                break
     return list(codes)
 
 
