@@ -327,3 +327,27 @@ def test_schema_documents_the_reward_endpoints(anonymous):
         "/api/v1/certificate-codes/{code}/fulfill",
     ):
         assert path in schema
+
+
+def test_every_granting_post_honours_idempotency_keys():
+    from rewards.api import views
+
+    for view in (
+        views.RewardRedeemApi,
+        views.RewardAwardApi,
+        views.RewardReserveApi,
+        views.RewardRedemptionAssignApi,
+        views.CertificateCodeGenerateApi,
+        views.CertificateCodeFulfillApi,
+    ):
+        assert getattr(view.post, "idempotent", False), view.__name__
+
+
+def test_reward_award_replayed_with_the_same_key_awards_once(member_care, reward):
+    MemberFactory(external_id="M-1")
+    CertificateCodeFactory.create_batch(2, reward=reward)
+    url = f"/api/v1/rewards/{reward.pk}/award"
+    first = member_care.post(url, {"member": "M-1"}, format="json", HTTP_IDEMPOTENCY_KEY="a-1")
+    again = member_care.post(url, {"member": "M-1"}, format="json", HTTP_IDEMPOTENCY_KEY="a-1")
+    assert first.status_code == again.status_code == 201 and first.json() == again.json()
+    assert RewardRedemption.objects.count() == 1

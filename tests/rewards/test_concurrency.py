@@ -115,3 +115,29 @@ def test_reward_redemption_assign_concurrently_assigns_once():
 
     assert outcomes.count("assigned") == 1 and outcomes.count("already_assigned") == 5
     assert sum(Member.objects.filter(external_id__startswith="M-AS-").values_list("points_balance", flat=True)) == 550
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_reward_redeem_over_http_by_concurrent_tills_hands_out_each_code_once(pos):
+    from rest_framework.test import APIClient
+
+    reward = RewardFactory(cost_points=10)
+    for n in range(4):
+        CertificateCodeFactory(code=f"OWN{n:05d}", reward=reward)
+    for i in range(10):
+        MemberFactory(external_id=f"M-HTTP-{i}", points=10)
+    token = pos.token
+
+    def redeem(index):
+        http = APIClient()
+        http.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        response = http.post(f"/api/v1/members/M-HTTP-{index}/rewards/{reward.pk}/redeem")
+        body = response.json()
+        return body["certificate_code"] if response.status_code == 201 else body["code"]
+
+    outcomes = run_concurrently(10, redeem)
+
+    assert sorted(o for o in outcomes if o.startswith("OWN")) == [f"OWN{n:05d}" for n in range(4)]
+    assert outcomes.count("no_codes_available") == 6
+    assert Member.objects.filter(external_id__startswith="M-HTTP-", points_balance=0).count() == 4

@@ -89,3 +89,13 @@ def test_certificate_codes_generate_refuses_a_request_the_code_space_cannot_hold
 def test_random_codes_are_distinct_and_drawn_from_the_alphabet():
     codes = services.random_codes(alphabet="AB", length=12, count=1000)
     assert len(set(codes)) == 1000 and all(set(code) <= {"A", "B"} for code in codes)
+
+
+def test_certificate_codes_generate_100k_in_one_call_without_per_code_queries(django_assert_max_num_queries):
+    reward = RewardFactory()
+    with django_assert_max_num_queries(10):
+        created = services.certificate_codes_generate(
+            count=100_000, reward=reward, length=12, charset="alphanumeric", actor=ACTOR
+        )
+    assert created == 100_000
+    assert CertificateCode.objects.filter(reward=reward).values("code").distinct().count() == 100_000
