@@ -89,8 +89,21 @@ def main():
     parser.add_argument("--baseline", type=int, default=5_000, help="codes for the naive loop")
     parser.add_argument("--length", type=int, default=12)
     parser.add_argument("--charset", default="alphanumeric", choices=sorted(rules.CHARSETS))
+    parser.add_argument(
+        "--existing", type=int, default=0, help="codes to load first (untimed, rolled back) so uniqueness is checked"
+    )
     args = parser.parse_args()
 
+    with transaction.atomic():
+        if args.existing:
+            services.certificate_codes_generate(
+                count=args.existing, reward=None, length=args.length, charset=args.charset, actor=ACTOR
+            )
+        run_all(args)
+        transaction.set_rollback(True)
+
+
+def run_all(args):
     existing = CertificateCode.objects.count()
     print(f"database: {connection.vendor}, existing codes: {existing:,}, length {args.length} {args.charset}")
     runs = [("naive per-code loop", args.baseline, naive(args.baseline, args.length, args.charset))]

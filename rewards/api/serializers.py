@@ -14,9 +14,14 @@ class RewardInputSerializer(serializers.Serializer):
 
 
 class RewardOutputSerializer(serializers.ModelSerializer):
+    codes_unused = serializers.SerializerMethodField(help_text="The reward's own unused codes (bank not counted).")
+
     class Meta:
         model = Reward
-        fields = ["id", "external_id", "name", "type", "cost_points", "active", "created_at"]
+        fields = ["id", "external_id", "name", "type", "cost_points", "active", "created_at", "codes_unused"]
+
+    def get_codes_unused(self, reward) -> int:
+        return getattr(reward, "codes_unused", 0)
 
 
 class CertificateCodeGenerateInputSerializer(serializers.Serializer):

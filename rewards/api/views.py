@@ -33,7 +33,7 @@ class RewardListCreateApi(generics.ListAPIView):
     serializer_class = RewardOutputSerializer
 
     def get_queryset(self):
-        return selectors.reward_list()
+        return selectors.reward_with_stock_list()
 
     @extend_schema(request=RewardInputSerializer, responses={201: RewardOutputSerializer})
     def post(self, request):
@@ -49,7 +49,7 @@ class RewardDetailApi(generics.RetrieveAPIView):
     lookup_url_kwarg = "reward_id"
 
     def get_queryset(self):
-        return selectors.reward_list()
+        return selectors.reward_with_stock_list()
 
 
 class CertificateCodeGenerateApi(APIView):

@@ -189,3 +189,16 @@ def test_reward_admin_lists_unused_stock(admin_client, reward):
     CertificateCodeFactory.create_batch(3, reward=reward)
     page = admin_client.get(reverse("admin:rewards_reward_changelist"))
     assert page.context["cl"].result_list[0].codes_unused == 3
+
+
+def test_generate_page_needs_the_add_permission(client, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("viewer", password="pw", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_certificatecode"))
+    client.force_login(user)
+    url = reverse("admin:rewards_certificatecode_generate")
+
+    assert client.get(reverse(CHANGELIST)).status_code == 200
+    assert client.post(url, {"count": 5, "reward": "", "length": 10, "charset": "numeric"}).status_code == 403
+    assert not CertificateCode.objects.exists()

@@ -24,7 +24,7 @@ def test_reward_create_answers_201(marketer):
     body = {"external_id": "R-1", "name": "Cinema ticket", "type": "certificate", "cost_points": 500, "active": True}
     response = marketer.post("/api/v1/rewards", body, format="json")
     assert response.status_code == 201
-    assert response.json() | {"id": 0, "created_at": ""} == body | {"id": 0, "created_at": ""}
+    assert response.json() | {"id": 0, "created_at": ""} == body | {"id": 0, "created_at": "", "codes_unused": 0}
     assert Reward.objects.get(external_id="R-1").cost_points == 500
 
 
@@ -48,8 +48,11 @@ def test_reward_create_by_other_roles_answers_403(make_api_client, store, role):
 
 
 def test_reward_list_is_readable_by_every_role(pos, reward):
+    CertificateCodeFactory.create_batch(2, reward=reward)
+    CertificateCodeFactory(reward=None)
     response = pos.get("/api/v1/rewards")
-    assert response.status_code == 200 and response.json()["results"][0]["external_id"] == "R-GIFT"
+    assert response.status_code == 200
+    assert [(r["external_id"], r["codes_unused"]) for r in response.json()["results"]] == [("R-GIFT", 2)]
     assert pos.get(f"/api/v1/rewards/{reward.pk}").json()["cost_points"] == 100
     assert pos.get("/api/v1/rewards/999999").status_code == 404
 
