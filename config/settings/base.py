@@ -133,6 +133,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # Choice sets that share a field name with another app's get their own schema names.
+    "ENUM_NAME_OVERRIDES": {
+        "CertificateCodeStatusEnum": "rewards.models.CertificateCode.Status",
+        "RewardTypeEnum": "rewards.models.Reward.Type",
+        "MemberStatusEnum": "members.models.Member.Status",
+        "OrgEntityTypeEnum": "members.models.OrgEntity.Type",
+    },
 }
 
 # Celery: with no broker configured, tasks run in-process (eagerly) so a bare checkout works.

@@ -1,0 +1,145 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.actors import Actor
+from config.api.idempotency import idempotent
+from config.api.roles import ANY_ROLE, MARKETER_ONLY, STAFF, TILL_AND_CARE
+from members.models import Member
+from rewards import selectors, services
+from rewards.models import Reward, RewardRedemption
+
+from .filters import CertificateCodeFilterSet
+from .serializers import (
+    CertificateCodeGenerateInputSerializer,
+    CertificateCodeGenerateOutputSerializer,
+    CertificateCodeOutputSerializer,
+    MemberReferenceInputSerializer,
+    RewardInputSerializer,
+    RewardOutputSerializer,
+    RewardRedemptionOutputSerializer,
+    RewardReserveInputSerializer,
+)
+
+
+def _redemption_response(redemption):
+    return Response(RewardRedemptionOutputSerializer(redemption).data, status=status.HTTP_201_CREATED)
+
+
+class RewardListCreateApi(generics.ListAPIView):
+    roles = {"GET": ANY_ROLE, "POST": MARKETER_ONLY}
+    serializer_class = RewardOutputSerializer
+
+    def get_queryset(self):
+        return selectors.reward_with_stock_list()
+
+    @extend_schema(request=RewardInputSerializer, responses={201: RewardOutputSerializer})
+    def post(self, request):
+        serializer = RewardInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        reward = services.reward_create(**serializer.validated_data, actor=Actor.from_request(request))
+        return Response(RewardOutputSerializer(reward).data, status=status.HTTP_201_CREATED)
+
+
+class RewardDetailApi(generics.RetrieveAPIView):
+    roles = ANY_ROLE
+    serializer_class = RewardOutputSerializer
+    lookup_url_kwarg = "reward_id"
+
+    def get_queryset(self):
+        return selectors.reward_with_stock_list()
+
+
+class CertificateCodeGenerateApi(APIView):
+    roles = MARKETER_ONLY
+
+    @extend_schema(
+        request=CertificateCodeGenerateInputSerializer, responses={201: CertificateCodeGenerateOutputSerializer}
+    )
+    @idempotent
+    def post(self, request):
+        serializer = CertificateCodeGenerateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        created = services.certificate_codes_generate(**data, actor=Actor.from_request(request))
+        body = {**data, "created": created, "reward": data["reward"].pk if data["reward"] else None}
+        return Response(CertificateCodeGenerateOutputSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+class RewardRedeemApi(APIView):
+    roles = TILL_AND_CARE
+
+    @extend_schema(request=None, responses={201: RewardRedemptionOutputSerializer})
+    @idempotent
+    def post(self, request, external_id, reward_id):
+        member = get_object_or_404(Member, external_id=external_id)
+        reward = get_object_or_404(Reward, pk=reward_id)
+        redemption = services.reward_redeem(member=member, reward=reward, actor=Actor.from_request(request))
+        return _redemption_response(redemption)
+
+
+class RewardAwardApi(APIView):
+    roles = STAFF
+
+    @extend_schema(request=MemberReferenceInputSerializer, responses={201: RewardRedemptionOutputSerializer})
+    @idempotent
+    def post(self, request, reward_id):
+        reward = get_object_or_404(Reward, pk=reward_id)
+        serializer = MemberReferenceInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        redemption = services.reward_award(
+            member=serializer.validated_data["member"], reward=reward, actor=Actor.from_request(request)
+        )
+        return _redemption_response(redemption)
+
+
+class RewardReserveApi(APIView):
+    roles = STAFF
+
+    @extend_schema(request=RewardReserveInputSerializer, responses={201: RewardRedemptionOutputSerializer})
+    @idempotent
+    def post(self, request, reward_id):
+        reward = get_object_or_404(Reward, pk=reward_id)
+        serializer = RewardReserveInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        redemption = services.reward_reserve(
+            reward=reward, **serializer.validated_data, actor=Actor.from_request(request)
+        )
+        return _redemption_response(redemption)
+
+
+class RewardRedemptionAssignApi(APIView):
+    roles = STAFF
+
+    @extend_schema(request=MemberReferenceInputSerializer, responses={200: RewardRedemptionOutputSerializer})
+    @idempotent
+    def post(self, request, redemption_id):
+        redemption = get_object_or_404(RewardRedemption.objects.select_related("reward"), pk=redemption_id)
+        serializer = MemberReferenceInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        redemption = services.reward_redemption_assign(
+            redemption=redemption, member=serializer.validated_data["member"], actor=Actor.from_request(request)
+        )
+        return Response(RewardRedemptionOutputSerializer(redemption).data)
+
+
+class CertificateCodeListApi(generics.ListAPIView):
+    roles = ANY_ROLE
+    serializer_class = CertificateCodeOutputSerializer
+    filterset_class = CertificateCodeFilterSet
+
+    def get_queryset(self):
+        return selectors.certificate_code_list()
+
+
+class CertificateCodeFulfillApi(APIView):
+    roles = MARKETER_ONLY
+
+    @extend_schema(request=None, responses={200: CertificateCodeOutputSerializer})
+    @idempotent
+    def post(self, request, code):
+        certificate_code = get_object_or_404(selectors.certificate_code_list(), code=code)
+        services.certificate_code_fulfill(code=certificate_code, actor=Actor.from_request(request))
+        return Response(CertificateCodeOutputSerializer(certificate_code).data)

@@ -1,0 +1,30 @@
+from django.db.models import Count, Q, QuerySet
+
+from members.models import Member
+
+from .models import CertificateCode, Reward, RewardRedemption
+
+
+def reward_list() -> QuerySet[Reward]:
+    return Reward.objects.order_by("name", "id")
+
+
+def reward_with_stock_list() -> QuerySet[Reward]:
+    """Rewards with how many of their own codes are still unused (bank codes not counted)."""
+    return reward_list().annotate(codes_unused=Count("codes", filter=Q(codes__status=CertificateCode.Status.UNUSED)))
+
+
+def certificate_code_list() -> QuerySet[CertificateCode]:
+    return CertificateCode.objects.select_related("reward", "member").order_by("-id")
+
+
+def member_certificate_codes(*, member: Member, limit: int = 100) -> list[CertificateCode]:
+    return list(certificate_code_list().filter(member=member)[:limit])
+
+
+def member_reward_redemptions(*, member: Member, limit: int = 100) -> list[RewardRedemption]:
+    return list(
+        RewardRedemption.objects.filter(member=member)
+        .select_related("reward", "certificate_code")
+        .order_by("-created_at", "-id")[:limit]
+    )
