@@ -216,7 +216,7 @@ def _insert_copy(*, series, rows, common, now, expires_at, redeemable_from) -> i
         cursor.execute(
             f"INSERT INTO {table} (series_id, code, is_common, member_id, status, issued_at, expires_at, "
             "redeemable_from, is_reversed, last_status_change_on, created_at) "
-            "SELECT %s, code, %s, member_id, %s, %s, %s, %s, false, %s, %s FROM coupons_bulk_staging "
+            "SELECT %s, code, %s, member_id, %s, %s, %s, %s, false, %s, %s FROM coupons_bulk_staging ORDER BY code "
             "ON CONFLICT DO NOTHING",
             [series.pk, common, Coupon.Status.ISSUED, now, expires_at, redeemable_from, now, now],
         )
