@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -86,8 +86,10 @@ def run(args) -> None:
     offer = Offer.objects.create(
         external_id="BENCH", name="Bench", expire_at=timezone.now() + timezone.timedelta(days=90)
     )
-    series = CouponSeries.objects.create(offer=offer, name="Bench", code_mode="unique", code_length=10,
-                                         code_charset="alphanumeric", expiry_mode="days_from_issue", expiry_days=30)  # fmt: skip
+    series = CouponSeries.objects.create(
+        offer=offer, name="Bench", code_mode="unique", code_length=10, code_charset="alphanumeric",
+        expiry_mode="days_from_issue", expiry_days=30,
+    )  # fmt: skip
     job = BulkIssueJob.objects.create(series=series, source="segment", segment=segment, chunk_size=args.chunk,
                                       actor="bench", channel="cli")  # fmt: skip
 
@@ -106,13 +108,15 @@ def run(args) -> None:
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE coupons_couponevent, coupons_coupon")
     started = time.perf_counter()
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(
             "COPY coupons_coupon (series_id, code, is_common, member_id, status, issued_at, expires_at, "
             "redeemable_from, is_reversed, last_status_change_on, created_at) FROM STDIN"
-        ) as copy:
-            for i in range(0, len(lines), 50_000):
-                copy.write("".join(lines[i : i + 50_000]))
+        ) as copy,
+    ):
+        for i in range(0, len(lines), 50_000):
+            copy.write("".join(lines[i : i + 50_000]))
     copy_seconds = time.perf_counter() - started
     copy_rate = count / copy_seconds
     del lines
@@ -137,7 +141,7 @@ def run(args) -> None:
                 redeemable_from=moment,
                 last_status_change_on=moment,
                 created_at=moment,
-            )  # fmt: skip
+            )
             for n in range(sample)
         ),
         batch_size=5_000,
