@@ -62,8 +62,8 @@ def series_create(
 ) -> CouponSeries:
     series = CouponSeries(**fields)
     if series.code_mode == CouponSeries.CodeMode.RANDOMIZED_COMMON:
-        _apply_sample_code(series, sample_code)
-    _validate_series(series, reminders=reminders, exclude_recipients_of=exclude_recipients_of)
+        apply_sample_code(series, sample_code)
+    series_validate(series, reminders=reminders, exclude_recipients_of=exclude_recipients_of)
     try:
         with transaction.atomic():
             series.save()
@@ -89,19 +89,12 @@ def series_update(
     **fields,
 ) -> CouponSeries:
     series = CouponSeries.objects.select_for_update().get(pk=series.pk)
-    changes_codes = sample_code is not None or any(
-        name in fields and fields[name] != getattr(series, name) for name in CODE_SETTINGS
-    )
-    if changes_codes and (series.code_mode == CouponSeries.CodeMode.RANDOMIZED_COMMON or _has_codes(series)):
-        raise SettingLockedError(
-            "The code generation of a series with codes, and a randomized common sample code, never change.",
-            reasons=["code_generation"],
-        )
+    series_check_lock(series=series, fields=fields, sample_code=sample_code)
     for name, value in fields.items():
         setattr(series, name, value)
     if sample_code is not None:
-        _apply_sample_code(series, sample_code)
-    _validate_series(
+        apply_sample_code(series, sample_code)
+    series_validate(
         series,
         reminders=reminders if reminders is not None else list(series.reminders.values()),
         exclude_recipients_of=exclude_recipients_of or (),
@@ -111,11 +104,23 @@ def series_update(
     return series
 
 
+def series_check_lock(*, series: CouponSeries, fields: dict, sample_code: str | None) -> None:
+    """The code generation of a series with codes, and a randomized common sample code, never change."""
+    changes_codes = sample_code is not None or any(
+        name in fields and fields[name] != getattr(series, name) for name in CODE_SETTINGS
+    )
+    if changes_codes and (series.code_mode == CouponSeries.CodeMode.RANDOMIZED_COMMON or _has_codes(series)):
+        raise SettingLockedError(
+            "The code generation of a series with codes, and a randomized common sample code, never change.",
+            reasons=["code_generation"],
+        )
+
+
 def _has_codes(series) -> bool:
     return series.issued_count > 0 or series.code_count > 0 or series.coupons.exists()
 
 
-def _apply_sample_code(series, sample_code):
+def apply_sample_code(series, sample_code):
     if not sample_code or not CODE_RE.match(sample_code) or "-" in sample_code or not 5 <= len(sample_code) <= 10:
         raise CouponSeriesInvalidError(
             "A sample code has 5 to 10 letters or digits.",
@@ -127,7 +132,7 @@ def _apply_sample_code(series, sample_code):
     series.code_charset = "numeric" if space.alphabet.isdigit() else "alphanumeric"
 
 
-def _validate_series(series, *, reminders, exclude_recipients_of):
+def series_validate(series, *, reminders, exclude_recipients_of):
     errors = {}
     if series.is_third_party:
         refused = [name for name in THIRD_PARTY_REFUSED if getattr(series, name) is not None]
