@@ -61,6 +61,7 @@ def series_create(
     **fields,
 ) -> CouponSeries:
     series = CouponSeries(**fields)
+    series.common_code = (series.common_code or "").strip().upper()
     if series.code_mode == CouponSeries.CodeMode.RANDOMIZED_COMMON:
         apply_sample_code(series, sample_code)
     series_validate(series, reminders=reminders, exclude_recipients_of=exclude_recipients_of)
@@ -92,6 +93,7 @@ def series_update(
     series_check_lock(series=series, fields=fields, sample_code=sample_code)
     for name, value in fields.items():
         setattr(series, name, value)
+    series.common_code = (series.common_code or "").strip().upper()
     if sample_code is not None:
         apply_sample_code(series, sample_code)
     series_validate(

@@ -10,7 +10,7 @@ import io
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -175,7 +175,11 @@ def _code_row(*, upload, row, identifier, actor, seen_codes) -> list[str]:
         if error:
             return [error]
         return _issue(series=series, member=member, actor=actor, code=code)
-    Coupon.objects.create(series=series, code=code, status=Coupon.Status.UNISSUED, member=None)
+    try:
+        with transaction.atomic():
+            Coupon.objects.create(series=series, code=code, status=Coupon.Status.UNISSUED, member=None)
+    except IntegrityError:  # written by a concurrent upload since the check above
+        return ["duplicate_code"]
     CouponSeries.objects.filter(pk=series.pk).update(code_count=F("code_count") + 1)
     return []
 
@@ -185,6 +189,8 @@ def _issue(*, series, member, actor, code=None) -> list[str]:
         coupon_issue(series=series, member=member, actor=actor, code=code)
     except CouponIssueError as exc:
         return exc.reasons or [exc.code]
+    except IntegrityError:  # an uploaded code taken by a concurrent upload since the check
+        return ["duplicate_code"]
     return []
 
 

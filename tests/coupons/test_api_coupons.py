@@ -172,3 +172,39 @@ def test_upload_api_rejects_missing_file_and_wrong_kind(marketer):
     assert marketer.post(url, {"kind": "members"}, format="multipart").status_code == 400
     file = SimpleUploadedFile("c.csv", b"code\nA\n")
     assert marketer.post(url, {"file": file, "kind": "codes"}, format="multipart").status_code == 409
+
+
+def test_coupon_endpoints_404_and_403(marketer, pos, anonymous):
+    series = CouponSeriesFactory()
+    assert marketer.get("/api/v1/coupon-series/999").status_code == 404
+    assert marketer.patch("/api/v1/coupon-series/999", {"name": "x"}, format="json").status_code == 404
+    assert pos.patch(f"/api/v1/coupon-series/{series.pk}", {"name": "x"}, format="json").status_code == 403
+    assert marketer.get("/api/v1/uploads/999").status_code == 404
+    assert marketer.get("/api/v1/uploads/999/error-report").status_code == 404
+    file = SimpleUploadedFile("m.csv", b"external_id\nM1\n")
+    assert pos.post(f"/api/v1/coupon-series/{series.pk}/uploads", {"file": file, "kind": "members"},
+                    format="multipart").status_code == 403  # fmt: skip
+    assert marketer.post("/api/v1/coupon-series/999/uploads", {"kind": "members"},
+                         format="multipart").status_code == 404  # fmt: skip
+    assert anonymous.post(f"/api/v1/coupon-series/{series.pk}/issue", {"member": "x"}, format="json").status_code in (
+        401,
+        403,
+    )
+    assert anonymous.get("/api/v1/coupons/ANY").status_code in (401, 403)
+
+
+def test_series_patch_bad_input_is_400(marketer):
+    series = CouponSeriesFactory()
+    url = f"/api/v1/coupon-series/{series.pk}"
+    assert marketer.patch(url, {"expiry": {"mode": "days_from_issue"}}, format="json").status_code == 400
+    assert marketer.patch(url, {"discount": {"type": "percentage", "value": "150"}}, format="json").status_code == 400
+    assert marketer.patch(url, {"issual": {"max_per_member": "many"}}, format="json").status_code == 400
+
+
+def test_coupon_detail_of_a_common_code_by_member(pos):
+    series = CouponSeriesFactory(common=True)
+    a, b = MemberFactory(), MemberFactory()
+    for member in (a, b):
+        pos.post(f"/api/v1/coupon-series/{series.pk}/issue", {"member": member.external_id}, format="json")
+    body = pos.get(f"/api/v1/coupons/save10?member={b.external_id}").json()
+    assert (body["code"], body["member"]) == ("SAVE10", b.external_id)

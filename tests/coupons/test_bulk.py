@@ -94,3 +94,45 @@ def test_bulk_issue_from_the_series_list_and_refused_for_uploaded_codes():
     assert bulk_issue_run(job_id=job.pk, actor=ACTOR).issued == 3
     with pytest.raises(CouponSeriesError):
         bulk_issue_start(series=CouponSeriesFactory(uploaded=True), source="allowed_list", actor=ACTOR)
+
+
+def test_bulk_issue_chunk_that_fails_midway_commits_nothing_and_the_retry_issues_once(monkeypatch):
+    import coupons.bulk as bulk
+
+    segment, members = segment_of(6)
+    series = CouponSeriesFactory()
+    job = make_job(series, segment, chunk_size=3)
+    real = bulk.series_note_issued
+    calls = {"n": 0}
+
+    def flaky(**kw):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ConnectionError("database went away")
+        return real(**kw)
+
+    monkeypatch.setattr(bulk, "series_note_issued", flaky)
+    with pytest.raises(ConnectionError):
+        bulk_issue_run(job_id=job.pk, actor=ACTOR)
+    job.refresh_from_db()
+    assert (job.issued, job.cursor) == (3, members[2].pk)
+    assert Coupon.objects.filter(series=series).count() == 3
+
+    done = bulk_issue_run(job_id=job.pk, actor=ACTOR)
+    assert (done.status, done.issued) == ("succeeded", 6)
+    assert Coupon.objects.filter(series=series).values("member").distinct().count() == 6
+    series.refresh_from_db()
+    assert (series.issued_count, series.next_code_index) == (6, 6)
+
+
+def test_bulk_issue_randomized_common_codes_carry_the_fixed_part():
+    from coupons.services import series_create
+    from tests.coupons.factories import OfferFactory
+
+    segment, _ = segment_of(4)
+    series = series_create(actor=ACTOR, offer=OfferFactory(), name="R", code_mode="randomized_common",
+                           sample_code="12345678")  # fmt: skip
+    bulk_issue_run(job_id=make_job(series, segment).pk, actor=ACTOR)
+    codes = list(Coupon.objects.filter(series=series).values_list("code", flat=True))
+    assert len(set(codes)) == 4
+    assert all(code.startswith("1234") and len(code) == 8 and code.isdigit() for code in codes)
