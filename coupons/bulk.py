@@ -26,7 +26,7 @@ from .exceptions import CouponSeriesError
 from .models import BulkIssueJob, Coupon, CouponSeries, SeriesAllowedMember
 from .services import coupon_times, series_capacity, series_note_issued
 
-COPY_BLOCK = 1 << 20
+COPY_BLOCK = 1 << 16  # small blocks, so the server parses while the codes are still being made
 
 
 def bulk_issue_start(
@@ -147,17 +147,18 @@ def _write(*, series, member_ids, now) -> int:
             space = series_code_space(series).size
             if start + len(pending) > space:
                 pending = pending[: max(0, space - start)]
-            codes = list(series_generator(series).codes(start, len(pending)))
-        rows = list(zip(codes, pending, strict=True))
-        if not rows:
+            # Lazy: on PostgreSQL the codes are made while the server takes in the COPY stream.
+            codes = series_generator(series).codes(start, len(pending))
+        if not pending:
             break
+        rows = zip(codes, pending, strict=True)
         inserted = _insert(series=series, rows=rows, common=common, now=now, expires_at=expires_at,
                            redeemable_from=redeemable_from)  # fmt: skip
         written += inserted
         if not common:
-            series.next_code_index = start + len(rows)
+            series.next_code_index = start + len(pending)
             CouponSeries.objects.filter(pk=series.pk).update(next_code_index=series.next_code_index)
-        if inserted == len(rows) or common:
+        if inserted == len(pending) or common:
             break
         have = set(
             Coupon.objects.filter(series=series, member_id__in=pending, issued_at=now).values_list(
