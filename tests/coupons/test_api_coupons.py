@@ -208,3 +208,14 @@ def test_coupon_detail_of_a_common_code_by_member(pos):
         pos.post(f"/api/v1/coupon-series/{series.pk}/issue", {"member": member.external_id}, format="json")
     body = pos.get(f"/api/v1/coupons/save10?member={b.external_id}").json()
     assert (body["code"], body["member"]) == ("SAVE10", b.external_id)
+
+
+def test_series_detail_counts_after_issuing(marketer):
+    series = CouponSeriesFactory(code_length=4, code_charset="numeric", series_limit=50)
+    for _ in range(3):
+        marketer.post(f"/api/v1/coupon-series/{series.pk}/issue", {"member": MemberFactory().external_id},
+                      format="json")  # fmt: skip
+    body = marketer.get(f"/api/v1/coupon-series/{series.pk}").json()
+    assert (body["capacity"], body["issued"], body["redeemed"], body["remaining"]) == (10_000, 3, 0, 47)
+    assert body["guess_odds"] == pytest.approx(3 / 10_000)
+    assert body["guess_warning"] is False
