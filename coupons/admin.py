@@ -146,6 +146,15 @@ class CouponSeriesAdmin(admin.ModelAdmin):
         segment = Segment.objects.filter(pk=segment_id).first() if segment_id else None
         source = BulkIssueJob.Source.SEGMENT if segment else BulkIssueJob.Source.ALLOWED_LIST
         for series in queryset:
+            planned = segment.members.count() if segment else series.allowed_rows.count()
+            capacity = services.series_capacity(series, planned=planned)
+            if capacity.guess_warning:
+                self.message_user(
+                    request,
+                    f"{series}: after this issuance a random guess would hit a live code with odds "
+                    f"{capacity.guess_odds:.1e} (warning above {GUESS_WARNING_ODDS:.0e}); consider longer codes.",
+                    messages.WARNING,
+                )
             try:
                 job = bulk_issue_start(series=series, source=source, segment=segment,
                                        actor=Actor.from_admin_user(request.user))  # fmt: skip

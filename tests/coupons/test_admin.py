@@ -102,3 +102,18 @@ def test_coupon_search_by_code_and_member_and_member_tab(admin_client):
     tab = admin_client.get(reverse("admin:members_member_change", args=[member.pk])).content.decode()
     assert 'data-tab="coupons"' in tab and coupon.code in tab
     assert Coupon.objects.count() == 2
+
+
+def test_bulk_issue_action_warns_when_the_guessing_odds_get_high(admin_client, django_capture_on_commit_callbacks):
+    segment = SegmentFactory()
+    for _ in range(3):
+        MemberFactory(segments=[segment])
+    series = CouponSeriesFactory(code_length=4, code_charset="numeric")  # 10,000 codes: 3 live is 3e-4
+    CouponSeries.objects.filter(pk=series.pk).update(issued_count=8)  # 11 live is 1.1e-3
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:coupons_couponseries_changelist"),
+            {"action": "start_bulk_issue", "_selected_action": [series.pk], "segment": segment.pk},
+            follow=True,
+        )
+    assert "random guess would hit a live code" in response.content.decode()
