@@ -74,13 +74,16 @@ def bulk_issue_chunk(*, job_id: int) -> bool:
             return False
         series = CouponSeries.objects.select_for_update().select_related("offer").get(pk=job.series_id)
         candidates = list(
-            _source_members(job).filter(pk__gt=job.cursor).order_by("pk").values_list("pk", flat=True)[: job.chunk_size]
+            _in_source(Member.objects.all(), job)
+            .filter(pk__gt=job.cursor)
+            .order_by("pk")
+            .values_list("pk", flat=True)[: job.chunk_size]
         )
         if not candidates:
             return False
         last = candidates[-1]
         eligible = list(
-            _eligible(series, now).filter(pk__in=_source_members(job).filter(pk__gt=job.cursor, pk__lte=last))
+            _in_source(_eligible(series, now), job).filter(pk__gt=job.cursor, pk__lte=last)
             .order_by("pk").values_list("pk", flat=True)
         )  # fmt: skip
         remaining = series_capacity(series).remaining
@@ -100,10 +103,11 @@ def bulk_issue_chunk(*, job_id: int) -> bool:
     return len(candidates) == job.chunk_size
 
 
-def _source_members(job):
+def _in_source(members, job):
+    """Members of the job's source: a join, so the chunk's id range is one index range scan."""
     if job.source == BulkIssueJob.Source.SEGMENT:
-        return Member.objects.filter(segments=job.segment_id)
-    return Member.objects.filter(pk__in=SeriesAllowedMember.objects.filter(series=job.series_id).values("member_id"))
+        return members.filter(segments=job.segment_id)
+    return members.filter(Exists(SeriesAllowedMember.objects.filter(series=job.series_id, member=OuterRef("pk"))))
 
 
 def _eligible(series: CouponSeries, now):
