@@ -1,0 +1,288 @@
+import csv
+import io
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from config.actors import Actor
+from config.errors import DomainError
+from members.admin_tabs import MemberTab, register_member_tab
+from members.models import Segment
+
+from . import services, uploads
+from .bulk import bulk_issue_start
+from .codes import GUESS_WARNING_ODDS
+from .models import BulkIssueJob, Coupon, CouponEvent, CouponSeries, Reminder, Upload
+
+M2M_FIELDS = ("exclude_recipients_of", "redemption_stores", "org_entities")
+CONCRETE_FIELDS = frozenset(f.name for f in CouponSeries._meta.concrete_fields)
+
+
+class ReminderInline(admin.TabularInline):
+    model = Reminder
+    extra = 0
+
+
+class CouponSeriesForm(forms.ModelForm):
+    sample_code = forms.CharField(
+        required=False,
+        max_length=10,
+        help_text="Randomized common codes: 5 to 10 characters; the first half is fixed, the rest is generated. "
+        "It cannot change once the series is saved.",
+    )
+
+    class Meta:
+        model = CouponSeries
+        fields = [
+            f.name
+            for f in [*CouponSeries._meta.fields, *CouponSeries._meta.many_to_many]
+            if f.editable and f.name not in ("id", "code_prefix", "allowed_members", "created_at", "updated_at")
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        probe = CouponSeries(
+            **{f.attname: getattr(self.instance, f.attname) for f in CouponSeries._meta.concrete_fields}
+        )
+        for name, value in data.items():
+            if name in CONCRETE_FIELDS:
+                setattr(probe, name, value)
+        try:
+            if self.instance.pk:
+                services.series_check_lock(
+                    series=self.instance, fields=data, sample_code=data.get("sample_code") or None
+                )
+            elif probe.code_mode == CouponSeries.CodeMode.RANDOMIZED_COMMON:
+                services.apply_sample_code(probe, data.get("sample_code"))
+            services.series_validate(probe, reminders=(), exclude_recipients_of=data.get("exclude_recipients_of") or ())
+        except DomainError as exc:
+            raise ValidationError([exc.message, *[f"{k}: {' '.join(v)}" for k, v in exc.errors.items()]]) from exc
+        return data
+
+
+@admin.register(CouponSeries)
+class CouponSeriesAdmin(admin.ModelAdmin):
+    form = CouponSeriesForm
+    inlines = [ReminderInline]
+    list_display = ["name", "offer", "code_mode", "issued_by", "issued_count", "redeemed_count", "remaining"]
+    list_filter = ["code_mode", "issued_by"]
+    list_select_related = ["offer"]
+    search_fields = ["name", "offer__name", "offer__external_id"]
+    raw_id_fields = ["offer"]
+    filter_horizontal = ["exclude_recipients_of", "redemption_stores", "org_entities"]
+    readonly_fields = ["capacity_summary", "code_prefix", "issued_count", "redeemed_count"]
+    actions = ["start_bulk_issue"]
+    fieldsets = [
+        ("Coupon details", {"fields": [
+            "offer", "name", "issued_by", "code_mode", "code_length", "code_charset", "common_code", "sample_code",
+            "code_prefix", "capacity_summary", "discount_type", "discount_value", "discount_currency",
+            "expiry_mode", "expiry_days", "expiry_months", "specific_members_only", "org_entities",
+        ]}),
+        ("Issual and reminders", {"fields": [
+            "max_per_member", "min_gap_days", "on_rematch", "series_limit", "limit_notify_remaining",
+            "limit_notify_emails", "exclude_recipients_of", "exclude_window_days", "resend_sms_template",
+            "issued_count", "redeemed_count",
+        ], "description": "A third-party series takes none of these, and no reminders."}),
+        ("Redemption", {"fields": [
+            "allow_anyone", "redemption_start_mode", "redemption_start_days", "redemption_start_date", "multi_use",
+            "redemption_max_per_member", "redemption_stores_type", "redemption_stores", "min_bill", "max_bill",
+            "days_of_week", "days_of_month", "hours", "redemption_min_gap_days", "redemption_series_limit",
+            "new_members_registered_from", "new_members_registered_to", "new_members_max_transactions",
+        ]}),
+    ]  # fmt: skip
+
+    class BulkIssueForm(admin.helpers.ActionForm):
+        segment = forms.ModelChoiceField(
+            Segment.objects.all(), required=False, help_text="Empty: the series' own uploaded member list."
+        )
+
+    action_form = BulkIssueForm
+
+    @admin.display(description="Remaining")
+    def remaining(self, series):
+        value = services.series_capacity(series).remaining
+        return "∞" if value is None else value
+
+    @admin.display(description="Capacity and guessing odds")
+    def capacity_summary(self, series):
+        if series.pk is None:
+            return "Shown once the series is saved."
+        cap = services.series_capacity(series)
+        text = f"capacity {cap.capacity if cap.capacity is not None else 'unbounded'}, issued {cap.issued}, "
+        text += f"redeemed {cap.redeemed}, remaining {cap.remaining if cap.remaining is not None else 'unbounded'}"
+        if cap.guess_odds is None:
+            return text
+        odds = f"; a random guess hits a live code with odds {cap.guess_odds:.2e}"
+        if cap.guess_warning:
+            return format_html(
+                "{}{} <strong style='color:#ba2121'>— above {:.0e}: use longer codes</strong>",
+                text,
+                odds,
+                GUESS_WARNING_ODDS,
+            )
+        return text + odds
+
+    def save_model(self, request, obj, form, change):
+        actor = Actor.from_admin_user(request.user)
+        data = {name: value for name, value in form.cleaned_data.items() if name in CONCRETE_FIELDS}
+        data.pop("code_prefix", None)
+        sample = form.cleaned_data.get("sample_code") or None
+        if change:
+            form.instance = services.series_update(series=obj, actor=actor, sample_code=sample, **data)
+        else:
+            form.instance = services.series_create(actor=actor, sample_code=sample, **data)
+        obj.pk = form.instance.pk
+
+    @admin.action(description="Start bulk issuance (to the chosen segment, or to the series' list)")
+    def start_bulk_issue(self, request, queryset):
+        segment_id = request.POST.get("segment")
+        segment = Segment.objects.filter(pk=segment_id).first() if segment_id else None
+        source = BulkIssueJob.Source.SEGMENT if segment else BulkIssueJob.Source.ALLOWED_LIST
+        for series in queryset:
+            planned = segment.members.count() if segment else series.allowed_rows.count()
+            capacity = services.series_capacity(series, planned=planned)
+            if capacity.guess_warning:
+                self.message_user(
+                    request,
+                    f"{series}: after this issuance a random guess would hit a live code with odds "
+                    f"{capacity.guess_odds:.1e} (warning above {GUESS_WARNING_ODDS:.0e}); consider longer codes.",
+                    messages.WARNING,
+                )
+            try:
+                job = bulk_issue_start(series=series, source=source, segment=segment,
+                                       actor=Actor.from_admin_user(request.user))  # fmt: skip
+            except DomainError as exc:
+                self.message_user(request, f"{series}: {exc.message}", messages.ERROR)
+                continue
+            self.message_user(request, f"{series}: bulk issuance job {job.pk} queued.")
+
+
+class UploadForm(forms.ModelForm):
+    class Meta:
+        model = Upload
+        fields = ["series", "kind", "file"]
+
+
+@admin.register(Upload)
+class UploadAdmin(admin.ModelAdmin):
+    form = UploadForm
+    list_display = ["id", "series", "kind", "status", "progress", "total_rows", "succeeded", "failed", "issues_link",
+                    "created_at"]  # fmt: skip
+    list_filter = ["status", "kind"]
+    list_select_related = ["series"]
+    autocomplete_fields = ["series"]
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/issues.csv", self.admin_site.admin_view(self.issues_view), name="coupons_upload_issues"),
+            *super().get_urls(),
+        ]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Progress")
+    def progress(self, upload):
+        return format_html(
+            '<progress value="{}" max="100" title="{} of {} rows">{}%</progress>',
+            upload.progress_percent,
+            upload.processed_rows,
+            upload.total_rows,
+            upload.progress_percent,
+        )
+
+    @admin.display(description="Issues")
+    def issues_link(self, upload):
+        if not upload.failed:
+            return "-"
+        return format_html('<a href="{}">Download issues</a>', reverse("admin:coupons_upload_issues", args=[upload.pk]))
+
+    def issues_view(self, request, pk):
+        upload = get_object_or_404(Upload, pk=pk)
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(uploads.upload_report_rows(upload))
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="upload-{upload.pk}-issues.csv"'
+        return response
+
+    def save_model(self, request, obj, form, change):
+        try:
+            upload = uploads.upload_create(
+                series=form.cleaned_data["series"],
+                kind=form.cleaned_data["kind"],
+                file=form.cleaned_data["file"],
+                actor=Actor.from_admin_user(request.user),
+            )
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        obj.pk = upload.pk
+
+
+@admin.register(Coupon)
+class CouponAdmin(admin.ModelAdmin):
+    list_display = ["code", "series", "member", "status", "issued_at", "expires_at", "is_reversed"]
+    list_filter = ["status"]
+    list_select_related = ["series", "member"]
+    search_fields = ["=code", "=member__external_id"]
+    raw_id_fields = ["series", "member"]
+    show_full_result_count = False
+    readonly_fields = [f.name for f in Coupon._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BulkIssueJob)
+class BulkIssueJobAdmin(admin.ModelAdmin):
+    list_display = ["id", "series", "source", "segment", "status", "issued", "skipped", "chunks_done", "created_at"]
+    list_select_related = ["series", "segment"]
+    list_filter = ["status"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CouponEvent)
+class CouponEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "coupon", "old_status", "new_status", "actor", "channel", "reason"]
+    list_select_related = ["coupon"]
+    search_fields = ["=coupon__code"]
+    raw_id_fields = ["coupon"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def _member_coupons_context(request, member):
+    from .selectors import member_coupons
+
+    return {"coupons": list(member_coupons(member=member).select_related("series")[:100])}
+
+
+register_member_tab(
+    MemberTab(
+        key="coupons",
+        title="Coupons",
+        template="admin/coupons/member_coupons_tab.html",
+        context=_member_coupons_context,
+        order=40,
+    )
+)

@@ -1,0 +1,31 @@
+from config.errors import DomainError, InvalidInputError
+
+
+class CouponSeriesError(DomainError):
+    code = "coupon_series_error"
+    title = "The coupon series forbids this"
+
+
+class CouponSeriesInvalidError(InvalidInputError):
+    code = "invalid"
+    title = "Invalid coupon series settings"
+
+
+class SettingLockedError(DomainError):
+    code = "setting_locked"
+    title = "This setting can no longer change"
+
+
+class CouponIssueError(DomainError):
+    code = "coupon_not_issued"
+    title = "The coupon cannot be issued to this member"
+
+
+class CouponTransitionError(DomainError):
+    code = "illegal_transition"
+    title = "The coupon cannot move to that status"
+
+
+class UploadError(DomainError):
+    code = "upload_not_allowed"
+    title = "This upload is not allowed"

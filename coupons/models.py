@@ -1,0 +1,348 @@
+import secrets
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+def new_code_key() -> str:
+    return secrets.token_hex(16)
+
+
+class CouponSeries(models.Model):
+    """A coupon series under an offer (seed 003): how codes are made, issued, expire and are redeemed.
+
+    Settings the rules read are typed columns, so issuance and redemption filter on them in SQL.
+    """
+
+    class IssuedBy(models.TextChoices):
+        PLATFORM = "platform", "Through the platform"
+        THIRD_PARTY = "third_party", "Through a third party"
+
+    class CodeMode(models.TextChoices):
+        UNIQUE = "unique", "Automatically create unique codes"
+        COMMON = "common", "Give a common code to all coupons"
+        UPLOAD = "upload", "Upload existing coupon codes"
+        RANDOMIZED_COMMON = "randomized_common", "Generate randomized common codes"
+
+    class Charset(models.TextChoices):
+        NUMERIC = "numeric", "Numeric"
+        ALPHANUMERIC = "alphanumeric", "Alphanumeric"
+
+    class DiscountType(models.TextChoices):
+        FIXED = "fixed", "Fixed amount"
+        PERCENTAGE = "percentage", "Percentage"
+
+    class ExpiryMode(models.TextChoices):
+        WITH_OFFER = "with_offer", "Along with the offer"
+        DAYS_FROM_ISSUE = "days_from_issue", "Days from issual"
+        MONTH_ENDS_FROM_ISSUE = "month_ends_from_issue", "Month ends from issual"
+
+    class OnRematch(models.TextChoices):
+        RESEND_EXISTING = "resend_existing", "Send the existing valid coupon"
+        DO_NOT_SEND = "do_not_send", "Do not send any coupon"
+
+    class StartMode(models.TextChoices):
+        ON_ISSUE = "on_issue", "Right after issual"
+        DAYS_AFTER_ISSUE = "days_after_issue", "Days after issual"
+        FROM_DATE = "from_date", "From a specific date"
+
+    offer = models.ForeignKey("offers.Offer", on_delete=models.PROTECT, related_name="coupon_series")
+    name = models.CharField(max_length=200)
+    issued_by = models.CharField(max_length=12, choices=IssuedBy.choices, default=IssuedBy.PLATFORM)
+
+    # Coupon details: code generation
+    code_mode = models.CharField(max_length=20, choices=CodeMode.choices, default=CodeMode.UNIQUE)
+    code_length = models.PositiveSmallIntegerField(null=True, blank=True)
+    code_charset = models.CharField(max_length=12, choices=Charset.choices, blank=True)
+    common_code = models.CharField(max_length=64, blank=True)
+    code_prefix = models.CharField(
+        max_length=10, null=True, blank=True, help_text="Fixed first half of a randomized common series' codes."
+    )
+    code_key = models.CharField(max_length=64, default=new_code_key, editable=False)
+    next_code_index = models.BigIntegerField(default=0, editable=False)
+
+    # Discount
+    discount_type = models.CharField(max_length=10, choices=DiscountType.choices, default=DiscountType.FIXED)
+    discount_value = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    discount_currency = models.CharField(max_length=3, blank=True)
+
+    # Expiry
+    expiry_mode = models.CharField(max_length=24, choices=ExpiryMode.choices, default=ExpiryMode.WITH_OFFER)
+    expiry_days = models.PositiveIntegerField(null=True, blank=True)
+    expiry_months = models.PositiveIntegerField(null=True, blank=True)
+
+    specific_members_only = models.BooleanField(default=False)
+    allowed_members = models.ManyToManyField(
+        "members.Member", through="SeriesAllowedMember", blank=True, related_name="+"
+    )
+
+    # Issual
+    max_per_member = models.PositiveIntegerField(null=True, blank=True)
+    min_gap_days = models.PositiveIntegerField(null=True, blank=True)
+    on_rematch = models.CharField(max_length=16, choices=OnRematch.choices, default=OnRematch.DO_NOT_SEND)
+    series_limit = models.PositiveIntegerField(null=True, blank=True)
+    limit_notify_remaining = models.PositiveIntegerField(null=True, blank=True)
+    limit_notify_emails = models.JSONField(default=list, blank=True)
+    limit_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    exclude_recipients_of = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="+")
+    exclude_window_days = models.PositiveIntegerField(null=True, blank=True)
+    resend_sms_template = models.TextField(blank=True)
+
+    # Redemption (read by the redemption rules)
+    allow_anyone = models.BooleanField(default=False)
+    redemption_start_mode = models.CharField(max_length=20, choices=StartMode.choices, default=StartMode.ON_ISSUE)
+    redemption_start_days = models.PositiveIntegerField(null=True, blank=True)
+    redemption_start_date = models.DateField(null=True, blank=True)
+    multi_use = models.BooleanField(default=False)
+    redemption_max_per_member = models.PositiveIntegerField(null=True, blank=True)
+    redemption_stores_type = models.CharField(max_length=10, blank=True)
+    redemption_stores = models.ManyToManyField("members.OrgEntity", blank=True, related_name="coupon_series_redeemable")
+    min_bill = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    max_bill = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    days_of_week = models.JSONField(null=True, blank=True, help_text="0 = Monday … 6 = Sunday")
+    days_of_month = models.JSONField(null=True, blank=True)
+    hours = models.JSONField(null=True, blank=True)
+    redemption_min_gap_days = models.PositiveIntegerField(null=True, blank=True)
+    redemption_series_limit = models.PositiveIntegerField(null=True, blank=True)
+    new_members_registered_from = models.DateField(null=True, blank=True)
+    new_members_registered_to = models.DateField(null=True, blank=True)
+    new_members_max_transactions = models.PositiveIntegerField(null=True, blank=True)
+
+    org_entities = models.ManyToManyField(
+        "members.OrgEntity", blank=True, related_name="coupon_series_tagged", help_text="Where the series is listed."
+    )
+
+    # Counters kept with F() by the services, in the transaction that changes the coupons.
+    issued_count = models.PositiveBigIntegerField(default=0, editable=False)
+    redeemed_count = models.PositiveBigIntegerField(default=0, editable=False)
+    code_count = models.PositiveBigIntegerField(
+        default=0, editable=False, help_text="Codes uploaded into an upload series (its capacity)."
+    )
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "coupon series"
+        constraints = [
+            models.UniqueConstraint(fields=["code_prefix"], name="coupons_couponseries_prefix_unique"),
+            models.CheckConstraint(
+                condition=~Q(code_mode="unique") | Q(code_length__gte=4, code_length__lte=16),
+                name="coupons_couponseries_unique_length",
+            ),
+            models.CheckConstraint(
+                condition=~Q(code_mode="common") | ~Q(common_code=""), name="coupons_couponseries_common_code_set"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_bill__isnull=True) | Q(max_bill__isnull=True) | Q(max_bill__gte=models.F("min_bill")),
+                name="coupons_couponseries_bill_range",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_third_party(self) -> bool:
+        return self.issued_by == self.IssuedBy.THIRD_PARTY
+
+
+class SeriesAllowedMember(models.Model):
+    """A member on a specific-members-only series' list."""
+
+    series = models.ForeignKey(CouponSeries, on_delete=models.CASCADE, related_name="allowed_rows")
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["series", "member"], name="coupons_seriesallowedmember_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.member_id} on {self.series_id}"
+
+
+class Reminder(models.Model):
+    class Channel(models.TextChoices):
+        SMS = "sms", "SMS"
+        EMAIL = "email", "Email"
+
+    series = models.ForeignKey(CouponSeries, on_delete=models.CASCADE, related_name="reminders")
+    days_before_expiry = models.PositiveIntegerField()
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    time = models.TimeField()
+
+    class Meta:
+        ordering = ["series", "-days_before_expiry", "time"]
+
+    def __str__(self):
+        return f"{self.days_before_expiry} days before expiry by {self.channel} at {self.time:%H:%M}"
+
+
+class Coupon(models.Model):
+    class Status(models.TextChoices):
+        UNISSUED = "unissued", "Unissued"
+        ISSUED = "issued", "Issued"
+        REDEEMED = "redeemed", "Redeemed"
+        EXPIRED = "expired", "Expired"
+        REVOKED = "revoked", "Revoked"
+
+    # The composite indexes below lead with series and member, so the FKs need no index of their own:
+    # every index is paid for on each of the millions of inserts of a bulk issuance.
+    series = models.ForeignKey(CouponSeries, on_delete=models.PROTECT, related_name="coupons", db_index=False)
+    code = models.CharField(max_length=64)
+    # A common code is shared by every member of its series: one row per member, same code.
+    is_common = models.BooleanField(default=False)
+    member = models.ForeignKey(
+        "members.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ISSUED)
+    issued_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    redeemable_from = models.DateTimeField(null=True, blank=True)
+    is_reversed = models.BooleanField(default=False)
+    last_status_change_on = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["code"], condition=Q(is_common=False), name="coupons_coupon_code_unique"),
+            models.UniqueConstraint(
+                fields=["code", "member"], condition=Q(is_common=True), name="coupons_coupon_common_once_per_member"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="unissued") | Q(member__isnull=False) | Q(status="revoked"),
+                name="coupons_coupon_issued_has_member",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["series", "member", "issued_at"], name="coupons_series_member_idx"),
+            models.Index(fields=["member", "-issued_at"], name="coupons_member_issued_idx"),
+        ]
+
+    def __str__(self):
+        return self.code
+
+
+class CouponEvent(models.Model):
+    """One row per status change of a coupon (and per issue), with who did it."""
+
+    coupon = models.ForeignKey(Coupon, on_delete=models.CASCADE, related_name="events")
+    old_status = models.CharField(max_length=10, blank=True)
+    new_status = models.CharField(max_length=10)
+    actor = models.CharField(max_length=100)
+    channel = models.CharField(max_length=30)
+    reason = models.CharField(max_length=255, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.coupon_id}: {self.old_status or '-'} → {self.new_status}"
+
+
+class Upload(models.Model):
+    """A CSV of members to issue to, or of existing codes, processed in the background."""
+
+    class Kind(models.TextChoices):
+        MEMBERS = "members", "Members"
+        CODES = "codes", "Existing codes"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    series = models.ForeignKey(CouponSeries, on_delete=models.CASCADE, related_name="uploads")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    file = models.FileField(upload_to="coupon_uploads/")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    succeeded = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    error_report = models.FileField(upload_to="coupon_upload_reports/", blank=True)
+    error = models.TextField(blank=True)
+    actor = models.CharField(max_length=100)
+    channel = models.CharField(max_length=30)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Upload {self.pk} ({self.kind}) for {self.series}"
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total_rows:
+            return 100 if self.status in (self.Status.SUCCEEDED, self.Status.FAILED) else 0
+        return min(100, int(100 * self.processed_rows / self.total_rows))
+
+
+class BulkIssueJob(models.Model):
+    """Issuance to every member of a segment (or of the series' own list), in committed chunks.
+
+    `cursor` is the last member id handled; it moves in the same transaction as the chunk's coupons,
+    so a retried or resumed job starts exactly after the last committed chunk.
+    """
+
+    class Source(models.TextChoices):
+        SEGMENT = "segment", "Segment"
+        ALLOWED_LIST = "allowed_list", "The series' uploaded member list"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    series = models.ForeignKey(CouponSeries, on_delete=models.CASCADE, related_name="bulk_jobs")
+    source = models.CharField(max_length=14, choices=Source.choices)
+    segment = models.ForeignKey("members.Segment", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    chunk_size = models.PositiveIntegerField(default=50_000)
+    cursor = models.BigIntegerField(default=0)
+    issued = models.PositiveBigIntegerField(default=0)
+    skipped = models.PositiveBigIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    actor = models.CharField(max_length=100)
+    channel = models.CharField(max_length=30)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(source="segment") | Q(segment__isnull=False), name="coupons_bulkissuejob_segment_set"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Bulk issue {self.pk} for {self.series}"
+
+
+class UploadIssue(models.Model):
+    """One problem with one row of an upload: the lines of its "Download issues" report."""
+
+    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="issues")
+    row = models.PositiveIntegerField()
+    identifier = models.CharField(max_length=255, blank=True)
+    code = models.CharField(max_length=40)
+    message = models.CharField(max_length=255)
+
+    class Meta:
+        ordering = ["upload", "row", "id"]
+
+    def __str__(self):
+        return f"row {self.row}: {self.code}"

@@ -1,0 +1,25 @@
+from django.db.models import QuerySet
+
+from .models import Coupon, CouponSeries
+
+SERIES_PREFETCH = ("reminders", "exclude_recipients_of", "redemption_stores", "org_entities")
+
+
+def series_list() -> QuerySet[CouponSeries]:
+    return CouponSeries.objects.select_related("offer").prefetch_related(*SERIES_PREFETCH).order_by("-id")
+
+
+def series_get(*, pk: int) -> CouponSeries:
+    return series_list().get(pk=pk)
+
+
+def coupon_by_code(*, code: str, member_external_id: str | None = None) -> Coupon | None:
+    """A coupon by its code; a common code is one row per member, so name the member to pick one."""
+    rows = Coupon.objects.select_related("member", "series").filter(code=code.strip().upper())
+    if member_external_id:
+        rows = rows.filter(member__external_id=member_external_id)
+    return rows.order_by("-id").first()
+
+
+def member_coupons(*, member) -> QuerySet[Coupon]:
+    return Coupon.objects.filter(member=member).select_related("member").order_by("-issued_at", "-id")

@@ -1,0 +1,24 @@
+from celery import shared_task
+
+from config.actors import Actor
+
+
+@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def series_limit_notify_task(*, series_id: int, remaining: int) -> None:
+    from .services import series_limit_notify
+
+    series_limit_notify(series_id=series_id, remaining=remaining)
+
+
+@shared_task(acks_late=True)
+def upload_process_task(*, upload_id: int) -> None:
+    from .uploads import upload_process
+
+    upload_process(upload_id=upload_id)
+
+
+@shared_task(acks_late=True)
+def bulk_issue_run_task(*, job_id: int) -> None:
+    from .bulk import bulk_issue_run
+
+    bulk_issue_run(job_id=job_id, actor=Actor.task("bulk_issue_run_task"))

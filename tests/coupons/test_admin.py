@@ -1,0 +1,119 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from config.actors import Actor
+from coupons.models import BulkIssueJob, Coupon, CouponSeries, Upload
+from coupons.services import coupon_issue
+from tests.coupons.factories import CouponSeriesFactory, OfferFactory
+from tests.members.factories import MemberFactory, SegmentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_series_changelist_shows_counts_without_n_plus_one(admin_client):
+    CouponSeriesFactory(series_limit=10)
+    url = reverse("admin:coupons_couponseries_changelist")
+    with CaptureQueriesContext(connection) as few:
+        admin_client.get(url)
+    for _ in range(5):
+        CouponSeriesFactory()
+    with CaptureQueriesContext(connection) as many:
+        response = admin_client.get(url)
+    assert response.status_code == 200
+    assert len(many) == len(few)
+    assert b"Remaining" in response.content
+
+
+def test_series_add_form_in_the_seed_groups_creates_through_the_service(admin_client):
+    offer = OfferFactory()
+    page = admin_client.get(reverse("admin:coupons_couponseries_add"))
+    content = page.content.decode()
+    assert "Coupon details" in content and "Issual and reminders" in content and "Redemption" in content
+    data = {
+        "offer": offer.pk, "name": "Admin series", "issued_by": "platform", "code_mode": "randomized_common",
+        "sample_code": "SPRING2026", "code_charset": "", "discount_type": "fixed", "discount_value": "5",
+        "discount_currency": "USD", "expiry_mode": "with_offer", "on_rematch": "do_not_send",
+        "limit_notify_emails": "[]", "redemption_start_mode": "on_issue", "days_of_week": "null",
+        "days_of_month": "null", "hours": "null",
+        "reminders-TOTAL_FORMS": "1", "reminders-INITIAL_FORMS": "0",
+        "reminders-0-days_before_expiry": "2", "reminders-0-channel": "sms", "reminders-0-time": "09:00",
+    }  # fmt: skip
+    response = admin_client.post(reverse("admin:coupons_couponseries_add"), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    series = CouponSeries.objects.get(name="Admin series")
+    assert (series.code_prefix, series.code_length) == ("SPRIN", 5)
+    assert series.reminders.count() == 1
+    change = admin_client.get(reverse("admin:coupons_couponseries_change", args=[series.pk]))
+    assert b"guess hits a live code" in change.content
+
+
+def test_series_admin_refuses_third_party_with_issual_settings(admin_client):
+    data = {
+        "offer": OfferFactory().pk, "name": "3P", "issued_by": "third_party", "code_mode": "unique",
+        "code_length": "8", "code_charset": "numeric", "discount_type": "fixed", "discount_value": "5",
+        "expiry_mode": "with_offer", "on_rematch": "do_not_send", "max_per_member": "2",
+        "limit_notify_emails": "[]", "redemption_start_mode": "on_issue", "days_of_week": "null",
+        "days_of_month": "null", "hours": "null", "reminders-TOTAL_FORMS": "0", "reminders-INITIAL_FORMS": "0",
+    }  # fmt: skip
+    response = admin_client.post(reverse("admin:coupons_couponseries_add"), data)
+    assert response.status_code == 200
+    assert not CouponSeries.objects.filter(name="3P").exists()
+
+
+def test_bulk_issue_action_queues_a_job_for_the_segment(admin_client, django_capture_on_commit_callbacks):
+    segment = SegmentFactory()
+    for _ in range(3):
+        MemberFactory(segments=[segment])
+    series = CouponSeriesFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            reverse("admin:coupons_couponseries_changelist"),
+            {"action": "start_bulk_issue", "_selected_action": [series.pk], "segment": segment.pk},
+        )
+    job = BulkIssueJob.objects.get(series=series)
+    assert (job.status, job.issued) == ("succeeded", 3)
+
+
+def test_upload_admin_add_progress_and_issues_download(admin_client, django_capture_on_commit_callbacks):
+    series = CouponSeriesFactory()
+    file = SimpleUploadedFile("m.csv", b"external_id\nNOBODY\n")
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(reverse("admin:coupons_upload_add"), {"series": series.pk, "kind": "members", "file": file})
+    upload = Upload.objects.get()
+    listing = admin_client.get(reverse("admin:coupons_upload_changelist")).content.decode()
+    assert "<progress" in listing and "Download issues" in listing
+    report = admin_client.get(reverse("admin:coupons_upload_issues", args=[upload.pk]))
+    assert report.content.decode().splitlines()[1].split(",")[2] == "invalid_external_id"
+
+
+def test_coupon_search_by_code_and_member_and_member_tab(admin_client):
+    series = CouponSeriesFactory()
+    member = MemberFactory(external_id="M-TAB")
+    coupon = coupon_issue(series=series, member=member, actor=Actor.system()).coupon
+    other = coupon_issue(series=series, member=MemberFactory(), actor=Actor.system()).coupon
+    url = reverse("admin:coupons_coupon_changelist")
+    by_code = admin_client.get(url, {"q": coupon.code}).content.decode()
+    assert coupon.code in by_code and other.code not in by_code
+    by_member = admin_client.get(url, {"q": "M-TAB"}).content.decode()
+    assert coupon.code in by_member and other.code not in by_member
+    tab = admin_client.get(reverse("admin:members_member_change", args=[member.pk])).content.decode()
+    assert 'data-tab="coupons"' in tab and coupon.code in tab
+    assert Coupon.objects.count() == 2
+
+
+def test_bulk_issue_action_warns_when_the_guessing_odds_get_high(admin_client, django_capture_on_commit_callbacks):
+    segment = SegmentFactory()
+    for _ in range(3):
+        MemberFactory(segments=[segment])
+    series = CouponSeriesFactory(code_length=4, code_charset="numeric")  # 10,000 codes: 3 live is 3e-4
+    CouponSeries.objects.filter(pk=series.pk).update(issued_count=8)  # 11 live is 1.1e-3
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:coupons_couponseries_changelist"),
+            {"action": "start_bulk_issue", "_selected_action": [series.pk], "segment": segment.pk},
+            follow=True,
+        )
+    assert "random guess would hit a live code" in response.content.decode()

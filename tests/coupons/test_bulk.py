@@ -1,0 +1,138 @@
+import pytest
+from django.core import mail
+
+from config.actors import Actor
+from coupons.bulk import bulk_issue_chunk, bulk_issue_run, bulk_issue_start
+from coupons.codes import series_generator
+from coupons.exceptions import CouponSeriesError
+from coupons.models import BulkIssueJob, Coupon
+from coupons.services import coupon_issue, series_allow_members
+from tests.coupons.factories import CouponSeriesFactory
+from tests.members.factories import MemberFactory, SegmentFactory
+
+pytestmark = pytest.mark.django_db
+ACTOR = Actor.system()
+
+
+def segment_of(n, **member_kw):
+    segment = SegmentFactory()
+    members = [MemberFactory(segments=[segment], **member_kw) for _ in range(n)]
+    return segment, members
+
+
+def make_job(series, segment, chunk_size=4, **kw):
+    return BulkIssueJob.objects.create(series=series, source="segment", segment=segment, chunk_size=chunk_size,
+                                       actor="t", channel="test", status="running", **kw)  # fmt: skip
+
+
+def test_bulk_issue_whole_segment_in_chunks_with_permutation_codes():
+    segment, members = segment_of(10)
+    series = CouponSeriesFactory()
+    job = bulk_issue_run(job_id=make_job(series, segment).pk, actor=ACTOR)
+    assert (job.status, job.issued, job.skipped, job.chunks_done) == ("succeeded", 10, 0, 3)
+    series.refresh_from_db()
+    assert (series.issued_count, series.next_code_index) == (10, 10)
+    generator = series_generator(series)
+    codes = dict(Coupon.objects.filter(series=series).values_list("member_id", "code"))
+    assert [codes[m.pk] for m in members] == [generator.code(n) for n in range(10)]
+
+
+def test_bulk_issue_resumes_after_the_last_committed_chunk_and_never_issues_twice():
+    segment, _ = segment_of(10)
+    series = CouponSeriesFactory(max_per_member=5)
+    job = make_job(series, segment)
+    bulk_issue_run(job_id=job.pk, actor=ACTOR, max_chunks=1)
+    job.refresh_from_db()
+    assert (job.issued, job.status) == (4, "running")
+    done = bulk_issue_run(job_id=job.pk, actor=ACTOR)
+    assert done.issued == 10
+    assert Coupon.objects.filter(series=series).count() == 10
+    assert bulk_issue_chunk(job_id=job.pk) is False  # a redelivered task finds nothing left
+
+
+def test_bulk_issue_applies_the_issual_rules():
+    segment, members = segment_of(6)
+    members[0].status = "inactive"
+    members[0].save(update_fields=["status"])
+    series = CouponSeriesFactory(specific_members_only=True, series_limit=3)
+    series_allow_members(series=series, member_ids=[m.pk for m in members[:5]])
+    coupon_issue(series=series, member=members[1], actor=ACTOR)  # holds one already; max 1 per member
+    series.max_per_member = 1
+    series.save(update_fields=["max_per_member"])
+    job = bulk_issue_run(job_id=make_job(series, segment, chunk_size=100).pk, actor=ACTOR)
+    issued_to = set(Coupon.objects.filter(series=series).values_list("member_id", flat=True))
+    assert issued_to == {members[1].pk, members[2].pk, members[3].pk}  # series limit 3 reached
+    assert job.issued == 2
+
+
+def test_bulk_issue_common_code_skips_holders():
+    segment, members = segment_of(3)
+    series = CouponSeriesFactory(common=True)
+    coupon_issue(series=series, member=members[0], actor=ACTOR)
+    job = bulk_issue_run(job_id=make_job(series, segment).pk, actor=ACTOR)
+    assert (job.issued, job.skipped) == (2, 1)
+    assert set(Coupon.objects.filter(series=series).values_list("code", flat=True)) == {"SAVE10"}
+
+
+def test_bulk_issue_start_queues_and_notifies_once(django_capture_on_commit_callbacks):
+    segment, _ = segment_of(5)
+    series = CouponSeriesFactory(series_limit=6, limit_notify_remaining=3, limit_notify_emails=["a@example.com"])
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        job = bulk_issue_start(series=series, source="segment", segment=segment, actor=ACTOR, chunk_size=2)
+    assert callbacks
+    job.refresh_from_db()
+    assert (job.status, job.issued) == ("succeeded", 5)
+    assert len(mail.outbox) == 1
+
+
+def test_bulk_issue_from_the_series_list_and_refused_for_uploaded_codes():
+    series = CouponSeriesFactory(specific_members_only=True)
+    members = [MemberFactory() for _ in range(3)]
+    series_allow_members(series=series, member_ids=[m.pk for m in members])
+    job = BulkIssueJob.objects.create(series=series, source="allowed_list", actor="t", channel="test",
+                                      status="running")  # fmt: skip
+    assert bulk_issue_run(job_id=job.pk, actor=ACTOR).issued == 3
+    with pytest.raises(CouponSeriesError):
+        bulk_issue_start(series=CouponSeriesFactory(uploaded=True), source="allowed_list", actor=ACTOR)
+
+
+def test_bulk_issue_chunk_that_fails_midway_commits_nothing_and_the_retry_issues_once(monkeypatch):
+    import coupons.bulk as bulk
+
+    segment, members = segment_of(6)
+    series = CouponSeriesFactory()
+    job = make_job(series, segment, chunk_size=3)
+    real = bulk.series_note_issued
+    calls = {"n": 0}
+
+    def flaky(**kw):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ConnectionError("database went away")
+        return real(**kw)
+
+    monkeypatch.setattr(bulk, "series_note_issued", flaky)
+    with pytest.raises(ConnectionError):
+        bulk_issue_run(job_id=job.pk, actor=ACTOR)
+    job.refresh_from_db()
+    assert (job.issued, job.cursor) == (3, members[2].pk)
+    assert Coupon.objects.filter(series=series).count() == 3
+
+    done = bulk_issue_run(job_id=job.pk, actor=ACTOR)
+    assert (done.status, done.issued) == ("succeeded", 6)
+    assert Coupon.objects.filter(series=series).values("member").distinct().count() == 6
+    series.refresh_from_db()
+    assert (series.issued_count, series.next_code_index) == (6, 6)
+
+
+def test_bulk_issue_randomized_common_codes_carry_the_fixed_part():
+    from coupons.services import series_create
+    from tests.coupons.factories import OfferFactory
+
+    segment, _ = segment_of(4)
+    series = series_create(actor=ACTOR, offer=OfferFactory(), name="R", code_mode="randomized_common",
+                           sample_code="12345678")  # fmt: skip
+    bulk_issue_run(job_id=make_job(series, segment).pk, actor=ACTOR)
+    codes = list(Coupon.objects.filter(series=series).values_list("code", flat=True))
+    assert len(set(codes)) == 4
+    assert all(code.startswith("1234") and len(code) == 8 and code.isdigit() for code in codes)

@@ -1,0 +1,21 @@
+import io
+
+import pytest
+
+from config.actors import Actor
+from coupons import demo
+from coupons.models import Coupon, CouponSeries
+from tests.members.factories import MemberFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_seed_creates_a_series_with_issued_coupons_once():
+    for _ in range(3):
+        MemberFactory()
+    demo.seed(stdout=io.StringIO(), actor=Actor.cli())
+    demo.seed(stdout=io.StringIO(), actor=Actor.cli())
+    series = CouponSeries.objects.get(offer__external_id=demo.DEMO_OFFER)
+    assert Coupon.objects.filter(series=series).count() == 3
+    series.refresh_from_db()
+    assert series.issued_count == 3
