@@ -80,7 +80,7 @@ class ExportDefinitionAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', url, definition.schedule)
 
     def save_model(self, request, obj, form, change):
-        values = {name: form.cleaned_data.get(name) for name in form.Meta.fields}
+        values = {name: form.cleaned_data.get(name) for name in services.DEFINITION_FIELDS}
         values["filters"] = values["filters"] or {}
         actor = Actor.from_admin_user(request.user)
         if change:

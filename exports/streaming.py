@@ -120,22 +120,32 @@ def _write_with_copy(query: Query, out, on_progress: ProgressCallback) -> int:
     buffer = bytearray()
     pending = 0
     # A connection of its own: psycopg holds a connection's lock for the whole COPY, and progress
-    # updates go through Django's connection meanwhile. (It could as well point at a read replica.)
-    copy_connection = connection.get_new_connection(connection.get_connection_params())
+    # updates go through Django's connection meanwhile (it could as well point at a read replica).
+    # Called inside a transaction (tests, a caller's atomic block), the COPY must see that
+    # transaction's rows, so it shares the connection and reports progress once, at the end.
+    shared = connection.in_atomic_block
+    if shared:
+        connection.ensure_connection()
+        copy_connection, report = connection.connection, (lambda done: None)
+    else:
+        copy_connection, report = connection.get_new_connection(connection.get_connection_params()), on_progress
     try:
-        copy_connection.autocommit = True
+        if not shared:
+            copy_connection.autocommit = True
         with copy_connection.cursor() as cursor:
-            cursor.execute(sql.SQL("SET TIME ZONE {}").format(sql.Literal(connection.timezone_name)))
+            if not shared:
+                cursor.execute(sql.SQL("SET TIME ZONE {}").format(sql.Literal(connection.timezone_name)))
             with cursor.copy(statement, query.params or None) as copy:
                 for data in copy:  # one CopyData message (a row, as PostgreSQL sends them) at a time
                     buffer += data
                     pending += 1
                     if pending >= chunk_rows:
-                        _flush(buffer, counter, out, on_progress)
+                        _flush(buffer, counter, out, report)
                         pending = 0
         _flush(buffer, counter, out, on_progress, last=True)
     finally:
-        copy_connection.close()
+        if not shared:
+            copy_connection.close()
     return max(counter.records - 1, 0)  # less the header
 
 
