@@ -240,6 +240,12 @@ def export_run_execute(*, run_id: int, actor: Actor) -> ExportRun:
     return ExportRun.objects.get(pk=run_id)
 
 
+def export_run_fail(*, run_id: int, actor: Actor, error: str) -> ExportRun:
+    """Give up on a run that has not finished (retries exhausted); a finished run is left as it is."""
+    started = ExportRun.objects.values_list("started_at", flat=True).get(pk=run_id) or timezone.now()
+    return _fail(run_id=run_id, started=started, actor=actor, error=error)
+
+
 def _fail(*, run_id: int, started, actor: Actor, error: str) -> ExportRun:
     finished = timezone.now()
     export_run_transition(

@@ -27,9 +27,13 @@ def _backoff(retries: int) -> int:
 
 @shared_task(bind=True, acks_late=True, max_retries=5, soft_time_limit=55 * 60, time_limit=60 * 60)
 def export_run_execute_task(self, *, run_id: int) -> dict:
+    actor = Actor.task("export_run_execute_task")
     try:
-        run = services.export_run_execute(run_id=run_id, actor=Actor.task("export_run_execute_task"))
+        run = services.export_run_execute(run_id=run_id, actor=actor)
     except TRANSIENT_ERRORS as exc:
+        if self.request.retries >= self.max_retries:
+            services.export_run_fail(run_id=run_id, actor=actor, error=f"Gave up after retries: {exc}")
+            raise
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
     except DomainError as exc:
         logger.warning("Export run %s not executed: %s", run_id, exc)

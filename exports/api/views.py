@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.actors import Actor
+from config.api.idempotency import idempotent
 from config.api.roles import ANY_ROLE, MARKETER_ONLY
 from exports import selectors, services
 from exports.exceptions import ExportRunError
@@ -68,6 +69,7 @@ class ExportDefinitionRunApi(APIView):
     roles = MARKETER_ONLY
 
     @extend_schema(request=None, responses={202: ExportRunStartedSerializer})
+    @idempotent  # a client retrying a timed-out "run" gets the same run, not a second export
     def post(self, request, pk):
         definition = get_object_or_404(selectors.export_definition_list(), pk=pk)
         run = services.export_run_start(definition=definition, actor=Actor.from_request(request))

@@ -151,3 +151,12 @@ def test_export_run_list_filters_by_definition_without_n_plus_one(member_care):
 
 def test_api_schema_stays_valid(client):
     assert client.get("/api/schema/").status_code == 200
+
+
+def test_export_definition_run_with_an_idempotency_key_starts_one_run(marketer):
+    definition = ExportDefinitionFactory()
+    first = marketer.post(f"{DEFINITIONS}/{definition.pk}/run", HTTP_IDEMPOTENCY_KEY="run-1")
+    again = marketer.post(f"{DEFINITIONS}/{definition.pk}/run", HTTP_IDEMPOTENCY_KEY="run-1")
+    assert first.status_code == again.status_code == 202
+    assert first.json()["id"] == again.json()["id"]
+    assert ExportRun.objects.count() == 1

@@ -65,3 +65,19 @@ def test_scheduled_task_starts_a_run_and_skips_inactive_or_deleted_definitions(d
         == "export_definition_inactive"
     )
     assert tasks.export_definition_run_scheduled_task.run(definition_id=999999)["error"] == "not_found"
+
+
+def test_export_task_fails_the_run_once_retries_are_exhausted(monkeypatch):
+    run = services.export_run_create(definition=ExportDefinitionFactory(), actor=tasks.Actor.system())
+    monkeypatch.setattr(
+        tasks.services, "export_run_execute", lambda **kw: (_ for _ in ()).throw(OperationalError("down"))
+    )
+    task = tasks.export_run_execute_task
+    task.push_request(retries=task.max_retries)
+    try:
+        with pytest.raises(OperationalError):
+            task.run(run_id=run.pk)
+    finally:
+        task.pop_request()
+    run.refresh_from_db()
+    assert run.status == "failed" and run.error == "Gave up after retries: down"
