@@ -2,6 +2,7 @@
 
 import csv
 import io
+import time
 
 import pytest
 from django.core.files.storage import default_storage
@@ -16,6 +17,7 @@ from tests.integration.conftest import wait_for
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 ACTOR = Actor.system("integration")
+VISIBILITY_TIMEOUT = 3
 
 
 def make_members(count: int, *, inactive_every: int = 0) -> None:
@@ -35,6 +37,13 @@ def run_status(run_id: int) -> str:
     return ExportRun.objects.values_list("status", flat=True).get(pk=run_id)
 
 
+def wait_until_finished(run_id: int, worker, *, timeout: float) -> None:
+    try:
+        wait_for(lambda: run_status(run_id) in ExportRun.FINISHED, timeout=timeout, message=f"export run {run_id}")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; worker log:\n{worker.output()[-3000:]}") from None
+
+
 def test_exports_an_export_runs_end_to_end_on_a_real_worker(celery_worker):
     make_members(250, inactive_every=5)
     definition = services.export_definition_create(
@@ -46,7 +55,7 @@ def test_exports_an_export_runs_end_to_end_on_a_real_worker(celery_worker):
         run = services.export_run_start(definition=definition, actor=ACTOR)
         assert run_status(run.pk) == "queued"  # nothing is sent before the commit
 
-    wait_for(lambda: run_status(run.pk) in ExportRun.FINISHED, timeout=60, message="the export run to finish")
+    wait_until_finished(run.pk, celery_worker, timeout=60)
     run.refresh_from_db()
     assert run.status == "succeeded", run.error
     assert run.rows == 200 and (run.progress_done, run.progress_total) == (200, 200)
@@ -68,7 +77,7 @@ def test_exports_a_worker_killed_mid_export_is_replaced_and_the_rerun_counts_exa
     definition = services.export_definition_create(
         name="Everyone", dataset="members", columns=["external_id", "email"], actor=ACTOR
     )
-    first = celery_worker_factory()
+    first = celery_worker_factory(visibility_timeout=VISIBILITY_TIMEOUT)
     run = services.export_run_start(definition=definition, actor=ACTOR)
 
     def half_way():
@@ -80,8 +89,11 @@ def test_exports_a_worker_killed_mid_export_is_replaced_and_the_rerun_counts_exa
     run.refresh_from_db()
     assert run.status == "running" and 300 <= run.progress_done < 2000 and run.attempts == 1
 
-    second = celery_worker_factory()  # the broker redelivers the unacknowledged task after the visibility timeout
-    wait_for(lambda: run_status(run.pk) in ExportRun.FINISHED, timeout=90, message="the rerun to finish")
+    # Redis hands the unacknowledged task out again once it is older than the visibility timeout (3 s here).
+    # A new worker looks for such tasks when it starts and then only every ~100 s, so let the timeout pass first.
+    time.sleep(VISIBILITY_TIMEOUT + 1)
+    second = celery_worker_factory(visibility_timeout=VISIBILITY_TIMEOUT)
+    wait_until_finished(run.pk, second, timeout=90)
 
     run.refresh_from_db()
     assert run.status == "succeeded", run.error
