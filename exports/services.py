@@ -4,6 +4,7 @@ import contextlib
 import os
 import tempfile
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -273,7 +274,10 @@ def _write_file(*, run: ExportRun, dataset: Dataset) -> tuple[str, int]:
     def on_progress(done: int) -> None:
         ExportRun.objects.filter(pk=run.pk).update(progress_done=done)
 
-    handle = tempfile.NamedTemporaryFile(prefix=f"export-{run.pk}-", suffix=".csv", delete=False)  # noqa: SIM115
+    # FILE_UPLOAD_TEMP_DIR on the storage's filesystem makes the final move a rename.
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, unlinked in finally)
+        prefix=f"export-{run.pk}-", suffix=".csv", delete=False, dir=settings.FILE_UPLOAD_TEMP_DIR
+    )
     try:
         with handle:
             rows = streaming.write_csv(

@@ -133,6 +133,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    "ENUM_NAME_OVERRIDES": {
+        "ExportRunStatusEnum": "exports.models.ExportRun.Status",
+    },
 }
 
 # Celery: with no broker configured, tasks run in-process (eagerly) so a bare checkout works.

@@ -93,3 +93,12 @@ def test_run_admin_progress_needs_staff(client):
     run = services.export_run_create(definition=ExportDefinitionFactory(), actor=Actor.system())
     response = client.get(reverse("admin:exports_exportrun_progress", args=[run.pk]))
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_definition_admin_list_and_add_pages_list_the_datasets_columns_and_filters(admin_client):
+    services.export_definition_create(name="Nightly", dataset="members", schedule="0 2 * * *", actor=Actor.system())
+    listing = admin_client.get(reverse("admin:exports_exportdefinition_changelist")).content.decode()
+    assert "Nightly" in listing and "0 2 * * *" in listing
+    add = admin_client.get(reverse("admin:exports_exportdefinition_add")).content.decode()
+    assert "members: external_id, email" in add and "registered_from" in add
+    assert '<option value="coupons">' in add  # contract datasets are offered; unregistered ones fail validation
