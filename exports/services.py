@@ -179,18 +179,24 @@ def export_run_start(*, definition: ExportDefinition, actor: Actor) -> ExportRun
     return run
 
 
-def export_run_transition(*, run_id: int, to: str, actor: Actor, reason: str = "", **fields) -> bool:
+def export_run_transition(
+    *, run_id: int, to: str, actor: Actor, reason: str = "", expected_attempts: int | None = None, **fields
+) -> bool:
     """Move a run from its current status to `to` if the table allows it; False if it did not move.
 
-    A conditional UPDATE on the status read, so two workers racing for one run cannot both win.
+    A conditional UPDATE on the status read (and on the attempt count, when claiming), so two workers
+    racing for one run cannot both win.
     """
     current = ExportRun.objects.filter(pk=run_id).values_list("status", flat=True).first()
     if current is None:
         raise ExportRunError(f"No export run {run_id}.", code="not_found", http_status=404)
     if to not in RUN_TRANSITIONS[current]:
         return False
+    guard = {"status": current}
+    if expected_attempts is not None:
+        guard["attempts"] = expected_attempts
     with transaction.atomic():
-        moved = ExportRun.objects.filter(pk=run_id, status=current).update(status=to, **fields)
+        moved = ExportRun.objects.filter(pk=run_id, **guard).update(status=to, **fields)
         if moved:
             ExportRunEvent.objects.create(
                 run_id=run_id, old_status=current, new_status=to, actor=actor.name, channel=actor.channel,
@@ -215,7 +221,7 @@ def export_run_execute(*, run_id: int, actor: Actor) -> ExportRun:
     started = timezone.now()
     reason = "restarted after an interrupted attempt" if resumed else ""
     claimed = export_run_transition(
-        run_id=run_id, to=Status.RUNNING, actor=actor, reason=reason,
+        run_id=run_id, to=Status.RUNNING, actor=actor, reason=reason, expected_attempts=run.attempts,
         started_at=started, attempts=F("attempts") + 1, progress_done=0, progress_total=None, error="",
     )  # fmt: skip
     if not claimed:
