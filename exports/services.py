@@ -7,7 +7,7 @@ import tempfile
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from config.actors import Actor
@@ -212,6 +212,39 @@ def export_run_execute(*, run_id: int, actor: Actor) -> ExportRun:
     interrupted one starts over, writing a fresh temporary file that replaces the stored one whole.
     Transient database errors propagate (the task retries); anything else fails the run.
     """
+    with _run_lock(run_id) as acquired:
+        if not acquired:  # another live worker is executing this run (a duplicate delivery); leave it to it
+            return ExportRun.objects.get(pk=run_id)
+        return _execute(run_id=run_id, actor=actor)
+
+
+# Locks are namespaced so that run ids cannot collide with other apps' advisory locks.
+_LOCK_NAMESPACE = 0x0E5 << 40
+
+
+@contextlib.contextmanager
+def _run_lock(run_id: int):
+    """A PostgreSQL session advisory lock on the run for as long as this worker executes it.
+
+    Unlike a status or a heartbeat, it tells a live executor from a dead one exactly: the server drops
+    it with the connection of a worker that died. Elsewhere (SQLite, one process) it always succeeds.
+    """
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    key = _LOCK_NAMESPACE | run_id
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        acquired = cursor.fetchone()[0]
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def _execute(*, run_id: int, actor: Actor) -> ExportRun:
     from django.db.models import F
 
     run = ExportRun.objects.select_related("definition").get(pk=run_id)
