@@ -102,3 +102,18 @@ def test_definition_admin_list_and_add_pages_list_the_datasets_columns_and_filte
     add = admin_client.get(reverse("admin:exports_exportdefinition_add")).content.decode()
     assert "members: external_id, email" in add and "registered_from" in add
     assert '<option value="coupons">' in add  # contract datasets are offered; unregistered ones fail validation
+
+
+def test_job_progress_include_is_generic_and_shows_an_unknown_total_as_indeterminate():
+    from django.template.loader import render_to_string
+
+    html = render_to_string(
+        "admin/includes/job_progress.html",
+        {"status": "processing", "done": 7, "total": None, "finished": False, "poll_url": "/admin/uploads/1/progress/"},
+    )
+    assert 'data-poll-url="/admin/uploads/1/progress/"' in html and 'data-finished="false"' in html
+    assert '<progress class="job-progress-bar" ></progress>' in html.replace("\n", "")
+    assert "processing" in html and ">7<" in html
+    done = render_to_string("admin/includes/job_progress.html", {"status": "done", "done": 0, "total": 0,
+                                                                 "finished": True})  # fmt: skip
+    assert 'data-finished="true"' in done and 'max="1" value="1"' in done
