@@ -7,7 +7,7 @@ import tempfile
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from config.actors import Actor
@@ -239,8 +239,9 @@ def _run_lock(run_id: int):
     try:
         yield acquired
     finally:
+        # A connection lost on the way has taken the lock with it; the unlock may then fail harmlessly.
         if acquired:
-            with connection.cursor() as cursor:
+            with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
