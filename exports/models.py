@@ -31,6 +31,10 @@ class ExportDefinition(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(format__in=["csv"]), name="exports_exportdefinition_format_valid"),
+            models.CheckConstraint(condition=~Q(dataset=""), name="exports_exportdefinition_dataset_not_empty"),
+        ]
 
     def __str__(self):
         return self.name
