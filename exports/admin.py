@@ -1,8 +1,9 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -71,6 +72,7 @@ class ExportDefinitionAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     readonly_fields = ["beat_task", "created_by", "created_at", "updated_at"]
     actions = ["run_now"]
+    change_form_template = "admin/exports/exportdefinition/change_form.html"
 
     @admin.display(description="Beat schedule")
     def beat_task(self, definition):
@@ -99,15 +101,32 @@ class ExportDefinitionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Run now")
     def run_now(self, request, queryset):
-        actor = Actor.from_admin_user(request.user)
         for definition in queryset:
-            try:
-                run = services.export_run_start(definition=definition, actor=actor)
-            except DomainError as exc:
-                self.message_user(request, f"{definition.name}: {exc}", messages.ERROR)
-                continue
-            url = reverse("admin:exports_exportrun_change", args=[run.pk])
-            self.message_user(request, format_html('{}: <a href="{}">run {}</a> queued.', definition.name, url, run.pk))
+            self._start_run(request, definition)
+
+    def _start_run(self, request, definition):
+        try:
+            run = services.export_run_start(definition=definition, actor=Actor.from_admin_user(request.user))
+        except DomainError as exc:
+            self.message_user(request, f"{definition.name}: {exc}", messages.ERROR)
+            return None
+        url = reverse("admin:exports_exportrun_change", args=[run.pk])
+        self.message_user(request, format_html('{}: <a href="{}">run {}</a> queued.', definition.name, url, run.pk))
+        return run
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.run_view)
+        return [path("<int:pk>/run/", view, name="exports_exportdefinition_run"), *super().get_urls()]
+
+    def run_view(self, request, pk):
+        """The change page's "Run now" button: start a run and show it with its progress bar."""
+        definition = get_object_or_404(ExportDefinition, pk=pk)
+        if request.method != "POST" or not self.has_change_permission(request, definition):
+            raise PermissionDenied
+        run = self._start_run(request, definition)
+        if run is None:
+            return redirect("admin:exports_exportdefinition_change", pk)
+        return redirect("admin:exports_exportrun_change", run.pk)
 
 
 class ExportRunEventInline(admin.TabularInline):

@@ -117,3 +117,20 @@ def test_job_progress_include_is_generic_and_shows_an_unknown_total_as_indetermi
     done = render_to_string("admin/includes/job_progress.html", {"status": "done", "done": 0, "total": 0,
                                                                  "finished": True})  # fmt: skip
     assert 'data-finished="true"' in done and 'max="1" value="1"' in done
+
+
+def test_definition_admin_run_now_button_starts_a_run_and_opens_it(admin_client, django_capture_on_commit_callbacks):
+    MemberFactory.create_batch(2)
+    definition = ExportDefinitionFactory()
+    page = admin_client.get(reverse("admin:exports_exportdefinition_change", args=[definition.pk])).content.decode()
+    run_url = reverse("admin:exports_exportdefinition_run", args=[definition.pk])
+    assert f'action="{run_url}"' in page
+
+    assert admin_client.get(run_url).status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(run_url)
+    run = ExportRun.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:exports_exportrun_change", args=[run.pk])
+    run.refresh_from_db()
+    assert run.status == "succeeded" and run.rows == 2
