@@ -139,6 +139,11 @@ SPECTACULAR_SETTINGS = {
         "RewardTypeEnum": "rewards.models.Reward.Type",
         "MemberStatusEnum": "members.models.Member.Status",
         "OrgEntityTypeEnum": "members.models.OrgEntity.Type",
+        "ExportRunStatusEnum": "exports.models.ExportRun.Status",
+        "PointsEntryKindEnum": "members.models.PointsEntry.Kind",
+        "OfferLimitKindEnum": "offers.models.OfferLimit.Kind",
+        "RewardRedemptionKindEnum": "rewards.models.RewardRedemption.Kind",
+        "UploadKindEnum": "coupons.models.Upload.Kind",
     },
 }
 
@@ -163,6 +168,10 @@ CELERY_TIMEZONE = TIME_ZONE
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+
+# Exports: rows per chunk between progress updates; the pause is for tests that kill a worker mid-export.
+EXPORTS_CHUNK_ROWS = env.int("EXPORTS_CHUNK_ROWS", default=10_000)
+EXPORTS_PAUSE_PER_CHUNK = env.float("EXPORTS_PAUSE_PER_CHUNK", default=0.0)
 
 # How long a stored Idempotency-Key answer is replayed before the key may be used again.
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)

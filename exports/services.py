@@ -1,0 +1,341 @@
+"""Writes: export definitions (validated against their dataset, schedules kept in step) and runs."""
+
+import contextlib
+import os
+import tempfile
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+
+from config.actors import Actor
+from config.tasks import enqueue_on_commit
+
+from . import rules, streaming
+from .datasets import CONTRACT_DATASETS, Dataset, dataset_get
+from .exceptions import ExportDefinitionError, ExportRunError
+from .models import ExportDefinition, ExportRun, ExportRunEvent
+from .schedules import periodic_task_delete, periodic_task_sync
+
+Status = ExportRun.Status
+
+# The only moves a run may make. running → running is a worker picking up a run whose previous
+# worker died (the broker delivered the task again); the file is rewritten from scratch.
+RUN_TRANSITIONS = {
+    Status.QUEUED: {Status.RUNNING, Status.FAILED},
+    Status.RUNNING: {Status.RUNNING, Status.SUCCEEDED, Status.FAILED},
+    Status.SUCCEEDED: set(),
+    Status.FAILED: set(),
+}
+
+DEFINITION_FIELDS = ("name", "dataset", "filters", "columns", "format", "schedule", "destination", "active")
+
+
+# Definitions ----------------------------------------------------------------------------------
+
+
+def export_definition_validate(*, dataset: str, columns: list, filters: dict, schedule: str, destination: str) -> list:
+    """Check a definition against its dataset; returns the columns to store (all, when none given)."""
+    found = _dataset_for(dataset)
+    columns = list(columns or found.column_names)
+    errors = {}
+    if problems := rules.column_problems(found, columns):
+        errors["columns"] = problems
+    if not isinstance(filters, dict):
+        errors["filters"] = ["Expected an object of filter name → value."]
+        unknown_filters, bad_values = [], []
+    else:
+        unknown_filters, bad_values = rules.filter_problems(found, filters)
+        if unknown_filters or bad_values:
+            errors["filters"] = unknown_filters + bad_values
+    if schedule:
+        try:
+            rules.parse_cron(schedule)
+        except ValueError as exc:
+            errors["schedule"] = [str(exc)]
+    if problem := rules.destination_problem(destination):
+        errors["destination"] = [problem]
+    if errors:
+        code = "invalid_export_definition"
+        if errors.keys() == {"columns"}:
+            code = "unknown_column"
+        elif errors.keys() == {"filters"} and unknown_filters:
+            code = "unknown_filter"
+        elif errors.keys() == {"schedule"}:
+            code = "invalid_schedule"
+        raise ExportDefinitionError("The export definition does not fit its dataset.", code=code, errors=errors)
+    return columns
+
+
+def _dataset_for(name: str) -> Dataset:
+    found = dataset_get(name)
+    if found is not None:
+        return found
+    if name in CONTRACT_DATASETS:
+        raise ExportDefinitionError(
+            f"The {name} dataset is not available for export yet.",
+            code="dataset_not_available",
+            errors={"dataset": [f"{name} is not registered for export in this installation."]},
+        )
+    raise ExportDefinitionError(
+        f"Unknown dataset {name!r}.", code="unknown_dataset", errors={"dataset": [f"Unknown dataset {name!r}."]}
+    )
+
+
+@transaction.atomic
+def export_definition_create(
+    *,
+    name: str,
+    dataset: str,
+    actor: Actor,
+    columns=(),
+    filters=None,
+    format: str = ExportDefinition.Format.CSV,
+    schedule: str | None = "",
+    destination: str = "exports",
+    active: bool = True,
+) -> ExportDefinition:
+    schedule = (schedule or "").strip()
+    filters = {} if filters is None else filters
+    columns = export_definition_validate(
+        dataset=dataset, columns=list(columns), filters=filters, schedule=schedule, destination=destination
+    )
+    definition = ExportDefinition.objects.create(
+        name=name,
+        dataset=dataset,
+        columns=columns,
+        filters=filters,
+        format=format,
+        schedule=schedule,
+        destination=destination.strip("/"),
+        active=active,
+        created_by=actor.name,
+    )
+    periodic_task_sync(definition=definition)
+    definition.save(update_fields=["periodic_task"])
+    return definition
+
+
+@transaction.atomic
+def export_definition_update(*, definition: ExportDefinition, actor: Actor, **changes) -> ExportDefinition:
+    definition = ExportDefinition.objects.select_for_update().get(pk=definition.pk)
+    unknown = set(changes) - set(DEFINITION_FIELDS)
+    if unknown:
+        raise ExportDefinitionError(f"Cannot change {', '.join(sorted(unknown))}.", code="invalid_export_definition")
+    if "schedule" in changes:
+        changes["schedule"] = (changes["schedule"] or "").strip()
+    if "filters" in changes and changes["filters"] is None:
+        changes["filters"] = {}
+    for field, value in changes.items():
+        setattr(definition, field, value)
+    if "dataset" in changes and "columns" not in changes:
+        definition.columns = []  # a new dataset: all of its columns, unless chosen
+    definition.columns = export_definition_validate(
+        dataset=definition.dataset,
+        columns=definition.columns,
+        filters=definition.filters,
+        schedule=definition.schedule,
+        destination=definition.destination,
+    )
+    definition.destination = definition.destination.strip("/")
+    definition.updated_at = timezone.now()
+    periodic_task_sync(definition=definition)
+    definition.save()
+    return definition
+
+
+@transaction.atomic
+def export_definition_delete(*, definition: ExportDefinition, actor: Actor) -> None:
+    """Delete a definition, its run history and its schedule (files already written stay in storage)."""
+    periodic_task_delete(definition=definition)
+    definition.delete()
+
+
+# Runs -----------------------------------------------------------------------------------------
+
+
+def export_run_create(*, definition: ExportDefinition, actor: Actor) -> ExportRun:
+    """A queued run of the definition, not yet handed to a worker (see export_run_start)."""
+    if not definition.active:
+        raise ExportRunError(
+            "The export definition is not active.", code="export_definition_inactive", reasons=["inactive"]
+        )
+    _dataset_for(definition.dataset)
+    with transaction.atomic():
+        run = ExportRun.objects.create(definition=definition, actor=actor.name, channel=actor.channel)
+        ExportRunEvent.objects.create(run=run, new_status=Status.QUEUED, actor=actor.name, channel=actor.channel)
+    return run
+
+
+@transaction.atomic
+def export_run_start(*, definition: ExportDefinition, actor: Actor) -> ExportRun:
+    """Create a run and queue its execution once this transaction commits."""
+    from .tasks import export_run_execute_task
+
+    run = export_run_create(definition=definition, actor=actor)
+    enqueue_on_commit(export_run_execute_task, run_id=run.pk)
+    return run
+
+
+def export_run_transition(
+    *, run_id: int, to: str, actor: Actor, reason: str = "", expected_attempts: int | None = None, **fields
+) -> bool:
+    """Move a run from its current status to `to` if the table allows it; False if it did not move.
+
+    A conditional UPDATE on the status read (and on the attempt count, when claiming), so two workers
+    racing for one run cannot both win.
+    """
+    current = ExportRun.objects.filter(pk=run_id).values_list("status", flat=True).first()
+    if current is None:
+        raise ExportRunError(f"No export run {run_id}.", code="not_found", http_status=404)
+    if to not in RUN_TRANSITIONS[current]:
+        return False
+    guard = {"status": current}
+    if expected_attempts is not None:
+        guard["attempts"] = expected_attempts
+    with transaction.atomic():
+        moved = ExportRun.objects.filter(pk=run_id, **guard).update(status=to, **fields)
+        if moved:
+            ExportRunEvent.objects.create(
+                run_id=run_id, old_status=current, new_status=to, actor=actor.name, channel=actor.channel,
+                reason=reason[:500],
+            )  # fmt: skip
+    return bool(moved)
+
+
+def export_run_execute(*, run_id: int, actor: Actor) -> ExportRun:
+    """Write the run's file and record the outcome; the body of the export task and of run_export.
+
+    Safe to call again for the same run (a redelivered task): a finished run is left as it is, and an
+    interrupted one starts over, writing a fresh temporary file that replaces the stored one whole.
+    Transient database errors propagate (the task retries); anything else fails the run.
+    """
+    with _run_lock(run_id) as acquired:
+        if not acquired:  # another live worker is executing this run (a duplicate delivery); leave it to it
+            return ExportRun.objects.get(pk=run_id)
+        return _execute(run_id=run_id, actor=actor)
+
+
+# Locks are namespaced so that run ids cannot collide with other apps' advisory locks.
+_LOCK_NAMESPACE = 0x0E5 << 40
+
+
+@contextlib.contextmanager
+def _run_lock(run_id: int):
+    """A PostgreSQL session advisory lock on the run for as long as this worker executes it.
+
+    Unlike a status or a heartbeat, it tells a live executor from a dead one exactly: the server drops
+    it with the connection of a worker that died. Elsewhere (SQLite, one process) it always succeeds.
+    """
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    key = _LOCK_NAMESPACE | run_id
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        acquired = cursor.fetchone()[0]
+    try:
+        yield acquired
+    finally:
+        # A connection lost on the way has taken the lock with it; the unlock may then fail harmlessly.
+        if acquired:
+            with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def _execute(*, run_id: int, actor: Actor) -> ExportRun:
+    from django.db.models import F
+
+    run = ExportRun.objects.select_related("definition").get(pk=run_id)
+    if run.is_finished:
+        return run
+    resumed = run.status == Status.RUNNING
+    started = timezone.now()
+    reason = "restarted after an interrupted attempt" if resumed else ""
+    claimed = export_run_transition(
+        run_id=run_id, to=Status.RUNNING, actor=actor, reason=reason, expected_attempts=run.attempts,
+        started_at=started, attempts=F("attempts") + 1, progress_done=0, progress_total=None, error="",
+    )  # fmt: skip
+    if not claimed:
+        return ExportRun.objects.get(pk=run_id)
+    definition = run.definition
+    try:
+        dataset = _dataset_for(definition.dataset)
+        total = streaming.count_rows(dataset, definition.filters)
+        ExportRun.objects.filter(pk=run_id).update(progress_total=total)
+        name, rows = _write_file(run=run, dataset=dataset)
+    except ExportDefinitionError as exc:
+        return _fail(run_id=run_id, started=started, actor=actor, error=str(exc))
+    except Exception as exc:
+        if _is_transient(exc):
+            raise
+        _fail(run_id=run_id, started=started, actor=actor, error=f"{type(exc).__name__}: {exc}")
+        raise
+    finished = timezone.now()
+    export_run_transition(
+        run_id=run_id, to=Status.SUCCEEDED, actor=actor, file=name, rows=rows, progress_done=rows,
+        progress_total=rows, finished_at=finished, duration=finished - started,
+    )  # fmt: skip
+    return ExportRun.objects.get(pk=run_id)
+
+
+def export_run_fail(*, run_id: int, actor: Actor, error: str) -> ExportRun:
+    """Give up on a run that has not finished (retries exhausted); a finished run is left as it is."""
+    started = ExportRun.objects.values_list("started_at", flat=True).get(pk=run_id) or timezone.now()
+    return _fail(run_id=run_id, started=started, actor=actor, error=error)
+
+
+def _fail(*, run_id: int, started, actor: Actor, error: str) -> ExportRun:
+    finished = timezone.now()
+    export_run_transition(
+        run_id=run_id, to=Status.FAILED, actor=actor, reason=error, error=error, finished_at=finished,
+        duration=finished - started,
+    )  # fmt: skip
+    return ExportRun.objects.get(pk=run_id)
+
+
+def export_run_file_name(run: ExportRun) -> str:
+    definition = run.definition
+    return f"{definition.destination}/export-{definition.pk}-run-{run.pk}.{definition.format}"
+
+
+class _LocalTemporaryFile(File):
+    """A finished local file: FileSystemStorage moves it into place instead of copying it."""
+
+    def temporary_file_path(self):
+        return self.file.name
+
+
+def _write_file(*, run: ExportRun, dataset: Dataset) -> tuple[str, int]:
+    definition = run.definition
+
+    def on_progress(done: int) -> None:
+        ExportRun.objects.filter(pk=run.pk).update(progress_done=done)
+
+    # FILE_UPLOAD_TEMP_DIR on the storage's filesystem makes the final move a rename.
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, unlinked in finally)
+        prefix=f"export-{run.pk}-", suffix=".csv", delete=False, dir=settings.FILE_UPLOAD_TEMP_DIR
+    )
+    try:
+        with handle:
+            rows = streaming.write_csv(
+                dataset=dataset, columns=definition.columns, filters=definition.filters, out=handle,
+                on_progress=on_progress,
+            )  # fmt: skip
+        name = export_run_file_name(run)
+        # Replace whatever an interrupted attempt stored: the new file is complete before it is moved in.
+        default_storage.delete(name)
+        with open(handle.name, "rb") as finished:
+            stored = default_storage.save(name, _LocalTemporaryFile(finished, name=os.path.basename(name)))
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(handle.name)
+    return stored, rows
+
+
+def _is_transient(exc: Exception) -> bool:
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(exc, OperationalError | InterfaceError)

@@ -1,0 +1,178 @@
+"""Write a dataset's rows to a CSV file without holding them in memory.
+
+PostgreSQL: `COPY (SELECT …) TO STDOUT WITH (FORMAT csv, HEADER)` through psycopg 3, written to the
+file in chunks as the server sends them. Other databases (SQLite): a chunked cursor and `csv.writer`.
+Either way memory stays flat whatever the row count.
+"""
+
+import csv
+import io
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection
+
+from .datasets import Dataset
+
+
+@dataclass(frozen=True)
+class Query:
+    sql: str
+    params: list
+
+
+def _where(dataset: Dataset, filters: dict) -> tuple[str, list]:
+    conditions, params = [], []
+    if dataset.where:
+        conditions.append(f"({dataset.where})")
+    for name in sorted(filters):
+        item = dataset.filter(name)
+        conditions.append(f"({item.condition})")
+        params.extend(_adapt(value) for value in item.parse(filters[name]))
+    return (" WHERE " + " AND ".join(conditions)) if conditions else "", params
+
+
+def _adapt(value):
+    from datetime import datetime
+
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
+
+
+def select_query(dataset: Dataset, columns: list[str], filters: dict) -> Query:
+    vendor = connection.vendor
+    select_list = ", ".join(
+        f"{dataset.column(name).sql(vendor)} AS {connection.ops.quote_name(name)}" for name in columns
+    )
+    where, params = _where(dataset, filters)
+    return Query(f"SELECT {select_list} FROM {dataset.source}{where} ORDER BY {dataset.order_by}", params)
+
+
+def count_query(dataset: Dataset, filters: dict) -> Query:
+    where, params = _where(dataset, filters)
+    return Query(f"SELECT count(*) FROM {dataset.source}{where}", params)
+
+
+def count_rows(dataset: Dataset, filters: dict) -> int:
+    query = count_query(dataset, filters)
+    with connection.cursor() as cursor:
+        cursor.execute(query.sql, query.params)
+        return cursor.fetchone()[0]
+
+
+class CsvRecordCounter:
+    """Counts CSV records in a byte stream: newlines outside quoted fields (which may hold newlines).
+
+    Quotes inside fields are doubled, so the quote parity tells whether a newline ends a record.
+    """
+
+    def __init__(self):
+        self.records = 0
+        self.in_quotes = False
+
+    def feed(self, data) -> None:
+        if b'"' not in data:
+            if not self.in_quotes:
+                self.records += data.count(b"\n")
+            return
+        for index, part in enumerate(data.split(b'"')):
+            if index:
+                self.in_quotes = not self.in_quotes
+            if not self.in_quotes:
+                self.records += part.count(b"\n")
+
+
+ProgressCallback = Callable[[int], None]
+
+
+def _chunk_rows() -> int:
+    return max(1, int(getattr(settings, "EXPORTS_CHUNK_ROWS", 10_000)))
+
+
+def _pause_after_chunk() -> None:
+    # Tests set this to make an export slow enough to kill its worker half-way; zero in production.
+    pause = float(getattr(settings, "EXPORTS_PAUSE_PER_CHUNK", 0) or 0)
+    if pause:
+        time.sleep(pause)
+
+
+def write_csv(
+    *, dataset: Dataset, columns: list[str], filters: dict, out, on_progress: ProgressCallback, method: str = "auto"
+) -> int:
+    """Write the header and every row to the binary file `out`; returns the number of data rows."""
+    query = select_query(dataset, columns, filters)
+    if method == "auto":
+        method = "copy" if connection.vendor == "postgresql" else "cursor"
+    if method == "copy":
+        return _write_with_copy(query, out, on_progress)
+    return _write_with_cursor(query, columns, out, on_progress)
+
+
+def _write_with_copy(query: Query, out, on_progress: ProgressCallback) -> int:
+    from psycopg import sql
+
+    statement = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER true)").format(sql.SQL(query.sql))
+    chunk_rows = _chunk_rows()
+    counter = CsvRecordCounter()
+    buffer = bytearray()
+    pending = 0
+    # A connection of its own: psycopg holds a connection's lock for the whole COPY, and progress
+    # updates go through Django's connection meanwhile (it could as well point at a read replica).
+    # Called inside a transaction (tests, a caller's atomic block), the COPY must see that
+    # transaction's rows, so it shares the connection and reports progress once, at the end.
+    shared = connection.in_atomic_block
+    if shared:
+        connection.ensure_connection()
+        copy_connection, report = connection.connection, (lambda done: None)
+    else:
+        copy_connection, report = connection.get_new_connection(connection.get_connection_params()), on_progress
+    try:
+        if not shared:
+            copy_connection.autocommit = True
+        with copy_connection.cursor() as cursor:
+            if not shared:
+                cursor.execute(sql.SQL("SET TIME ZONE {}").format(sql.Literal(connection.timezone_name)))
+            with cursor.copy(statement, query.params or None) as copy:
+                for data in copy:  # one CopyData message (a row, as PostgreSQL sends them) at a time
+                    buffer += data
+                    pending += 1
+                    if pending >= chunk_rows:
+                        _flush(buffer, counter, out, report)
+                        pending = 0
+        _flush(buffer, counter, out, on_progress, last=True)
+    finally:
+        if not shared:
+            copy_connection.close()
+    return max(counter.records - 1, 0)  # less the header
+
+
+def _flush(buffer: bytearray, counter: CsvRecordCounter, out, on_progress: ProgressCallback, last=False) -> None:
+    counter.feed(buffer)
+    out.write(buffer)
+    buffer.clear()
+    on_progress(max(counter.records - 1, 0))
+    if not last:
+        _pause_after_chunk()
+
+
+def _write_with_cursor(query: Query, columns: list[str], out, on_progress: ProgressCallback) -> int:
+    chunk_rows = _chunk_rows()
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(columns)
+    rows = 0
+    # chunked_cursor(): a server-side (named) cursor on PostgreSQL, a plain one elsewhere.
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(query.sql, query.params)
+        while batch := cursor.fetchmany(chunk_rows):
+            writer.writerows(batch)
+            rows += len(batch)
+            on_progress(rows)
+            if len(batch) == chunk_rows:
+                _pause_after_chunk()
+    text.flush()
+    text.detach()  # leave `out` open for the caller
+    return rows

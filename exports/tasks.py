@@ -1,0 +1,56 @@
+"""Thin Celery adapters over the export services. Tasks take ids; the services are idempotent."""
+
+import logging
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+from kombu.exceptions import OperationalError as BrokerError
+
+from config.actors import Actor
+from config.errors import DomainError
+
+from . import services
+from .models import ExportDefinition
+
+logger = logging.getLogger(__name__)
+
+# Only failures that may pass on their own are retried; a DomainError is final.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, BrokerError)
+# Retries wait at most this long: a countdown is an ETA message, and on Redis an ETA beyond the
+# visibility timeout gets the message delivered again (and again).
+MAX_RETRY_DELAY = 300
+
+
+def _backoff(retries: int) -> int:
+    return min(MAX_RETRY_DELAY, 10 * 2**retries)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5, soft_time_limit=55 * 60, time_limit=60 * 60)
+def export_run_execute_task(self, *, run_id: int) -> dict:
+    actor = Actor.task("export_run_execute_task")
+    try:
+        run = services.export_run_execute(run_id=run_id, actor=actor)
+    except TRANSIENT_ERRORS as exc:
+        if self.request.retries >= self.max_retries:
+            services.export_run_fail(run_id=run_id, actor=actor, error=f"Gave up after retries: {exc}")
+            raise
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+    except DomainError as exc:
+        logger.warning("Export run %s not executed: %s", run_id, exc)
+        return {"run_id": run_id, "error": exc.code}
+    return {"run_id": run.pk, "status": run.status, "rows": run.rows}
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5)
+def export_definition_run_scheduled_task(self, *, definition_id: int) -> dict:
+    """What django-celery-beat calls on a definition's schedule: start a run (executed by its own task)."""
+    definition = ExportDefinition.objects.filter(pk=definition_id).first()
+    if definition is None:
+        return {"definition_id": definition_id, "error": "not_found"}
+    try:
+        run = services.export_run_start(definition=definition, actor=Actor.task("beat"))
+    except TRANSIENT_ERRORS as exc:
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+    except DomainError as exc:
+        return {"definition_id": definition_id, "error": exc.code}
+    return {"definition_id": definition_id, "run_id": run.pk}
