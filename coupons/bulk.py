@@ -12,7 +12,7 @@ writes them; elsewhere the same rows go through bulk_create.
 
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -151,7 +151,6 @@ def _write(*, series, member_ids, now) -> int:
             space = series_code_space(series).size
             if start + len(pending) > space:
                 pending = pending[: max(0, space - start)]
-            # Lazy: on PostgreSQL the codes are made while the server takes in the COPY stream.
             codes = series_generator(series).codes(start, len(pending))
         if not pending:
             break
@@ -201,23 +200,54 @@ def _insert(*, series, rows, common, now, expires_at, redeemable_from) -> int:
 
 
 def _insert_copy(*, series, rows, common, now, expires_at, redeemable_from) -> int:
+    """COPY the chunk straight into the coupon table; on a code clash, the staging path below.
+
+    A direct COPY runs at the table's ceiling but cannot skip a conflicting row, and a generated code
+    clashes with another series' code about live/space of the time. The clash aborts only the savepoint,
+    and the staging path (COPY to a temporary table, then INSERT … ON CONFLICT DO NOTHING) writes the rest.
+    """
+    rows = sorted(rows)  # in code order, so the unique code index is filled page by page
+    values = (series.pk, "t" if common else "f", Coupon.Status.ISSUED, _copy_value(now), _copy_value(expires_at),
+              _copy_value(redeemable_from))  # fmt: skip
+    try:
+        with transaction.atomic(), connection.cursor() as cursor, connection.wrap_database_errors:
+            series_id, is_common, status, issued_at, expires, redeemable = values
+            with cursor.cursor.copy(
+                f"COPY {Coupon._meta.db_table} (series_id, code, is_common, member_id, status, issued_at, "
+                "expires_at, redeemable_from, is_reversed, last_status_change_on, created_at) FROM STDIN"
+            ) as copy:
+                tail = f"\t{status}\t{issued_at}\t{expires}\t{redeemable}\tf\t{issued_at}\t{issued_at}\n"
+                _copy_lines(copy, (f"{series_id}\t{code}\t{is_common}\t{member_id}{tail}" for code, member_id in rows))
+        return len(rows)
+    except IntegrityError:
+        return _insert_via_staging(series=series, rows=rows, common=common, now=now, expires_at=expires_at,
+                                   redeemable_from=redeemable_from)  # fmt: skip
+
+
+def _copy_value(value) -> str:
+    return "\\N" if value is None else value.isoformat()
+
+
+def _copy_lines(copy, lines) -> None:
+    block, size = [], 0
+    for line in lines:
+        block.append(line)
+        size += len(line)
+        if size >= COPY_BLOCK:
+            copy.write("".join(block))
+            block, size = [], 0
+    if block:
+        copy.write("".join(block))
+
+
+def _insert_via_staging(*, series, rows, common, now, expires_at, redeemable_from) -> int:
     table = Coupon._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute("CREATE TEMP TABLE IF NOT EXISTS coupons_bulk_staging (code text, member_id bigint) "
                        "ON COMMIT DELETE ROWS")  # fmt: skip
         cursor.execute("TRUNCATE coupons_bulk_staging")
         with cursor.cursor.copy("COPY coupons_bulk_staging (code, member_id) FROM STDIN") as copy:
-            block = []
-            size = 0
-            for code, member_id in rows:
-                line = f"{code}\t{member_id}\n"
-                block.append(line)
-                size += len(line)
-                if size >= COPY_BLOCK:
-                    copy.write("".join(block))
-                    block, size = [], 0
-            if block:
-                copy.write("".join(block))
+            _copy_lines(copy, (f"{code}\t{member_id}\n" for code, member_id in rows))
         cursor.execute(
             f"INSERT INTO {table} (series_id, code, is_common, member_id, status, issued_at, expires_at, "
             "redeemable_from, is_reversed, last_status_change_on, created_at) "

@@ -15,6 +15,8 @@ import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+
 NUMERIC = "0123456789"
 ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 CHARSETS = {"numeric": NUMERIC, "alphanumeric": ALPHANUMERIC}
@@ -144,10 +146,40 @@ class CodeGenerator:
     def code(self, n: int) -> str:
         return self.encoder(self.permutation(n))
 
-    def codes(self, start: int, count: int):
+    def codes(self, start: int, count: int) -> list[str]:
+        """Codes start … start+count-1: vectorised when the space fits in 63 bits (bulk issuance makes
+        millions, and the scalar loop costs about 6 µs a code), else one by one. Both give the same codes."""
+        if count >= VECTOR_MIN and self.permutation.size < 1 << 63:
+            return _vector_codes(self.permutation, self.space, start, count)
         perm, encode = self.permutation, self.encoder
-        for n in range(start, start + count):
-            yield encode(perm(n))
+        return [encode(perm(n)) for n in range(start, start + count)]
+
+
+VECTOR_MIN = 256
+
+
+def _vector_codes(permutation: Permutation, space: CodeSpace, start: int, count: int) -> list[str]:
+    """The scalar Permutation and Encoder over a numpy range, in wrapping uint64 arithmetic."""
+    one = np.uint64
+    mu, mv = one(permutation.mu), one(permutation.mv)
+    n = np.arange(start, start + count, dtype=np.uint64)
+    a, b = n // mv, n % mv
+    for key in permutation.keys:
+        x = (b ^ one(key)) * one(_C1)
+        x ^= x >> one(32)
+        x = x * one(_C2)
+        x ^= x >> one(29)
+        a, b = b, (a + x % mu) % mu  # (a + x) mod mu without overflowing 64 bits
+        mu, mv = mv, mu
+    values = a * mv + b
+    radix = one(len(space.alphabet))
+    alphabet = np.frombuffer(space.alphabet.encode(), dtype=np.uint8)
+    chars = np.empty((count, space.length), dtype=np.uint8)
+    for column in range(space.length - 1, -1, -1):
+        chars[:, column] = alphabet[values % radix]
+        values //= radix
+    body = chars.view(f"S{space.length}").ravel().astype(f"U{space.length}").tolist()
+    return [space.prefix + code for code in body] if space.prefix else body
 
 
 def randomized_common_space(sample_code: str) -> CodeSpace:

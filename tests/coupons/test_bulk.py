@@ -136,3 +136,21 @@ def test_bulk_issue_randomized_common_codes_carry_the_fixed_part():
     codes = list(Coupon.objects.filter(series=series).values_list("code", flat=True))
     assert len(set(codes)) == 4
     assert all(code.startswith("1234") and len(code) == 8 and code.isdigit() for code in codes)
+
+
+def test_bulk_issue_skips_positions_whose_code_another_series_holds():
+    """Two series sharing a code key make the same codes: the second skips every clashing position."""
+    first_segment, _ = segment_of(3)
+    first = CouponSeriesFactory()
+    bulk_issue_run(job_id=make_job(first, first_segment).pk, actor=ACTOR)
+    second_segment, _ = segment_of(5)
+    second = CouponSeriesFactory(code_key=first.code_key, code_length=first.code_length,
+                                 code_charset=first.code_charset)  # fmt: skip
+
+    job = bulk_issue_run(job_id=make_job(second, second_segment, chunk_size=10).pk, actor=ACTOR)
+
+    assert job.issued == 5
+    generator = series_generator(second)
+    codes = set(Coupon.objects.filter(series=second).values_list("code", flat=True))
+    assert codes == {generator.code(n) for n in range(3, 8)}
+    assert not codes & set(Coupon.objects.filter(series=first).values_list("code", flat=True))

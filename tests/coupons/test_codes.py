@@ -52,3 +52,16 @@ def test_randomized_common_space_keeps_the_first_half_of_the_sample():
     assert ten.prefix == "AB345" and ten.size == 36**5
     numeric = randomized_common_space("12345")
     assert (numeric.prefix, numeric.length, numeric.alphabet) == ("12", 3, NUMERIC)
+
+
+@pytest.mark.parametrize(
+    ("alphabet", "length", "prefix"),
+    [(ALPHANUMERIC, 10, ""), (NUMERIC, 6, ""), (ALPHANUMERIC, 5, "SUMR2"), (NUMERIC, 1, ""), (ALPHANUMERIC, 12, "")],
+)
+def test_codes_vectorised_batch_equals_the_scalar_codes(alphabet, length, prefix):
+    generator = CodeGenerator(key="k-vector", space=CodeSpace(alphabet=alphabet, length=length, prefix=prefix))
+    size = generator.space.size
+    start = max(0, min(size - 600, 123_456))
+    batch = generator.codes(start, min(600, size))
+    assert batch == [generator.code(n) for n in range(start, start + min(600, size))]
+    assert len(set(batch)) == len(batch)
