@@ -44,7 +44,8 @@ class OfferResponseFilterSet(django_filters.FilterSet):
 
 
 class MemberOfferResponseFilterSet(django_filters.FilterSet):
-    usable = django_filters.BooleanFilter(method="filter_usable")
+    # a choice rather than a BooleanFilter, so `?usable=maybe` is a 400 rather than silently ignored
+    usable = django_filters.ChoiceFilter(choices=[("true", "true"), ("false", "false")], method="filter_usable")
     status = django_filters.ChoiceFilter(choices=OfferResponse.Status.choices)
     offer = django_filters.NumberFilter(field_name="offer_id")
 
@@ -54,4 +55,4 @@ class MemberOfferResponseFilterSet(django_filters.FilterSet):
 
     def filter_usable(self, queryset, name, value):
         condition = response_selectors.usable_q(at=timezone.now())
-        return queryset.filter(condition) if value else queryset.exclude(condition)
+        return queryset.filter(condition) if value == "true" else queryset.exclude(condition)
