@@ -191,3 +191,68 @@ def _illegal(from_status: str, to_status: str) -> OfferResponseError:
         reasons=["illegal_transition"],
         extra={"from_status": from_status, "to_status": to_status},
     )
+
+
+# Expiry sweep ---------------------------------------------------------------------------------------
+
+EXPIRY_REASON = "expiry date passed"
+
+
+def offer_responses_expire_due(*, actor: Actor, at: datetime | None = None, batch_size: int = 1000) -> int:
+    """Expire every open response whose `expires_at` has passed, in short batches (keyset on id, so a
+    retried or concurrent sweep never redoes a batch's work); returns how many it expired."""
+    at = at or timezone.now()
+    expired, last_pk = 0, 0
+    while True:
+        ids = list(
+            OfferResponse.objects.filter(pk__gt=last_pk, status__in=response_rules.OPEN, expires_at__lte=at)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            return expired
+        last_pk = ids[-1]
+        expired += offer_responses_transition_many(
+            ids=ids, to_status=response_rules.EXPIRED, actor=actor, reason=EXPIRY_REASON
+        )
+
+
+def offer_responses_transition_many(*, ids: list[int], to_status: str, actor: Actor, reason: str = "") -> int:
+    """The set-based twin of offer_response_transition for sweeps, under the same transition table: the
+    rows are locked (those another writer holds are skipped, the next sweep takes them), checked, and
+    moved with one UPDATE per current status, each with its event row. Returns how many moved."""
+    at = timezone.now()
+    moved = 0
+    with transaction.atomic():
+        rows = (
+            OfferResponse.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", "status", "requires_activation", "offer_snapshot")
+        )
+        groups: dict[str, list[int]] = {}
+        for pk, status, requires_activation, snapshot in rows:
+            flow = (snapshot or {}).get("fulfillment_flow", "standard")
+            if response_rules.transition_allowed(
+                status, to_status, requires_activation=requires_activation, fulfillment_flow=flow
+            ):
+                groups.setdefault(status, []).append(pk)
+        events = []
+        for from_status, pks in groups.items():
+            moved += OfferResponse.objects.filter(pk__in=pks, status=from_status).update(
+                status=to_status, status_changed_at=at
+            )
+            events.extend(
+                OfferResponseEvent(
+                    response_id=pk,
+                    from_status=from_status,
+                    to_status=to_status,
+                    actor=actor.name,
+                    channel=actor.channel,
+                    reason=reason[:255],
+                    at=at,
+                )
+                for pk in pks
+            )
+        OfferResponseEvent.objects.bulk_create(events)
+    return moved
