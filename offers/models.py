@@ -284,7 +284,6 @@ class OfferResponse(models.Model):
         ACTIVATION = "activation", "Offer activation"
         AUTOMATIC = "automatic", "Automatic assignment"
         REWARD = "reward", "Reward"
-        ADMIN = "admin", "Back office"
 
     OPEN_STATUSES = ("pending", "clipped", "processing", "shipping")
 

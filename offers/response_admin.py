@@ -1,20 +1,23 @@
 """Admin screens for offer responses: the list across all members (with bulk cancel / expire and export),
 a read-only detail with its history, and the paginated response lists on the offer and member pages."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from import_export.admin import ExportMixin
 
 from config.actors import Actor
 from config.errors import DomainError
+from members.models import Member
 
 from . import response_rules, response_selectors, response_services
-from .models import OfferResponse, OfferResponseEvent
+from .models import Offer, OfferResponse, OfferResponseEvent
 from .resources import OfferResponseResource
 
 STATUS_ICONS = {
@@ -109,9 +112,28 @@ class OfferResponseEventInline(admin.TabularInline):
         return False
 
 
+class OfferResponseClaimForm(forms.Form):
+    member = forms.CharField(max_length=64, label="Member external id")
+    offer = forms.CharField(max_length=64, label="Offer external id")
+    certificate_code = forms.CharField(max_length=64, required=False)
+
+    def clean_member(self):
+        member = Member.objects.filter(external_id=self.cleaned_data["member"].strip()).first()
+        if member is None:
+            raise forms.ValidationError("No member with this external id.")
+        return member
+
+    def clean_offer(self):
+        offer = Offer.objects.filter(external_id=self.cleaned_data["offer"].strip()).first()
+        if offer is None:
+            raise forms.ValidationError("No offer with this external id.")
+        return offer
+
+
 @admin.register(OfferResponse)
 class OfferResponseAdmin(ExportMixin, admin.ModelAdmin):
     resource_classes = [OfferResponseResource]
+    import_export_change_list_template = "admin/offers/offerresponse/change_list.html"
     list_display = [
         "id",
         "offer_column",
@@ -152,6 +174,34 @@ class OfferResponseAdmin(ExportMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_urls(self):
+        claim = path("claim/", self.admin_site.admin_view(self.claim_view), name="offers_offerresponse_claim")
+        return [claim, *super().get_urls()]
+
+    def claim_view(self, request):
+        """Member care claims an offer on a member's behalf: the same claim service as the API."""
+        form = OfferResponseClaimForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                response = response_services.offer_response_claim(
+                    member=form.cleaned_data["member"],
+                    offer=form.cleaned_data["offer"],
+                    actor=Actor.from_admin_user(request.user),
+                    certificate_code=form.cleaned_data["certificate_code"],
+                )
+            except DomainError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(request, f"Offer response #{response.pk} created ({response.status}).")
+                return HttpResponseRedirect(reverse("admin:offers_offerresponse_change", args=[response.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Claim an offer for a member",
+            "form": form,
+        }
+        return render(request, "admin/offers/offerresponse/claim.html", context)
 
     @admin.display(description="Offer", ordering="offer__name")
     def offer_column(self, response):

@@ -229,3 +229,27 @@ def test_offer_responses_export_honours_the_changelist_filters(admin_client, res
     clipped_only = _export(admin_client, "?status__exact=clipped").content.decode().splitlines()
     assert len(clipped_only) == 2
     assert clipped_only[1].startswith(f"{responses['clipped'].pk},") and ",clipped,activation," in clipped_only[1]
+
+
+def test_offer_responses_claim_page_claims_through_the_service(admin_client):
+    member, offer = MemberFactory(external_id="M-CARE"), OfferFactory(external_id="OFF-CARE")
+    url = reverse("admin:offers_offerresponse_claim")
+    assert "Claim an offer for a member" in admin_client.get(reverse(CHANGELIST)).content.decode()
+
+    created = admin_client.post(url, {"member": "M-CARE", "offer": "OFF-CARE", "certificate_code": "C-1"})
+    response = OfferResponse.objects.get(member=member, offer=offer)
+    assert created.status_code == 302
+    assert (response.status, response.source, response.certificate_code) == ("pending", "claim", "C-1")
+    assert response.events.get().channel == "admin"
+
+    again = admin_client.post(url, {"member": "M-CARE", "offer": "OFF-CARE"})
+    assert again.status_code == 200 and "already holds an open response" in again.content.decode()
+    unknown = admin_client.post(url, {"member": "NOPE", "offer": "OFF-CARE"})
+    assert "No member with this external id." in unknown.content.decode()
+    assert OfferResponse.objects.count() == 1
+
+
+def test_offer_responses_changelist_export_link_carries_the_filters(admin_client, responses):
+    html = admin_client.get(reverse(CHANGELIST) + "?status__exact=clipped").content.decode()
+    assert 'class="export_link"' in html
+    assert reverse("admin:offers_offerresponse_export") + "?status__exact=clipped" in html
