@@ -321,6 +321,12 @@ class OfferResponse(models.Model):
             models.Index(fields=["offer", "status"]),
             models.Index(fields=["certificate_code"]),
             models.Index(fields=["-created_at", "-id"], name="offers_resp_created_idx"),
+            # the expiry sweep reads only open responses by expiry date
+            models.Index(
+                fields=["expires_at", "id"],
+                condition=Q(status__in=["pending", "clipped", "processing", "shipping"]),
+                name="offers_resp_open_expiry_idx",
+            ),
         ]
 
     def __str__(self):
