@@ -11,7 +11,7 @@ from config.errors import DomainError
 from members.admin_tabs import MemberTab, register_member_tab
 from members.models import Member
 
-from . import rules, selectors, services
+from . import response_admin, response_selectors, rules, selectors, services
 from .models import (
     Activation,
     Audience,
@@ -71,6 +71,7 @@ class VisibleStatusFilter(admin.SimpleListFilter):
 class OfferAdmin(ImportExportModelAdmin):
     resource_classes = [OfferResource]
     change_list_template = "admin/offers/offer/change_list.html"
+    change_form_template = "admin/offers/offer/change_form.html"
     list_display = [
         "external_id",
         "name",
@@ -100,6 +101,14 @@ class OfferAdmin(ImportExportModelAdmin):
     @admin.display(description="Visible status")
     def visible_status(self, offer):
         return selectors.offer_global_visible_status(offer)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The offer page carries its Responses section (one page of that offer's responses)."""
+        extra_context = dict(extra_context or {})
+        if object_id and str(object_id).isdigit():
+            queryset = response_selectors.offer_response_queryset().filter(offer_id=int(object_id))
+            extra_context.update(response_admin.response_section_context(request, queryset, anchor="#responses"))
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -217,7 +226,9 @@ class OfferEventAdmin(admin.ModelAdmin):
 
 
 def _member_offers_tab_context(request, member):
+    responses = response_selectors.offer_response_with_history_queryset().filter(member=member)
     return {
+        **response_admin.response_section_context(request, responses, anchor="#member-offer-responses"),
         "member": member,
         "rows": selectors.membership_offer_list(member=member),
         "preview_url": reverse("admin:offers_offer_preview") + f"?member={member.external_id}",

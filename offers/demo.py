@@ -8,8 +8,8 @@ from django.utils import timezone
 from config.actors import Actor
 from members.models import Member, OrgEntity, Segment
 
-from . import services
-from .models import Offer
+from . import response_services, services
+from .models import Offer, OfferResponse
 
 
 def _spend(min_amount, points=None, per_unit=None):
@@ -130,7 +130,48 @@ def _offers(now, segments):
 def seed(*, stdout, actor: Actor) -> None:
     if Offer.objects.filter(external_id="DEMO-MILK-2X").exists():
         stdout.write("offers: demo data present, skipped")
+    else:
+        _seed_offers(stdout=stdout, actor=actor)
+    _seed_responses(stdout=stdout, actor=actor)
+
+
+def _seed_responses(*, stdout, actor: Actor) -> None:
+    """Claims and assignments in every status: pending, completed, canceled, expired and the shipping flow."""
+    claimed = (OfferResponse.Source.CLAIM, OfferResponse.Source.AUTOMATIC)
+    if OfferResponse.objects.filter(offer__external_id__startswith="DEMO-", source__in=claimed).exists():
+        stdout.write("offers: demo responses present, skipped")
         return
+    offers = {offer.external_id: offer for offer in Offer.objects.filter(external_id__startswith="DEMO-")}
+    members = list(Member.objects.order_by("external_id")[40:60])
+    if len(members) < 20 or not {"DEMO-MILK-2X", "DEMO-BLENDER-SHIP", "DEMO-SPEND-50"} <= set(offers):
+        stdout.write("offers: no demo members or offers for responses, skipped")
+        return
+    plans = [
+        ("DEMO-MILK-2X", []),
+        ("DEMO-MILK-2X", ["completed"]),
+        ("DEMO-MILK-2X", ["completed"]),
+        ("DEMO-MILK-2X", ["canceled"]),
+        ("DEMO-MILK-2X", ["expired"]),
+        ("DEMO-BLENDER-SHIP", []),
+        ("DEMO-BLENDER-SHIP", ["processing"]),
+        ("DEMO-BLENDER-SHIP", ["processing", "shipping"]),
+        ("DEMO-BLENDER-SHIP", ["processing", "shipping", "completed"]),
+    ]
+    count = 0
+    for member, (external_id, moves) in zip(members, plans, strict=False):
+        response = response_services.offer_response_claim(member=member, offer=offers[external_id], actor=actor)
+        for status in moves:
+            response_services.offer_response_transition(response=response, to_status=status, actor=actor, reason="demo")
+        count += 1
+    for number, member in enumerate(members[len(plans) : len(plans) + 4]):
+        response_services.offer_response_assign(
+            member=member, offer=offers["DEMO-SPEND-50"], actor=actor, certificate_code=f"DEMO-CERT-{number:03d}"
+        )
+        count += 1
+    stdout.write(f"offers: {count} demo offer responses")
+
+
+def _seed_offers(*, stdout, actor: Actor) -> None:
     now = timezone.now()
     segments = {segment.code: segment for segment in Segment.objects.all()}
     for code in ("vip", "students"):

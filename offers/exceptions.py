@@ -14,3 +14,8 @@ class ActivationError(DomainError):
 class TransactionError(DomainError):
     code = "transaction_error"
     title = "The transaction cannot be recorded"
+
+
+class OfferResponseError(DomainError):
+    code = "offer_response_error"
+    title = "The offer response cannot change this way"

@@ -259,3 +259,98 @@ class OfferEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} by {self.actor}"
+
+
+class OfferResponse(models.Model):
+    """A member's claim on an offer (seed 000): what the POS sees as "this member may use this offer".
+
+    It keeps the offer's details as they were when it was created (`offer_snapshot`), and copies the
+    few of them that queries filter on (opt-in, usage period) into columns. `one_open_only` copies the
+    offer's "does not allow multiple responses" so the database itself can refuse a second open
+    response; the claim service checks the same rule first, under the member's row lock.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CLIPPED = "clipped", "Clipped"
+        PROCESSING = "processing", "Processing"
+        SHIPPING = "shipping", "Shipping"
+        COMPLETED = "completed", "Completed"
+        CANCELED = "canceled", "Canceled"
+        EXPIRED = "expired", "Expired"
+
+    class Source(models.TextChoices):
+        CLAIM = "claim", "Claimed by the member"
+        ACTIVATION = "activation", "Offer activation"
+        AUTOMATIC = "automatic", "Automatic assignment"
+        REWARD = "reward", "Reward"
+
+    OPEN_STATUSES = ("pending", "clipped", "processing", "shipping")
+
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="offer_responses")
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="responses")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.CLAIM)
+    offer_snapshot = models.JSONField(default=dict)
+    requires_activation = models.BooleanField(default=False)
+    one_open_only = models.BooleanField(default=True)
+    usage_start = models.DateTimeField(null=True, blank=True)
+    usage_end = models.DateTimeField(null=True, blank=True)
+    certificate_code = models.CharField(max_length=64, blank=True, default="")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "offer"],
+                condition=Q(one_open_only=True, status__in=["pending", "clipped", "processing", "shipping"]),
+                name="offers_offerresponse_one_open_per_member",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=["pending", "clipped", "processing", "shipping", "completed", "canceled", "expired"]
+                ),
+                name="offers_offerresponse_status_known",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["member", "status"]),
+            models.Index(fields=["offer", "status"]),
+            models.Index(fields=["certificate_code"]),
+            models.Index(fields=["-created_at", "-id"], name="offers_resp_created_idx"),
+            # the expiry sweep reads only open responses by expiry date
+            models.Index(
+                fields=["expires_at", "id"],
+                condition=Q(status__in=["pending", "clipped", "processing", "shipping"]),
+                name="offers_resp_open_expiry_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Response {self.pk} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class OfferResponseEvent(models.Model):
+    """One change of an offer response's status: when, from, to, who and through which channel."""
+
+    response = models.ForeignKey(OfferResponse, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12)
+    actor = models.CharField(max_length=100)
+    channel = models.CharField(max_length=30)
+    reason = models.CharField(max_length=255, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["response", "at"])]
+
+    def __str__(self):
+        return f"{self.from_status or '∅'} → {self.to_status}"

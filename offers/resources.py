@@ -3,7 +3,7 @@ from import_export import fields, resources
 from config.import_widgets import IsoDateTimeWidget
 
 from . import selectors
-from .models import Offer
+from .models import Offer, OfferResponse
 
 DATETIME_FIELDS = ["publish_at", "expire_at", "usage_start", "usage_end", "discontinued_at"]
 
@@ -52,3 +52,32 @@ class OfferResource(resources.ModelResource):
 
     def dehydrate_visible_status(self, offer):
         return selectors.offer_global_visible_status(offer)
+
+
+class OfferResponseResource(resources.ModelResource):
+    """Offer responses, export only (responses are created by claims and assignments, never by a file)."""
+
+    offer_external_id = fields.Field(attribute="offer__external_id", column_name="offer_external_id", readonly=True)
+    offer_name = fields.Field(attribute="offer__name", column_name="offer_name", readonly=True)
+    member_external_id = fields.Field(attribute="member__external_id", column_name="member_external_id", readonly=True)
+    created_at = fields.Field(attribute="created_at", column_name="created_at", widget=IsoDateTimeWidget())
+    status_changed_at = fields.Field(
+        attribute="status_changed_at", column_name="status_changed_at", widget=IsoDateTimeWidget()
+    )
+    expires_at = fields.Field(attribute="expires_at", column_name="expires_at", widget=IsoDateTimeWidget())
+
+    class Meta:
+        model = OfferResponse
+        fields = [
+            "id",
+            "offer_external_id",
+            "offer_name",
+            "member_external_id",
+            "status",
+            "source",
+            "certificate_code",
+            "created_at",
+            "status_changed_at",
+            "expires_at",
+        ]
+        export_order = fields

@@ -178,6 +178,9 @@ def offer_activate(*, member: Member, offer: Offer, actor: Actor, at: datetime |
             Activation.objects.create(
                 offer=offer, member=member, activated_at=at, actor=actor.name, channel=actor.channel
             )
+            from .response_services import offer_response_clip_on_activation  # the responses build on offers
+
+            offer_response_clip_on_activation(member=member, offer=offer, actor=actor, at=at)
     return selectors.membership_offer_get(member=member, offer_id=offer.pk, at=at)
 
 

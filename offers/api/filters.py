@@ -1,8 +1,8 @@
 import django_filters
 from django.utils import timezone
 
-from offers import rules, selectors
-from offers.models import Offer
+from offers import response_selectors, rules, selectors
+from offers.models import Offer, OfferResponse
 
 
 class OfferFilterSet(django_filters.FilterSet):
@@ -29,3 +29,30 @@ class MembershipOfferFilterSet(django_filters.FilterSet):
     class Meta:
         model = Offer
         fields = []
+
+
+class OfferResponseFilterSet(django_filters.FilterSet):
+    offer = django_filters.NumberFilter(field_name="offer_id")
+    member = django_filters.CharFilter(field_name="member__external_id")
+    status = django_filters.ChoiceFilter(choices=OfferResponse.Status.choices)
+    source = django_filters.ChoiceFilter(choices=OfferResponse.Source.choices)
+    certificate_code = django_filters.CharFilter()
+
+    class Meta:
+        model = OfferResponse
+        fields = ["offer", "member", "status", "source", "certificate_code"]
+
+
+class MemberOfferResponseFilterSet(django_filters.FilterSet):
+    # a choice rather than a BooleanFilter, so `?usable=maybe` is a 400 rather than silently ignored
+    usable = django_filters.ChoiceFilter(choices=[("true", "true"), ("false", "false")], method="filter_usable")
+    status = django_filters.ChoiceFilter(choices=OfferResponse.Status.choices)
+    offer = django_filters.NumberFilter(field_name="offer_id")
+
+    class Meta:
+        model = OfferResponse
+        fields = ["usable", "status", "offer"]
+
+    def filter_usable(self, queryset, name, value):
+        condition = response_selectors.usable_q(at=timezone.now())
+        return queryset.filter(condition) if value == "true" else queryset.exclude(condition)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import response_views, views
 
 urlpatterns = [
     path("offers", views.OfferListCreateApi.as_view(), name="offer-list"),
@@ -16,6 +16,27 @@ urlpatterns = [
         "members/<str:external_id>/offers/<int:offer_id>/activate",
         views.MembershipOfferActivateApi.as_view(),
         name="membership-offer-activate",
+    ),
+    path(
+        "members/<str:external_id>/offers/<int:offer_id>/claim",
+        response_views.OfferResponseClaimApi.as_view(),
+        name="offer-response-claim",
+    ),
+    path(
+        "members/<str:external_id>/offer-responses",
+        response_views.MemberOfferResponseListApi.as_view(),
+        name="member-offer-response-list",
+    ),
+    path("offer-responses", response_views.OfferResponseListApi.as_view(), name="offer-response-list"),
+    path(
+        "offer-responses/<int:response_id>",
+        response_views.OfferResponseDetailApi.as_view(),
+        name="offer-response-detail",
+    ),
+    path(
+        "offer-responses/<int:response_id>/transition",
+        response_views.OfferResponseTransitionApi.as_view(),
+        name="offer-response-transition",
     ),
     path("transactions", views.TransactionRecordApi.as_view(), name="transaction-record"),
 ]
