@@ -144,6 +144,7 @@ SPECTACULAR_SETTINGS = {
         "OfferLimitKindEnum": "offers.models.OfferLimit.Kind",
         "RewardRedemptionKindEnum": "rewards.models.RewardRedemption.Kind",
         "UploadKindEnum": "coupons.models.Upload.Kind",
+        "OfferResponseStatusEnum": "offers.models.OfferResponse.Status",
     },
 }
 
