@@ -3,7 +3,7 @@ from rest_framework import serializers
 from members.models import Member, OrgEntity
 from offers.models import Offer
 
-from ..models import Coupon, CouponSeries, Upload
+from ..models import Coupon, CouponRedemption, CouponSeries, Upload
 
 
 class CodeGenerationSerializer(serializers.Serializer):
@@ -276,3 +276,35 @@ class UploadOutputSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         path = f"/api/v1/uploads/{upload.pk}/error-report"
         return request.build_absolute_uri(path) if request else path
+
+
+class RedemptionInputSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=64)
+    member = serializers.SlugRelatedField(slug_field="external_id", queryset=Member.objects.all())
+    store = serializers.SlugRelatedField(
+        slug_field="code", queryset=OrgEntity.objects.filter(type__in=[OrgEntity.Type.STORE, OrgEntity.Type.TILL])
+    )
+    bill_amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class RedeemInputSerializer(RedemptionInputSerializer):
+    transaction_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class ValidationOutputSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    coupon = CouponOutputSerializer(allow_null=True)
+
+
+class RedemptionOutputSerializer(serializers.ModelSerializer):
+    redemption_id = serializers.IntegerField(source="pk", read_only=True)
+    code = serializers.CharField(source="coupon.code", read_only=True)
+    member = serializers.SlugRelatedField(slug_field="external_id", read_only=True)
+    store = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = CouponRedemption
+        fields = ["redemption_id", "code", "member", "store", "redeemed_at", "bill_amount", "discount_amount",
+                  "currency", "transaction_id", "is_reversed", "reversed_at"]  # fmt: skip
