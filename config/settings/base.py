@@ -167,6 +167,9 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 # How long a stored Idempotency-Key answer is replayed before the key may be used again.
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 
+# Unknown coupon codes a POS client may try per minute before it gets 429 (code guessing).
+COUPON_UNKNOWN_CODES_PER_MINUTE = env.int("COUPON_UNKNOWN_CODES_PER_MINUTE", default=20)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
