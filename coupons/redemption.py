@@ -39,12 +39,17 @@ class Validation:
 
 
 def coupon_for_redemption(*, code: str, member: Member) -> Coupon | None:
-    """The member's own row of a code first (a common code has one row per member), else the code's row."""
+    """The coupon a till means by `code`: the code's own row, or the member's row of a common code.
+
+    Each query names `is_common` so it runs on the matching partial unique index.
+    """
     code = (code or "").strip().upper()
-    rows = Coupon.objects.select_related("series", "member")
-    return (
-        rows.filter(code=code, member=member).order_by("-id").first() or rows.filter(code=code).order_by("-id").first()
-    )
+    rows = Coupon.objects.select_related("series")
+    own = rows.filter(code=code, is_common=False).first()
+    if own is not None:
+        return own
+    common = rows.filter(code=code, is_common=True)
+    return common.filter(member=member).first() or common.order_by("-id").first()
 
 
 def store_context(store: OrgEntity) -> OrgEntity:

@@ -308,3 +308,38 @@ class RedemptionOutputSerializer(serializers.ModelSerializer):
         model = CouponRedemption
         fields = ["redemption_id", "code", "member", "store", "redeemed_at", "bill_amount", "discount_amount",
                   "currency", "transaction_id", "is_reversed", "reversed_at"]  # fmt: skip
+
+
+class SeriesOrgFilterSerializer(serializers.Serializer):
+    """`?org_entity_type=zone&org_entity_ids=Z-NORTH,Z-SOUTH`: one type per request, both or neither."""
+
+    org_entity_type = serializers.ChoiceField(choices=OrgEntity.Type.choices, required=False)
+    org_entity_ids = serializers.CharField(required=False, allow_blank=False, max_length=10_000)
+
+    def validate(self, data):
+        if ("org_entity_type" in data) != ("org_entity_ids" in data):
+            raise serializers.ValidationError("Give org_entity_type and org_entity_ids together.")
+        if "org_entity_ids" in data:
+            ids = [value.strip() for value in data["org_entity_ids"].split(",") if value.strip()]
+            if not ids:
+                raise serializers.ValidationError({"org_entity_ids": ["A comma-separated list of entity ids."]})
+            data["org_entity_ids"] = ids
+        return data
+
+
+class RevokeInputSerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(choices=["all_unredeemed", "unissued", "members"])
+    members = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=100_000)
+    confirm = serializers.BooleanField(required=False, default=False)
+
+
+class TransferInputSerializer(serializers.Serializer):
+    member = serializers.SlugRelatedField(slug_field="external_id", queryset=Member.objects.all())
+
+
+class ResendOutputSerializer(serializers.Serializer):
+    code = serializers.CharField(source="coupon.code")
+    channel = serializers.CharField()
+    recipient = serializers.CharField()
+    message = serializers.CharField()
+    sent_at = serializers.DateTimeField()
