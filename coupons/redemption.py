@@ -38,13 +38,16 @@ class Validation:
         return not self.reasons
 
 
-def coupon_for_redemption(*, code: str, member: Member) -> Coupon | None:
+def coupon_for_redemption(*, code: str, member: Member, lock: bool = False) -> Coupon | None:
     """The coupon a till means by `code`: the code's own row, or the member's row of a common code.
 
-    Each query names `is_common` so it runs on the matching partial unique index.
+    Each query names `is_common` so it runs on the matching partial unique index. `lock` locks the row
+    found (only the coupon's, not the joined series').
     """
     code = (code or "").strip().upper()
     rows = Coupon.objects.select_related("series")
+    if lock:
+        rows = rows.select_for_update(of=("self",))
     own = rows.filter(code=code, is_common=False).first()
     if own is not None:
         return own
@@ -168,13 +171,12 @@ def coupon_redeem(
     at=None,
 ) -> CouponRedemption:
     at = at or timezone.now()
-    found = coupon_for_redemption(code=code, member=member)
-    if found is None:
-        _refuse([rules.COUPON_NOT_FOUND])
     with transaction.atomic():
-        # Lock the coupon row only (not the joined series): racers for one code queue here and the
-        # loser re-reads a redeemed status after the winner commits.
-        coupon = Coupon.objects.select_for_update(of=("self",)).select_related("series").get(pk=found.pk)
+        # Find and lock the coupon row in one statement (not the joined series): racers for one code
+        # queue here and each loser re-reads a redeemed status once the winner commits.
+        coupon = coupon_for_redemption(code=code, member=member, lock=True)
+        if coupon is None:
+            _refuse([rules.COUPON_NOT_FOUND])
         series = coupon.series
         facts = redemption_facts(
             coupon=coupon, series=series, member=member, store=store, bill_amount=bill_amount, at=at
@@ -186,7 +188,7 @@ def coupon_redeem(
         if not series.multi_use:
             try:
                 coupon = coupon_transition(coupon=coupon, to=Status.REDEEMED, actor=actor, reason="redeemed",
-                                           is_reversed=False)  # fmt: skip
+                                           is_reversed=False, refresh=False)  # fmt: skip
             except CouponTransitionError:
                 _refuse([rules.ALREADY_REDEEMED])
         else:
