@@ -189,3 +189,23 @@ def test_reverse_unknown_is_404_and_other_store_403(pos, make_api_client):
     rid = other.post("/api/v1/coupons/redeem", body(coupon, other_store), format="json").json()["redemption_id"]
     assert pos.post(f"/api/v1/coupon-redemptions/{rid}/reverse").status_code == 403
     assert Coupon.objects.get(pk=coupon.pk).status == "redeemed"
+
+
+def test_validate_and_redeem_query_counts_stay_flat(pos, store, django_assert_max_num_queries):
+    series = CouponSeriesFactory(redemption_stores_type="store", multi_use=True, redemption_max_per_member=5)
+    series.redemption_stores.set([store])
+    coupon = CouponFactory(series=series)
+    with django_assert_max_num_queries(12):
+        assert pos.post("/api/v1/coupons/validate", body(coupon, store), format="json").json()["valid"] is True
+    with django_assert_max_num_queries(16):
+        assert pos.post("/api/v1/coupons/redeem", body(coupon, store), format="json").status_code == 201
+
+
+def test_series_list_by_org_entity_has_no_n_plus_one(marketer, django_assert_max_num_queries):
+    zone = OrgEntityFactory(code="Z-Q", type="zone")
+    for _ in range(6):
+        CouponSeriesFactory().org_entities.set([zone])
+    with django_assert_max_num_queries(12):
+        response = marketer.get("/api/v1/coupon-series?org_entity_type=zone&org_entity_ids=Z-Q")
+    data = response.json()
+    assert len(data["results"] if isinstance(data, dict) else data) == 6
