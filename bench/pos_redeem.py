@@ -7,12 +7,14 @@ Creates a throwaway database, migrates it, loads one store, one POS client, memb
 coupon per member, then starts the app under gunicorn with `config.settings.production` on loopback.
 Client threads (persistent http.client connections) then run, in order:
 
-1. validate — every code validated once (the read-only baseline measured in the same run);
-2. redeem — every code redeemed once, each by exactly one client (distinct codes);
-3. contended — a few codes each raced by every client at once (exactly one 201 per code expected).
+1. bare — a bare DRF view (token auth, one conditional UPDATE; bench/pos_bare_wsgi.py) redeeming its
+   own distinct codes: the ceiling of the stack on this machine at this moment;
+2. validate — every code validated once;
+3. redeem — every code redeemed once, each by exactly one client (distinct codes);
+4. contended — a few codes each raced by every client at once (exactly one 201 per code expected).
 
-Prints requests/s and p50/p99 latency per phase, the redeem/validate ratio, and the double redemptions
-found afterwards in SQL (must be 0). The database is dropped at the end.
+Prints requests/s and p50/p99 latency per phase, the ratios to the bare view, and the double
+redemptions found afterwards in SQL (must be 0). The database is dropped at the end.
 """
 
 import argparse
@@ -73,7 +75,7 @@ def setup_database(db_url, codes, contended):
         offer=offer, name="Bench", code_mode="upload", discount_type="percentage", discount_value=10,
         min_bill=1, max_bill=10_000,
     )  # fmt: skip
-    total = codes + contended
+    total = 2 * codes + contended
     Member.objects.bulk_create(Member(external_id=f"B{n:07d}", email=f"b{n}@example.com") for n in range(total))
     members = dict(Member.objects.filter(external_id__startswith="B").values_list("external_id", "pk"))
     now = timezone.now()
@@ -88,7 +90,7 @@ def setup_database(db_url, codes, contended):
         {"code": f"BENCH{n:08d}", "member": f"B{n:07d}", "store": store.code, "bill_amount": "42.00"}
         for n in range(total)
     ]
-    return token, bodies[:codes], bodies[codes:]
+    return token, bodies[:codes], bodies[codes : 2 * codes], bodies[2 * codes :]
 
 
 def start_server(db_url, port, workers, threads):
@@ -104,7 +106,7 @@ def start_server(db_url, port, workers, threads):
         "CELERY_BROKER_URL": "",
     }
     command = [
-        str(ROOT / ".venv/bin/gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+        str(ROOT / ".venv/bin/gunicorn"), "bench.pos_bare_wsgi:application", "--bind", f"127.0.0.1:{port}",
         "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
         "--keep-alive", "30", "--log-level", "warning",
     ]  # fmt: skip
@@ -191,7 +193,7 @@ def main():
     admin_sql(pg, f'CREATE DATABASE "{name}"')
     server = None
     try:
-        token, bodies, contended = setup_database(db_url, args.codes, args.contended_codes)
+        token, bodies, bare_bodies, contended = setup_database(db_url, args.codes, args.contended_codes)
         from django.db import connections
 
         connections.close_all()
@@ -200,18 +202,20 @@ def main():
         print(f"gunicorn {args.workers} workers x {args.threads} threads, {args.clients} clients, "
               f"{args.codes} distinct codes, load average before {load:.2f}, {os.cpu_count()} CPUs")  # fmt: skip
         run_phase(args.port, token, "/api/v1/coupons/validate", bodies[:200], args.clients)  # warm up
+        bare_rate = report("bare", *run_phase(args.port, token, "/bench/bare-redeem", bare_bodies, args.clients))
         validate_rate = report("validate", *run_phase(args.port, token, "/api/v1/coupons/validate", bodies,
                                                       args.clients))  # fmt: skip
         redeem_rate = report("redeem", *run_phase(args.port, token, "/api/v1/coupons/redeem", bodies, args.clients))
         raced = [body for body in contended for _ in range(args.clients)]
         seconds, latencies, statuses = run_phase(args.port, token, "/api/v1/coupons/redeem", raced, args.clients)
         report("contended", seconds, latencies, statuses)
-        print(f"redeem / validate throughput: {redeem_rate / validate_rate:.2f}")
+        print(f"throughput ratios: redeem/bare {redeem_rate / bare_rate:.2f}, validate/bare "
+              f"{validate_rate / bare_rate:.2f}, redeem/validate {redeem_rate / validate_rate:.2f}")  # fmt: skip
         doubles, redeemed, rows, counter = double_redemptions(db_url)
-        expected = args.codes + args.contended_codes
-        print(f"coupons redeemed {redeemed} of {expected}, redemption rows {rows}, series counter {counter}, "
-              f"double redemptions {doubles}")  # fmt: skip
-        if doubles or rows != redeemed or counter != rows or statuses.get(201) != args.contended_codes:
+        expected = 2 * args.codes + args.contended_codes
+        print(f"coupons redeemed {redeemed} of {expected} ({args.codes} by the bare view), redemption rows {rows}, "
+              f"series counter {counter}, double redemptions {doubles}")  # fmt: skip
+        if doubles or rows != redeemed - args.codes or counter != rows or statuses.get(201) != args.contended_codes:
             print("FAILED: a code was redeemed more than once or the counts disagree")
             return 1
         return 0

@@ -19,6 +19,8 @@ from .serializers import (
     RedemptionInputSerializer,
     RedemptionOutputSerializer,
     ValidationOutputSerializer,
+    coupon_body,
+    redemption_body,
 )
 
 
@@ -59,8 +61,11 @@ class CouponValidateApi(UnknownCodeGuardMixin, APIView):
         )  # fmt: skip
         if result.coupon is None:
             self.note_unknown(request, data["code"])
-        body = {"valid": result.valid, "reasons": result.reasons, "coupon": result.coupon}
-        return Response(ValidationOutputSerializer(body).data)
+        coupon = None
+        if result.coupon is not None:
+            owner = data["member"].external_id if result.coupon.member_id == data["member"].pk else None
+            coupon = coupon_body(result.coupon, member_external_id=owner)
+        return Response({"valid": result.valid, "reasons": result.reasons, "coupon": coupon})
 
 
 class CouponRedeemApi(UnknownCodeGuardMixin, APIView):
@@ -82,7 +87,8 @@ class CouponRedeemApi(UnknownCodeGuardMixin, APIView):
             if exc.reasons == [rules.COUPON_NOT_FOUND]:
                 self.note_unknown(request, data["code"])
             raise
-        return Response(RedemptionOutputSerializer(row).data, status=status.HTTP_201_CREATED)
+        body = redemption_body(row, code=row.coupon.code, member=data["member"].external_id, store=data["store"].code)
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class RedemptionReverseApi(APIView):
@@ -91,7 +97,8 @@ class RedemptionReverseApi(APIView):
     @extend_schema(request=None, responses=RedemptionOutputSerializer)
     @idempotent
     def post(self, request, pk):
-        row = get_object_or_404(CouponRedemption.objects.select_related("store"), pk=pk)
+        row = get_object_or_404(CouponRedemption.objects.select_related("store", "member", "coupon"), pk=pk)
         ensure_store_permitted(request.user, row.store)
+        code, member, store = row.coupon.code, row.member.external_id, row.store.code
         row = redemption.redemption_reverse(redemption=row, actor=Actor.from_request(request))
-        return Response(RedemptionOutputSerializer(row).data)
+        return Response(redemption_body(row, code=code, member=member, store=store))

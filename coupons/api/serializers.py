@@ -343,3 +343,31 @@ class ResendOutputSerializer(serializers.Serializer):
     recipient = serializers.CharField()
     message = serializers.CharField()
     sent_at = serializers.DateTimeField()
+
+
+# The till's hot path renders its answers with plain functions (ModelSerializer builds its fields on
+# every instantiation); the serializers above stay the schema and must list the same fields.
+
+
+def _iso(moment):
+    return serializers.DateTimeField().to_representation(moment) if moment else None
+
+
+def coupon_body(coupon: Coupon, *, member_external_id: str | None = None) -> dict:
+    return {
+        "id": coupon.pk, "code": coupon.code, "series": coupon.series_id,
+        "member": member_external_id if member_external_id is not None else (
+            coupon.member.external_id if coupon.member_id else None),
+        "status": coupon.status, "issued_at": _iso(coupon.issued_at), "expires_at": _iso(coupon.expires_at),
+        "redeemable_from": _iso(coupon.redeemable_from), "is_reversed": coupon.is_reversed,
+        "last_status_change_on": _iso(coupon.last_status_change_on),
+    }  # fmt: skip
+
+
+def redemption_body(row: CouponRedemption, *, code: str, member: str, store: str) -> dict:
+    return {
+        "redemption_id": row.pk, "code": code, "member": member, "store": store,
+        "redeemed_at": _iso(row.redeemed_at), "bill_amount": f"{row.bill_amount:.2f}",
+        "discount_amount": f"{row.discount_amount:.2f}", "currency": row.currency,
+        "transaction_id": row.transaction_id, "is_reversed": row.is_reversed, "reversed_at": _iso(row.reversed_at),
+    }  # fmt: skip

@@ -209,3 +209,13 @@ def test_series_list_by_org_entity_has_no_n_plus_one(marketer, django_assert_max
         response = marketer.get("/api/v1/coupon-series?org_entity_type=zone&org_entity_ids=Z-Q")
     data = response.json()
     assert len(data["results"] if isinstance(data, dict) else data) == 6
+
+
+def test_validate_and_redeem_bodies_match_the_schema_serializers(pos, store):
+    coupon = CouponFactory()
+    validated = pos.post("/api/v1/coupons/validate", body(coupon, store), format="json").json()["coupon"]
+    assert validated == pos.get(f"/api/v1/coupons/{coupon.code}").json()
+    redeemed = pos.post("/api/v1/coupons/redeem", body(coupon, store), format="json").json()
+    from coupons.api.serializers import RedemptionOutputSerializer
+
+    assert redeemed == RedemptionOutputSerializer(CouponRedemption.objects.get()).data
