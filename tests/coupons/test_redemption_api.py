@@ -219,3 +219,21 @@ def test_validate_and_redeem_bodies_match_the_schema_serializers(pos, store):
     from coupons.api.serializers import RedemptionOutputSerializer
 
     assert redeemed == RedemptionOutputSerializer(CouponRedemption.objects.get()).data
+
+
+def test_redeem_bad_input_is_400_and_anonymous_401(pos, store, anonymous):
+    coupon = CouponFactory()
+    data = {**body(coupon, store), "bill_amount": "-1", "store": "NO-SUCH-STORE"}
+    bad = pos.post("/api/v1/coupons/redeem", data, format="json")
+    assert bad.status_code == 400
+    assert set(bad.json()["errors"]) == {"bill_amount", "store"}
+    assert anonymous.post("/api/v1/coupons/redeem", body(coupon, store), format="json").status_code == 401
+    assert not CouponRedemption.objects.exists()
+
+
+def test_redeem_refusal_under_an_idempotency_key_is_replayed(pos, store):
+    coupon = CouponFactory(status="revoked")
+    first = pos.post("/api/v1/coupons/redeem", body(coupon, store), format="json", HTTP_IDEMPOTENCY_KEY="k-409")
+    again = pos.post("/api/v1/coupons/redeem", body(coupon, store), format="json", HTTP_IDEMPOTENCY_KEY="k-409")
+    assert first.status_code == again.status_code == 409
+    assert again.json()["reasons"] == ["revoked"]
