@@ -77,7 +77,7 @@ class CouponSeriesAdmin(admin.ModelAdmin):
     search_fields = ["name", "offer__name", "offer__external_id"]
     raw_id_fields = ["offer"]
     filter_horizontal = ["exclude_recipients_of", "redemption_stores", "org_entities"]
-    readonly_fields = ["capacity_summary", "code_prefix", "issued_count", "redeemed_count"]
+    readonly_fields = ["capacity_summary", "code_prefix", "issued_count", "redeemed_count", "revoke_link"]
     actions = ["start_bulk_issue"]
     fieldsets = [
         ("Coupon details", {"fields": [
@@ -88,7 +88,7 @@ class CouponSeriesAdmin(admin.ModelAdmin):
         ("Issual and reminders", {"fields": [
             "max_per_member", "min_gap_days", "on_rematch", "series_limit", "limit_notify_remaining",
             "limit_notify_emails", "exclude_recipients_of", "exclude_window_days", "resend_sms_template",
-            "issued_count", "redeemed_count",
+            "issued_count", "redeemed_count", "revoke_link",
         ], "description": "A third-party series takes none of these, and no reminders."}),
         ("Redemption", {"fields": [
             "allow_anyone", "redemption_start_mode", "redemption_start_days", "redemption_start_date", "multi_use",
@@ -104,6 +104,19 @@ class CouponSeriesAdmin(admin.ModelAdmin):
         )
 
     action_form = BulkIssueForm
+
+    def get_urls(self):
+        from .admin_redemption import series_revoke_view
+
+        view = self.admin_site.admin_view(lambda request, pk: series_revoke_view(self, request, pk))
+        return [path("<int:pk>/revoke/", view, name="coupons_couponseries_revoke"), *super().get_urls()]
+
+    @admin.display(description="Revoke coupons")
+    def revoke_link(self, series):
+        if series.pk is None:
+            return "-"
+        url = reverse("admin:coupons_couponseries_revoke", args=[series.pk])
+        return format_html('<a class="button" href="{}">Revoke coupons…</a>', url)
 
     @admin.display(description="Remaining")
     def remaining(self, series):
@@ -234,7 +247,20 @@ class CouponAdmin(admin.ModelAdmin):
     search_fields = ["=code", "=member__external_id"]
     raw_id_fields = ["series", "member"]
     show_full_result_count = False
-    readonly_fields = [f.name for f in Coupon._meta.fields]
+    readonly_fields = [*(f.name for f in Coupon._meta.fields), "transfer_link"]
+
+    def get_urls(self):
+        from .admin_redemption import coupon_transfer_view
+
+        view = self.admin_site.admin_view(lambda request, pk: coupon_transfer_view(self, request, pk))
+        return [path("<int:pk>/transfer/", view, name="coupons_coupon_transfer"), *super().get_urls()]
+
+    @admin.display(description="Transfer")
+    def transfer_link(self, coupon):
+        if coupon.status != Coupon.Status.ISSUED or coupon.is_common:
+            return "Only an issued, non-common coupon can be transferred."
+        url = reverse("admin:coupons_coupon_transfer", args=[coupon.pk])
+        return format_html('<a class="button" href="{}">Transfer to another member…</a>', url)
 
     def has_add_permission(self, request):
         return False
@@ -286,3 +312,6 @@ register_member_tab(
         order=40,
     )
 )
+
+
+from . import admin_redemption  # noqa: E402, F401  (registers the redemption screens)

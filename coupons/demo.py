@@ -1,6 +1,7 @@
 """Demo data: a coupon series under a demo offer, with coupons issued to the first active members."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -8,14 +9,31 @@ from config.actors import Actor
 from members.models import Member
 from offers.models import Offer
 
-from .models import CouponSeries
+from .models import CouponSeries, ExchangeRate
 from .services import coupon_issue, series_create
 
 DEMO_OFFER = "DEMO-COUPON-OFFER"
 DEMO_SERIES = "Welcome 10% off"
 
 
+DEMO_RATES = [("USD", "EUR", "0.92"), ("EUR", "USD", "1.09"), ("USD", "GBP", "0.79"), ("GBP", "USD", "1.27")]
+
+
+def seed_exchange_rates() -> int:
+    """Rates the marketer keeps for fixed discounts in another currency (skipped when present)."""
+    created = 0
+    for from_currency, to_currency, rate in DEMO_RATES:
+        _, made = ExchangeRate.objects.get_or_create(
+            from_currency=from_currency, to_currency=to_currency, defaults={"rate": Decimal(rate)}
+        )
+        created += made
+    return created
+
+
 def seed(*, stdout, actor: Actor) -> None:
+    rates = seed_exchange_rates()
+    if rates:
+        stdout.write(f"coupons: {rates} exchange rates")
     if CouponSeries.objects.filter(name=DEMO_SERIES, offer__external_id=DEMO_OFFER).exists():
         stdout.write("coupons: demo data present, skipped")
         return

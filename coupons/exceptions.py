@@ -29,3 +29,23 @@ class CouponTransitionError(DomainError):
 class UploadError(DomainError):
     code = "upload_not_allowed"
     title = "This upload is not allowed"
+
+
+class RedemptionError(DomainError):
+    code = "coupon_not_redeemable"
+    title = "The coupon cannot be redeemed"
+
+
+class ExchangeRateMissingError(DomainError):
+    code = "exchange_rate_missing"
+    title = "No exchange rate for the coupon's currency"
+
+
+class RevokeError(DomainError):
+    code = "revoke_not_allowed"
+    title = "These coupons cannot be revoked"
+
+
+class ConfirmationRequiredError(InvalidInputError):
+    code = "confirmation_required"
+    title = "Confirmation required"

@@ -353,3 +353,101 @@ class UploadIssue(models.Model):
 
     def __str__(self):
         return f"row {self.row}: {self.code}"
+
+
+class CouponRedemption(models.Model):
+    """One redemption of a coupon at a till; a reversal keeps the row and marks it reversed."""
+
+    coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, related_name="redemptions")
+    series = models.ForeignKey(CouponSeries, on_delete=models.PROTECT, related_name="redemptions")
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
+    store = models.ForeignKey("members.OrgEntity", on_delete=models.PROTECT, related_name="+")
+    bill_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    discount_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    exchange_rate = models.DecimalField(max_digits=18, decimal_places=8, null=True, blank=True)
+    transaction_id = models.CharField(max_length=100, blank=True)
+    redeemed_at = models.DateTimeField(default=timezone.now)
+    is_reversed = models.BooleanField(default=False)
+    reversed_at = models.DateTimeField(null=True, blank=True)
+    actor = models.CharField(max_length=100)
+    channel = models.CharField(max_length=30)
+
+    class Meta:
+        ordering = ["-redeemed_at", "-id"]
+        indexes = [models.Index(fields=["coupon", "member", "redeemed_at"], name="coupons_redemption_member_idx")]
+
+    def __str__(self):
+        return f"Redemption {self.pk} of {self.coupon_id}"
+
+
+class ExchangeRate(models.Model):
+    """How much one unit of `from_currency` is worth in `to_currency`, kept by the marketer."""
+
+    from_currency = models.CharField(max_length=3)
+    to_currency = models.CharField(max_length=3)
+    rate = models.DecimalField(max_digits=18, decimal_places=8)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["from_currency", "to_currency"]
+        constraints = [
+            models.UniqueConstraint(fields=["from_currency", "to_currency"], name="coupons_exchangerate_pair_unique"),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="coupons_exchangerate_rate_positive"),
+        ]
+
+    def __str__(self):
+        return f"1 {self.from_currency} = {self.rate} {self.to_currency}"
+
+
+class UnknownCodeWindow(models.Model):
+    """Unknown-code attempts of one POS client in one minute, counted with a conditional UPDATE."""
+
+    client = models.ForeignKey("api.ApiClient", on_delete=models.CASCADE, related_name="+")
+    window_start = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "window_start"], name="coupons_unknowncodewindow_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.client_id} at {self.window_start:%H:%M}: {self.attempts}"
+
+
+class UnknownCodeBurst(models.Model):
+    """A minute in which a POS client passed the unknown-code limit: possible code guessing."""
+
+    client = models.ForeignKey("api.ApiClient", on_delete=models.CASCADE, related_name="+")
+    window_start = models.DateTimeField()
+    limit = models.PositiveIntegerField()
+    first_blocked_at = models.DateTimeField(default=timezone.now)
+    last_code_tried = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-window_start", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "window_start"], name="coupons_unknowncodeburst_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.client} at {self.window_start:%Y-%m-%d %H:%M}"
+
+
+class CouponResend(models.Model):
+    """A coupon sent again to its member (member care), with the message as rendered."""
+
+    coupon = models.ForeignKey(Coupon, on_delete=models.CASCADE, related_name="resends")
+    channel = models.CharField(max_length=10, default="sms")
+    recipient = models.CharField(max_length=255, blank=True)
+    message = models.TextField()
+    actor = models.CharField(max_length=100)
+    actor_channel = models.CharField(max_length=30)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+
+    def __str__(self):
+        return f"Resend of {self.coupon_id} to {self.recipient or '-'}"

@@ -23,3 +23,18 @@ def coupon_by_code(*, code: str, member_external_id: str | None = None) -> Coupo
 
 def member_coupons(*, member) -> QuerySet[Coupon]:
     return Coupon.objects.filter(member=member).select_related("member").order_by("-issued_at", "-id")
+
+
+def series_tagged_to(*, org_entity_type: str, org_entity_ids: list[str]) -> QuerySet[CouponSeries]:
+    """Series tagged directly to any of these entities of one type (a zone does not include its stores).
+
+    An id is an entity code or its numeric id; unknown ids simply match nothing.
+    """
+    from django.db.models import Q
+
+    from members.models import OrgEntity
+
+    numeric = [int(value) for value in org_entity_ids if value.isdigit()]
+    entities = OrgEntity.objects.filter(type=org_entity_type).filter(Q(code__in=org_entity_ids) | Q(pk__in=numeric))
+    tagged = CouponSeries.org_entities.through.objects.filter(orgentity__in=entities).values("couponseries_id")
+    return series_list().filter(pk__in=tagged)

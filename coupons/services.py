@@ -429,19 +429,30 @@ def series_limit_notify(*, series_id: int, remaining: int) -> None:
 # Status changes and members lists
 
 
-def coupon_transition(*, coupon: Coupon, to: str, actor: Actor, reason: str = "", **fields) -> Coupon:
-    """Move a coupon to `to` if the transition table allows it from its current status (compare-and-swap)."""
+def coupon_transition(
+    *, coupon: Coupon, to: str, actor: Actor, reason: str = "", refresh: bool = True, **fields
+) -> Coupon:
+    """Move a coupon to `to` if the transition table allows it from its current status (compare-and-swap).
+
+    `refresh=False` skips re-reading the row: the till's redeem path sets the changed fields in memory.
+    """
     old = coupon.status
     if to not in TRANSITIONS.get(old, set()):
         raise CouponTransitionError(f"A coupon cannot go from {old} to {to}.", reasons=[old])
     now = timezone.now()
-    with transaction.atomic():
-        moved = Coupon.objects.filter(pk=coupon.pk, status=old).update(status=to, last_status_change_on=now, **fields)
+    changes = {"status": to, "last_status_change_on": now, **fields}
+    # No savepoint inside a caller's transaction: a lost swap raises, and the caller's whole unit rolls back.
+    with transaction.atomic(savepoint=False):
+        moved = Coupon.objects.filter(pk=coupon.pk, status=old).update(**changes)
         if not moved:
             coupon.refresh_from_db(fields=["status"])
             raise CouponTransitionError(f"The coupon is {coupon.status} now.", reasons=[coupon.status])
         _record(coupon, old=old, new=to, actor=actor, reason=reason)
-    coupon.refresh_from_db()
+    if refresh:
+        coupon.refresh_from_db()
+    else:
+        for name, value in changes.items():
+            setattr(coupon, name, value)
     return coupon
 
 

@@ -47,5 +47,7 @@ def ensure_store_permitted(client, store) -> None:
     from members.selectors import org_entity_lineage_ids
 
     permitted = {entity.pk for entity in client.stores.all()}
+    if store.pk in permitted:
+        return  # the usual case at a till: no walk up the org tree
     if permitted.isdisjoint(org_entity_lineage_ids(store)):
         raise StoreNotPermitted()

@@ -177,6 +177,12 @@ EXPORTS_PAUSE_PER_CHUNK = env.float("EXPORTS_PAUSE_PER_CHUNK", default=0.0)
 # How long a stored Idempotency-Key answer is replayed before the key may be used again.
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 
+# Unknown coupon codes a POS client may try per minute before it gets 429 (code guessing).
+COUPON_UNKNOWN_CODES_PER_MINUTE = env.int("COUPON_UNKNOWN_CODES_PER_MINUTE", default=20)
+
+# Seconds a process may reuse an authenticated API client (0: read it on every request).
+API_CLIENT_CACHE_SECONDS = env.float("API_CLIENT_CACHE_SECONDS", default=0)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from members.models import Member, OrgEntity
 from offers.models import Offer
 
-from ..models import Coupon, CouponSeries, Upload
+from ..models import Coupon, CouponRedemption, CouponSeries, Upload
 
 
 class CodeGenerationSerializer(serializers.Serializer):
@@ -276,3 +276,98 @@ class UploadOutputSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         path = f"/api/v1/uploads/{upload.pk}/error-report"
         return request.build_absolute_uri(path) if request else path
+
+
+class RedemptionInputSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=64)
+    member = serializers.SlugRelatedField(slug_field="external_id", queryset=Member.objects.all())
+    store = serializers.SlugRelatedField(
+        slug_field="code", queryset=OrgEntity.objects.filter(type__in=[OrgEntity.Type.STORE, OrgEntity.Type.TILL])
+    )
+    bill_amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class RedeemInputSerializer(RedemptionInputSerializer):
+    transaction_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class ValidationOutputSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    coupon = CouponOutputSerializer(allow_null=True)
+
+
+class RedemptionOutputSerializer(serializers.ModelSerializer):
+    redemption_id = serializers.IntegerField(source="pk", read_only=True)
+    code = serializers.CharField(source="coupon.code", read_only=True)
+    member = serializers.SlugRelatedField(slug_field="external_id", read_only=True)
+    store = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = CouponRedemption
+        fields = ["redemption_id", "code", "member", "store", "redeemed_at", "bill_amount", "discount_amount",
+                  "currency", "transaction_id", "is_reversed", "reversed_at"]  # fmt: skip
+
+
+class SeriesOrgFilterSerializer(serializers.Serializer):
+    """`?org_entity_type=zone&org_entity_ids=Z-NORTH,Z-SOUTH`: one type per request, both or neither."""
+
+    org_entity_type = serializers.ChoiceField(choices=OrgEntity.Type.choices, required=False)
+    org_entity_ids = serializers.CharField(required=False, allow_blank=False, max_length=10_000)
+
+    def validate(self, data):
+        if ("org_entity_type" in data) != ("org_entity_ids" in data):
+            raise serializers.ValidationError("Give org_entity_type and org_entity_ids together.")
+        if "org_entity_ids" in data:
+            ids = [value.strip() for value in data["org_entity_ids"].split(",") if value.strip()]
+            if not ids:
+                raise serializers.ValidationError({"org_entity_ids": ["A comma-separated list of entity ids."]})
+            data["org_entity_ids"] = ids
+        return data
+
+
+class RevokeInputSerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(choices=["all_unredeemed", "unissued", "members"])
+    members = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=100_000)
+    confirm = serializers.BooleanField(required=False, default=False)
+
+
+class TransferInputSerializer(serializers.Serializer):
+    member = serializers.SlugRelatedField(slug_field="external_id", queryset=Member.objects.all())
+
+
+class ResendOutputSerializer(serializers.Serializer):
+    code = serializers.CharField(source="coupon.code")
+    channel = serializers.CharField()
+    recipient = serializers.CharField()
+    message = serializers.CharField()
+    sent_at = serializers.DateTimeField()
+
+
+# The till's hot path renders its answers with plain functions (ModelSerializer builds its fields on
+# every instantiation); the serializers above stay the schema and must list the same fields.
+
+
+def _iso(moment):
+    return serializers.DateTimeField().to_representation(moment) if moment else None
+
+
+def coupon_body(coupon: Coupon, *, member_external_id: str | None = None) -> dict:
+    return {
+        "id": coupon.pk, "code": coupon.code, "series": coupon.series_id,
+        "member": member_external_id if member_external_id is not None else (
+            coupon.member.external_id if coupon.member_id else None),
+        "status": coupon.status, "issued_at": _iso(coupon.issued_at), "expires_at": _iso(coupon.expires_at),
+        "redeemable_from": _iso(coupon.redeemable_from), "is_reversed": coupon.is_reversed,
+        "last_status_change_on": _iso(coupon.last_status_change_on),
+    }  # fmt: skip
+
+
+def redemption_body(row: CouponRedemption, *, code: str, member: str, store: str) -> dict:
+    return {
+        "redemption_id": row.pk, "code": code, "member": member, "store": store,
+        "redeemed_at": _iso(row.redeemed_at), "bill_amount": f"{row.bill_amount:.2f}",
+        "discount_amount": f"{row.discount_amount:.2f}", "currency": row.currency,
+        "transaction_id": row.transaction_id, "is_reversed": row.is_reversed, "reversed_at": _iso(row.reversed_at),
+    }  # fmt: skip

@@ -5,22 +5,27 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.actors import Actor
 from config.api.idempotency import idempotent
-from config.api.roles import ANY_ROLE, MARKETER_ONLY
+from config.api.roles import ANY_ROLE, MARKETER_ONLY, STAFF, Role
 from members.models import Member
 
-from .. import selectors, services, uploads
+from .. import revocation, selectors, services, uploads
 from ..models import Coupon, CouponSeries, Upload
 from .serializers import (
     CouponIssueInputSerializer,
     CouponOutputSerializer,
     CouponSeriesInputSerializer,
     CouponSeriesOutputSerializer,
+    ResendOutputSerializer,
+    RevokeInputSerializer,
+    SeriesOrgFilterSerializer,
+    TransferInputSerializer,
     UploadInputSerializer,
     UploadOutputSerializer,
 )
@@ -33,7 +38,20 @@ class CouponSeriesListCreateApi(generics.ListAPIView):
     serializer_class = CouponSeriesOutputSerializer
 
     def get_queryset(self):
-        return selectors.series_list()
+        return self.filtered_series
+
+    @extend_schema(parameters=[SeriesOrgFilterSerializer])
+    def get(self, request, *args, **kwargs):
+        for name in ("org_entity_type", "org_entity_ids"):
+            if len(request.query_params.getlist(name)) > 1:
+                raise ValidationError({name: ["Give it once: one type per request."]})
+        query = SeriesOrgFilterSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        if "org_entity_type" in query.validated_data:
+            self.filtered_series = selectors.series_tagged_to(**query.validated_data)
+        else:
+            self.filtered_series = selectors.series_list()
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(request=CouponSeriesInputSerializer, responses={201: CouponSeriesOutputSerializer})
     def post(self, request):
@@ -128,3 +146,47 @@ class UploadErrorReportApi(APIView):
         response = HttpResponse(buffer.getvalue(), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="upload-{upload.pk}-issues.csv"'
         return response
+
+
+class SeriesRevokeApi(APIView):
+    roles = MARKETER_ONLY
+
+    @extend_schema(request=RevokeInputSerializer, responses={200: dict})
+    @idempotent
+    def post(self, request, pk):
+        series = get_object_or_404(CouponSeries, pk=pk)
+        serializer = RevokeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        members = revocation.members_by_external_id(data.get("members") or []) if data["mode"] == "members" else []
+        revoked = revocation.series_revoke(series=series, mode=data["mode"], members=members, confirm=data["confirm"],
+                                           actor=Actor.from_request(request))  # fmt: skip
+        return Response({"revoked": revoked})
+
+
+class CouponResendApi(APIView):
+    roles = frozenset({Role.MEMBER_CARE})
+
+    @extend_schema(request=None, responses=ResendOutputSerializer)
+    def post(self, request, code):
+        coupon = selectors.coupon_by_code(code=code, member_external_id=request.query_params.get("member"))
+        if coupon is None:
+            raise Http404("No coupon has this code.")
+        resend = revocation.coupon_resend(coupon=coupon, actor=Actor.from_request(request))
+        return Response(ResendOutputSerializer(resend).data)
+
+
+class CouponTransferApi(APIView):
+    roles = STAFF
+
+    @extend_schema(request=TransferInputSerializer, responses=CouponOutputSerializer)
+    @idempotent
+    def post(self, request, code):
+        coupon = selectors.coupon_by_code(code=code)
+        if coupon is None:
+            raise Http404("No coupon has this code.")
+        serializer = TransferInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        coupon = revocation.coupon_transfer(coupon=coupon, to_member=serializer.validated_data["member"],
+                                            actor=Actor.from_request(request))  # fmt: skip
+        return Response(CouponOutputSerializer(coupon).data)

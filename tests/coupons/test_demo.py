@@ -19,3 +19,11 @@ def test_demo_seed_creates_a_series_with_issued_coupons_once():
     assert Coupon.objects.filter(series=series).count() == 3
     series.refresh_from_db()
     assert series.issued_count == 3
+
+
+def test_demo_seed_adds_exchange_rates_once():
+    from coupons.models import ExchangeRate
+
+    demo.seed(stdout=io.StringIO(), actor=Actor.cli())
+    demo.seed(stdout=io.StringIO(), actor=Actor.cli())
+    assert ExchangeRate.objects.count() == len(demo.DEMO_RATES)

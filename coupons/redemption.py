@@ -1,0 +1,237 @@
+"""Redeeming coupons at the till: validate, redeem, reverse (seed 003, redemption settings).
+
+Validation reads the facts and answers every failing rule. Redemption takes the same decision again
+under a row lock on the coupon (`SELECT … FOR UPDATE`), moves a once-only coupon with a conditional
+UPDATE (`status = 'issued'`), and counts the series' redemptions with a conditional UPDATE of the
+series row (`redeemed_count < limit`) as the last statement before commit, so the series row is held
+only for the commit and a limit can never be passed, whatever the concurrency.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.db import transaction
+from django.db.models import Count, F, Max
+from django.utils import timezone
+
+from config.actors import Actor
+from members.models import Member, OrgEntity
+from members.selectors import org_entity_lineage_ids
+
+from . import rules
+from .exceptions import CouponTransitionError, ExchangeRateMissingError, RedemptionError
+from .models import Coupon, CouponRedemption, CouponSeries, ExchangeRate
+from .services import coupon_transition
+
+Status = Coupon.Status
+
+
+@dataclass(frozen=True)
+class Validation:
+    coupon: Coupon | None
+    reasons: list[str]
+
+    @property
+    def valid(self) -> bool:
+        return not self.reasons
+
+
+def coupon_for_redemption(*, code: str, member: Member, lock: bool = False) -> Coupon | None:
+    """The coupon a till means by `code`: the code's own row, or the member's row of a common code.
+
+    Each query names `is_common` so it runs on the matching partial unique index. `lock` locks the row
+    found (only the coupon's, not the joined series').
+    """
+    code = (code or "").strip().upper()
+    rows = Coupon.objects.select_related("series")
+    if lock:
+        rows = rows.select_for_update(of=("self",))
+    own = rows.filter(code=code, is_common=False).first()
+    if own is not None:
+        return own
+    common = rows.filter(code=code, is_common=True)
+    return common.filter(member=member).first() or common.order_by("-id").first()
+
+
+def store_context(store: OrgEntity) -> OrgEntity:
+    """A till redeems in its store's time zone and currency."""
+    if store.type == OrgEntity.Type.TILL and store.parent_id:
+        return store.parent
+    return store
+
+
+def store_local_time(store: OrgEntity, at: datetime) -> datetime:
+    try:
+        zone = ZoneInfo(store_context(store).time_zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return at.astimezone(zone)
+
+
+def redemption_facts(
+    *, coupon: Coupon, series: CouponSeries, member: Member, store: OrgEntity, bill_amount: Decimal, at: datetime
+) -> rules.RedemptionFacts:
+    allowed = None
+    lineage = frozenset()
+    if series.redemption_stores_type:
+        allowed_ids = frozenset(series.redemption_stores.values_list("pk", flat=True))
+        if allowed_ids:
+            allowed = allowed_ids
+            lineage = frozenset(org_entity_lineage_ids(store))
+    count, last = 0, None
+    if series.multi_use and (series.redemption_max_per_member or series.redemption_min_gap_days):
+        mine = CouponRedemption.objects.filter(coupon=coupon, member=member, is_reversed=False).aggregate(
+            count=Count("id"), last=Max("redeemed_at")
+        )
+        count, last = mine["count"], mine["last"]
+    return rules.RedemptionFacts(
+        at=at,
+        local_at=store_local_time(store, at),
+        status=coupon.status,
+        is_owner=coupon.member_id == member.pk,
+        bill_amount=bill_amount,
+        allow_anyone=series.allow_anyone,
+        multi_use=series.multi_use,
+        max_per_member=series.redemption_max_per_member,
+        allowed_store_ids=allowed,
+        store_lineage_ids=lineage,
+        min_bill=series.min_bill,
+        max_bill=series.max_bill,
+        days_of_week=tuple(series.days_of_week) if series.days_of_week is not None else None,
+        days_of_month=tuple(series.days_of_month) if series.days_of_month is not None else None,
+        hours=tuple(series.hours) if series.hours is not None else None,
+        min_gap_days=series.redemption_min_gap_days,
+        series_limit=series.redemption_series_limit,
+        registered_from=series.new_members_registered_from,
+        registered_to=series.new_members_registered_to,
+        max_transactions=series.new_members_max_transactions,
+        expires_at=coupon.expires_at,
+        redeemable_from=coupon.redeemable_from,
+        member_redemptions=count,
+        member_last_redeemed_at=last,
+        series_redeemed=series.redeemed_count,
+        member_registered_on=timezone.localdate(member.registered_at) if member.registered_at else None,
+        member_transactions=member.transaction_count,
+    )
+
+
+def coupon_validate(*, code: str, member: Member, store: OrgEntity, bill_amount: Decimal, at=None) -> Validation:
+    at = at or timezone.now()
+    coupon = coupon_for_redemption(code=code, member=member)
+    if coupon is None:
+        return Validation(coupon=None, reasons=[rules.COUPON_NOT_FOUND])
+    facts = redemption_facts(
+        coupon=coupon, series=coupon.series, member=member, store=store, bill_amount=bill_amount, at=at
+    )
+    return Validation(coupon=coupon, reasons=rules.redemption_reasons(facts))
+
+
+def exchange_rate(*, from_currency: str, to_currency: str) -> Decimal:
+    if not from_currency or from_currency.upper() == to_currency.upper():
+        return Decimal(1)
+    rate = (
+        ExchangeRate.objects.filter(from_currency=from_currency.upper(), to_currency=to_currency.upper())
+        .values_list("rate", flat=True)
+        .first()
+    )
+    if rate is None:
+        raise ExchangeRateMissingError(
+            f"No exchange rate from {from_currency} to {to_currency}; add one under Coupons > Exchange rates.",
+            reasons=["exchange_rate_missing"],
+        )
+    return rate
+
+
+def discount_for(*, series: CouponSeries, store: OrgEntity, bill_amount: Decimal) -> tuple[Decimal, str, Decimal]:
+    """(amount, currency, rate): a fixed discount in another currency converts to the store's currency."""
+    currency = store_context(store).currency
+    rate = Decimal(1)
+    if series.discount_type == CouponSeries.DiscountType.FIXED:
+        rate = exchange_rate(from_currency=series.discount_currency, to_currency=currency)
+    amount = rules.discount_amount(
+        discount_type=series.discount_type, value=series.discount_value, bill_amount=bill_amount, rate=rate
+    )
+    return amount, currency, rate
+
+
+def _refuse(reasons):
+    raise RedemptionError(f"The coupon cannot be redeemed: {', '.join(reasons)}.", code=reasons[0], reasons=reasons)
+
+
+def coupon_redeem(
+    *,
+    code: str,
+    member: Member,
+    store: OrgEntity,
+    bill_amount: Decimal,
+    actor: Actor,
+    transaction_id: str = "",
+    at=None,
+) -> CouponRedemption:
+    at = at or timezone.now()
+    with transaction.atomic():
+        # Find and lock the coupon row in one statement (not the joined series): racers for one code
+        # queue here and each loser re-reads a redeemed status once the winner commits.
+        coupon = coupon_for_redemption(code=code, member=member, lock=True)
+        if coupon is None:
+            _refuse([rules.COUPON_NOT_FOUND])
+        series = coupon.series
+        facts = redemption_facts(
+            coupon=coupon, series=series, member=member, store=store, bill_amount=bill_amount, at=at
+        )
+        reasons = rules.redemption_reasons(facts)
+        if reasons:
+            _refuse(reasons)
+        amount, currency, rate = discount_for(series=series, store=store, bill_amount=bill_amount)
+        if not series.multi_use:
+            try:
+                coupon = coupon_transition(coupon=coupon, to=Status.REDEEMED, actor=actor, reason="redeemed",
+                                           is_reversed=False, refresh=False)  # fmt: skip
+            except CouponTransitionError:
+                _refuse([rules.ALREADY_REDEEMED])
+        else:
+            Coupon.objects.filter(pk=coupon.pk).update(is_reversed=False)
+        redemption = CouponRedemption.objects.create(
+            coupon=coupon,
+            series=series,
+            member=member,
+            store=store,
+            bill_amount=bill_amount,
+            discount_amount=amount,
+            currency=currency,
+            exchange_rate=rate if rate != 1 else None,
+            transaction_id=transaction_id or "",
+            redeemed_at=at,
+            actor=actor.name,
+            channel=actor.channel,
+        )
+        counted = CouponSeries.objects.filter(pk=series.pk)
+        if series.redemption_series_limit is not None:
+            counted = counted.filter(redeemed_count__lt=series.redemption_series_limit)
+        if not counted.update(redeemed_count=F("redeemed_count") + 1):
+            _refuse([rules.SERIES_REDEMPTION_LIMIT_REACHED])
+    redemption.coupon = coupon
+    return redemption
+
+
+def redemption_reverse(*, redemption: CouponRedemption, actor: Actor) -> CouponRedemption:
+    """Reverse a redemption: the coupon is reinstated and the counts restored. Reversing twice is a no-op."""
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = CouponRedemption.objects.filter(pk=redemption.pk, is_reversed=False).update(
+            is_reversed=True, reversed_at=now
+        )
+        if claimed:
+            coupon = Coupon.objects.select_for_update().get(pk=redemption.coupon_id)
+            if coupon.status == Status.REDEEMED:
+                coupon_transition(coupon=coupon, to=Status.ISSUED, actor=actor, reason="redemption reversed",
+                                  is_reversed=True)  # fmt: skip
+            else:
+                Coupon.objects.filter(pk=coupon.pk).update(is_reversed=True, last_status_change_on=now)
+            CouponSeries.objects.filter(pk=redemption.series_id, redeemed_count__gt=0).update(
+                redeemed_count=F("redeemed_count") - 1
+            )
+    redemption.refresh_from_db()
+    return redemption
