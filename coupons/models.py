@@ -203,7 +203,12 @@ class Coupon(models.Model):
     # A common code is shared by every member of its series: one row per member, same code.
     is_common = models.BooleanField(default=False)
     member = models.ForeignKey(
-        "members.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False,
+        "members.Member",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
         db_constraint=False,
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ISSUED)

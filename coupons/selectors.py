@@ -1,4 +1,4 @@
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from .models import Coupon, CouponSeries
 
@@ -13,9 +13,19 @@ def series_get(*, pk: int) -> CouponSeries:
     return series_list().get(pk=pk)
 
 
+def code_lookup(code: str) -> Q:
+    """Match a code through the two partial unique indexes (unique codes; common code per member).
+
+    A bare `code = …` matches neither index's condition and scans the table; naming `is_common` on each
+    side lets PostgreSQL combine both index scans.
+    """
+    code = code.strip().upper()
+    return Q(code=code, is_common=False) | Q(code=code, is_common=True)
+
+
 def coupon_by_code(*, code: str, member_external_id: str | None = None) -> Coupon | None:
     """A coupon by its code; a common code is one row per member, so name the member to pick one."""
-    rows = Coupon.objects.select_related("member", "series").filter(code=code.strip().upper())
+    rows = Coupon.objects.select_related("member", "series").filter(code_lookup(code))
     if member_external_id:
         rows = rows.filter(member__external_id=member_external_id)
     return rows.order_by("-id").first()

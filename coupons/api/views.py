@@ -38,19 +38,18 @@ class CouponSeriesListCreateApi(generics.ListAPIView):
     serializer_class = CouponSeriesOutputSerializer
 
     def get_queryset(self):
-        return self.filtered_series
+        params = self.request.query_params
+        for name in ("org_entity_type", "org_entity_ids"):
+            if len(params.getlist(name)) > 1:
+                raise ValidationError({name: ["Give it once: one type per request."]})
+        query = SeriesOrgFilterSerializer(data=params)
+        query.is_valid(raise_exception=True)
+        if "org_entity_type" in query.validated_data:
+            return selectors.series_tagged_to(**query.validated_data)
+        return selectors.series_list()
 
     @extend_schema(parameters=[SeriesOrgFilterSerializer])
     def get(self, request, *args, **kwargs):
-        for name in ("org_entity_type", "org_entity_ids"):
-            if len(request.query_params.getlist(name)) > 1:
-                raise ValidationError({name: ["Give it once: one type per request."]})
-        query = SeriesOrgFilterSerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        if "org_entity_type" in query.validated_data:
-            self.filtered_series = selectors.series_tagged_to(**query.validated_data)
-        else:
-            self.filtered_series = selectors.series_list()
         return super().get(request, *args, **kwargs)
 
     @extend_schema(request=CouponSeriesInputSerializer, responses={201: CouponSeriesOutputSerializer})
