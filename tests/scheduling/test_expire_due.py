@@ -18,8 +18,9 @@ pytestmark = pytest.mark.django_db
 def _due_response(*, expires_at):
     coupon_offer = CouponSeriesFactory().offer
     member = CouponFactory().member
+    snapshot = {"fulfillment_flow": "standard"}
     return OfferResponse.objects.create(member=member, offer=coupon_offer, status="pending", one_open_only=False,
-                                        offer_snapshot={"fulfillment_flow": "standard"}, expires_at=expires_at)  # fmt: skip
+                                        offer_snapshot=snapshot, expires_at=expires_at)  # fmt: skip
 
 
 def test_expire_due_runs_both_sweeps_and_returns_counts():
