@@ -6,8 +6,10 @@ writer holds are skipped: the next sweep takes them), moves them and writes one 
 A rerun finds nothing it already expired, so the sweep is idempotent.
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -49,13 +51,38 @@ SELECT count(*) FROM events
 """
 
 
-def coupons_expire_due(*, actor: Actor, now: datetime | None = None, batch_size: int = DEFAULT_BATCH_SIZE) -> int:
-    """Expire every issued coupon whose `expires_at` is at or before `now`; returns how many it expired."""
+def coupons_expire_due(
+    *, actor: Actor, now: datetime | None = None, batch_size: int = DEFAULT_BATCH_SIZE, workers: int | None = None
+) -> int:
+    """Expire every issued coupon whose `expires_at` is at or before `now`; returns how many it expired.
+
+    On PostgreSQL, `workers` connections (default settings.EXPIRY_SWEEP_WORKERS) sweep side by side: each
+    batch locks its rows with SKIP LOCKED, so they never take the same coupon. Inside an open transaction
+    (whose rows other connections cannot see) the sweep runs on the caller's connection alone.
+    """
     now = now or timezone.now()
+    workers = workers or settings.EXPIRY_SWEEP_WORKERS
+    if workers <= 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
+        return _expire_all(actor=actor, now=now, batch_size=batch_size)
+    with ThreadPoolExecutor(max_workers=workers - 1) as pool:
+        others = [pool.submit(_expire_all_in_thread, actor=actor, now=now, batch_size=batch_size)
+                  for _ in range(workers - 1)]  # fmt: skip
+        expired = _expire_all(actor=actor, now=now, batch_size=batch_size)
+        return expired + sum(future.result() for future in others)
+
+
+def _expire_all(*, actor: Actor, now: datetime, batch_size: int) -> int:
     expired = 0
     while moved := _expire_batch(actor=actor, now=now, batch_size=batch_size):
         expired += moved
     return expired
+
+
+def _expire_all_in_thread(**kwargs) -> int:
+    try:
+        return _expire_all(**kwargs)
+    finally:
+        connection.close()  # this thread's own connection
 
 
 def _expire_batch(*, actor: Actor, now: datetime, batch_size: int) -> int:
