@@ -71,3 +71,31 @@ def test_coupons_expire_due_task_runs_the_sweep():
 
     assert coupons_expire_due_task.delay().get() == 2
     assert CouponEvent.objects.get(coupon=Coupon.objects.first()).actor == "coupons_expire_due_task"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_coupons_expire_due_with_several_workers_and_concurrent_sweeps_expires_each_coupon_once():
+    import threading
+
+    from django.db import connection
+
+    _coupons(23, expires_at=timezone.now() - timedelta(hours=1))
+    counts = []
+
+    def sweep():
+        try:
+            counts.append(coupons_expire_due(actor=ACTOR, batch_size=3, workers=3))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sum(counts) == 23
+    assert Coupon.objects.filter(status=Coupon.Status.EXPIRED).count() == 23
+    assert CouponEvent.objects.count() == 23
+    assert CouponEvent.objects.values("coupon_id").distinct().count() == 23

@@ -210,3 +210,35 @@ def test_send_reminders_task_returns_counts():
 class FailingBackend(sms.BaseSmsBackend):
     def send_messages(self, messages):
         raise ConnectionError("gateway down")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_reminders_send_due_concurrent_runs_send_each_reminder_once():
+    import threading
+
+    from django.db import connection
+
+    series, _ = _series_with_reminder()
+    for _ in range(12):
+        CouponFactory(series=series, expires_at=EXPIRES)
+    barrier = threading.Barrier(4)
+    sent = []
+
+    def run():
+        try:
+            barrier.wait()
+            sent.append(reminders_send_due(actor=ACTOR, now=MOMENT, batch_size=5).sent)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sum(sent) == 12
+    assert len(sms.outbox) == 12
+    assert len({message.to for message in sms.outbox}) == 12
+    assert ReminderDelivery.objects.filter(status="sent").count() == 12
