@@ -242,3 +242,22 @@ def test_reminders_send_due_concurrent_runs_send_each_reminder_once():
     assert len(sms.outbox) == 12
     assert len({message.to for message in sms.outbox}) == 12
     assert ReminderDelivery.objects.filter(status="sent").count() == 12
+
+
+def test_reminders_send_due_after_a_crash_between_claim_and_send_does_not_send_twice(monkeypatch):
+    from coupons import reminders
+
+    series, _ = _series_with_reminder()
+    CouponFactory(series=series, expires_at=EXPIRES)
+
+    def crash(**kwargs):
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(reminders, "_deliver", crash)
+    with pytest.raises(SystemExit):
+        reminders_send_due(actor=ACTOR, now=MOMENT)
+    monkeypatch.undo()
+
+    assert reminders_send_due(actor=ACTOR, now=MOMENT + timedelta(minutes=5)).claimed == 0
+    assert sms.outbox == []
+    assert ReminderDelivery.objects.get().status == "claimed"
