@@ -4,7 +4,7 @@ Runs in a throw-away database of its own on whatever DATABASE_URL points at (Pos
 that matters; the due coupons are loaded with COPY there):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/od .venv/bin/python bench/expiry_sweep.py \
-        [--coupons 1000000] [--live 1000000] [--batch 20000] [--workers 2] [--baseline 2000]
+        [--coupons 1000000] [--live 1000000] [--batch 20000] [--workers 1] [--baseline 2000]
 
 Prints the sweep's coupons/s and total time, against a baseline measured in the same run: the same
 expiry done one coupon at a time through coupons.services.coupon_transition (a sample, extrapolated).
@@ -60,7 +60,7 @@ def main():
     parser.add_argument("--live", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=20_000)
     parser.add_argument("--baseline", type=int, default=2_000)
-    parser.add_argument("--workers", type=int, default=2, help="connections sweeping side by side (PostgreSQL)")
+    parser.add_argument("--workers", type=int, default=1, help="connections sweeping side by side (PostgreSQL)")
     args = parser.parse_args()
 
     connection.settings_dict.setdefault("TEST", {})["NAME"] = f"bench_expiry_{os.getpid()}"
