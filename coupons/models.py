@@ -456,3 +456,40 @@ class CouponResend(models.Model):
 
     def __str__(self):
         return f"Resend of {self.coupon_id} to {self.recipient or '-'}"
+
+
+class ReminderDelivery(models.Model):
+    """One expiry reminder for one coupon: claimed once (unique pair) before anything is sent.
+
+    The unique (coupon, reminder) pair is the at-most-once guarantee: a run inserts the claim, commits,
+    and only then sends; another run (or a redelivered task) finds the claim and sends nothing.
+    """
+
+    class Status(models.TextChoices):
+        CLAIMED = "claimed", "Claimed"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    reminder = models.ForeignKey(Reminder, on_delete=models.CASCADE, related_name="deliveries")
+    # No database foreign key, for the reason given on Coupon.series; deliveries go with their coupon.
+    coupon = models.ForeignKey(Coupon, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    channel = models.CharField(max_length=5, choices=Reminder.Channel.choices)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.CLAIMED)
+    claim_token = models.UUIDField(editable=False)
+    recipient = models.CharField(max_length=254, blank=True)
+    body = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-claimed_at", "-id"]
+        verbose_name_plural = "reminder deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["coupon", "reminder"], name="coupons_reminderdelivery_once"),
+        ]
+        indexes = [models.Index(fields=["claim_token"], name="coupons_reminderdelivery_claim")]
+
+    def __str__(self):
+        return f"Reminder {self.reminder_id} for coupon {self.coupon_id}: {self.status}"

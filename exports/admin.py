@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from config.actors import Actor
 from config.errors import DomainError
 
-from . import selectors, services
+from . import admin_scheduling, selectors, services  # noqa: F401 (admin_scheduling registers its screens)
 from .datasets import dataset_names, registered_datasets
 from .models import ExportDefinition, ExportRun, ExportRunEvent
 

@@ -107,6 +107,18 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="offerdesk@localhost")
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
+
+# SMS backend (config/sms.py), chosen like EMAIL_BACKEND; the console backend only prints.
+SMS_BACKEND = env("SMS_BACKEND", default="config.sms.ConsoleBackend")
+SMS_FILE_PATH = env("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms"))
+
+# Coupon expiry reminders: the time zone their HH:MM is read in, and how late a reminder may still go
+# out (after downtime, or for a coupon issued after its reminder's moment).
+REMINDERS_TIME_ZONE = env("REMINDERS_TIME_ZONE", default="") or None
+REMINDERS_LATE_HOURS = env.int("REMINDERS_LATE_HOURS", default=24)
+# Connections the coupon expiry sweep uses side by side on PostgreSQL (each batch skips rows locked by another).
+EXPIRY_SWEEP_WORKERS = env.int("EXPIRY_SWEEP_WORKERS", default=1)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["config.api.authentication.ApiTokenAuthentication"],

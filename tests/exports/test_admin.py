@@ -5,6 +5,7 @@ from django_celery_beat.models import PeriodicTask
 from config.actors import Actor
 from exports import services
 from exports.models import ExportDefinition, ExportRun
+from exports.schedules import SCHEDULED_TASK
 from tests.exports.factories import ExportDefinitionFactory
 from tests.members.factories import MemberFactory
 
@@ -23,7 +24,7 @@ def test_definition_admin_add_creates_the_definition_and_its_beat_task(admin_cli
     assert response.status_code == 302, response.content.decode()[:2000]
     definition = ExportDefinition.objects.get()
     assert definition.columns == ["external_id", "email"]
-    assert definition.periodic_task == PeriodicTask.objects.get()
+    assert definition.periodic_task == PeriodicTask.objects.get(task=SCHEDULED_TASK)
 
 
 def test_definition_admin_shows_unknown_columns_and_bad_cron_on_the_form(admin_client):
@@ -44,7 +45,7 @@ def test_definition_admin_change_updates_the_schedule(admin_client):
     assert admin_client.get(url).status_code == 200
     response = admin_client.post(url, form_data(name="D", schedule=""))
     assert response.status_code == 302
-    assert not PeriodicTask.objects.exists()
+    assert not PeriodicTask.objects.filter(task=SCHEDULED_TASK).exists()
 
 
 def test_definition_admin_run_now_starts_a_run(admin_client, django_capture_on_commit_callbacks):

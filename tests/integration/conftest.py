@@ -39,6 +39,10 @@ class WorkerProcess:
             CELERY_VISIBILITY_TIMEOUT=str(self.visibility_timeout),
             MEDIA_ROOT=str(settings.MEDIA_ROOT),
             EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+            # Mail and SMS the worker sends land next to its log, in the test's tmp_path.
+            EMAIL_FILE_PATH=str(self.log_path.parent / "mail"),
+            SMS_BACKEND="config.sms.FileBackend",
+            SMS_FILE_PATH=str(self.log_path.parent / "sms"),
             LOG_LEVEL="INFO",
         )
         return env

@@ -1,0 +1,128 @@
+"""The coupon expiry sweep: issued coupons past `expires_at` become expired, in batched set-based updates.
+
+The set-based twin of `coupons.services.coupon_transition` for one move (issued → expired) under the
+same transition table. Each batch is one transaction that locks at most `batch_size` rows (rows another
+writer holds are skipped: the next sweep takes them), moves them and writes one CouponEvent per coupon.
+A rerun finds nothing it already expired, so the sweep is idempotent.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from config.actors import Actor
+
+from .models import Coupon, CouponEvent
+from .services import TRANSITIONS
+
+EXPIRY_REASON = "expired"
+DEFAULT_BATCH_SIZE = 20_000
+
+ISSUED = Coupon.Status.ISSUED
+EXPIRED = Coupon.Status.EXPIRED
+
+# The sweep writes this move without going through coupon_transition; it must stay a legal one.
+assert EXPIRED in TRANSITIONS[ISSUED], "the coupon transition table no longer allows issued → expired"
+
+# PostgreSQL: lock a batch of due coupons (skipping rows another writer holds), then move them and write
+# their events in one statement. The update goes by primary key (= ANY), so each batch costs the same
+# however many coupons earlier batches expired.
+_PG_PICK = """
+SELECT id FROM coupons_coupon
+WHERE status = %(old)s AND expires_at <= %(now)s
+ORDER BY expires_at
+LIMIT %(limit)s
+FOR UPDATE SKIP LOCKED
+"""
+_PG_MOVE = """
+WITH moved AS (
+    UPDATE coupons_coupon SET status = %(new)s, last_status_change_on = %(at)s
+    WHERE id = ANY(%(ids)s) AND status = %(old)s
+    RETURNING id
+), events AS (
+    INSERT INTO coupons_couponevent (coupon_id, old_status, new_status, actor, channel, reason, at)
+    SELECT id, %(old)s, %(new)s, %(actor)s, %(channel)s, %(reason)s, %(at)s FROM moved
+    RETURNING coupon_id
+)
+SELECT count(*) FROM events
+"""
+
+
+def coupons_expire_due(
+    *, actor: Actor, now: datetime | None = None, batch_size: int = DEFAULT_BATCH_SIZE, workers: int | None = None
+) -> int:
+    """Expire every issued coupon whose `expires_at` is at or before `now`; returns how many it expired.
+
+    On PostgreSQL, `workers` connections (default settings.EXPIRY_SWEEP_WORKERS) sweep side by side: each
+    batch locks its rows with SKIP LOCKED, so they never take the same coupon. Inside an open transaction
+    (whose rows other connections cannot see) the sweep runs on the caller's connection alone.
+    """
+    now = now or timezone.now()
+    workers = workers or settings.EXPIRY_SWEEP_WORKERS
+    if workers <= 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
+        return _expire_all(actor=actor, now=now, batch_size=batch_size)
+    with ThreadPoolExecutor(max_workers=workers - 1) as pool:
+        others = [pool.submit(_expire_all_in_thread, actor=actor, now=now, batch_size=batch_size)
+                  for _ in range(workers - 1)]  # fmt: skip
+        expired = _expire_all(actor=actor, now=now, batch_size=batch_size)
+        return expired + sum(future.result() for future in others)
+
+
+def _expire_all(*, actor: Actor, now: datetime, batch_size: int) -> int:
+    expired = 0
+    while moved := _expire_batch(actor=actor, now=now, batch_size=batch_size):
+        expired += moved
+    return expired
+
+
+def _expire_all_in_thread(**kwargs) -> int:
+    try:
+        return _expire_all(**kwargs)
+    finally:
+        connection.close()  # this thread's own connection
+
+
+def _expire_batch(*, actor: Actor, now: datetime, batch_size: int) -> int:
+    """Expire up to `batch_size` due coupons in one transaction (the partial index on issued coupons'
+    expiry finds them; expired ones leave it); returns how many moved."""
+    at = timezone.now()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            params = {
+                "old": ISSUED,
+                "new": EXPIRED,
+                "now": now,
+                "limit": batch_size,
+                "at": at,
+                "actor": actor.name[:100],
+                "channel": actor.channel[:30],
+                "reason": EXPIRY_REASON,
+            }
+            with connection.cursor() as cursor:
+                cursor.execute(_PG_PICK, params)
+                params["ids"] = [row[0] for row in cursor.fetchall()]
+                if not params["ids"]:
+                    return 0
+                cursor.execute(_PG_MOVE, params)
+                return cursor.fetchone()[0]
+        # Portable path (SQLite: transactions take the write lock up front, nobody else writes meanwhile).
+        ids = list(
+            Coupon.objects.filter(status=ISSUED, expires_at__lte=now)
+            .order_by("expires_at", "pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            return 0
+        moved = Coupon.objects.filter(pk__in=ids, status=ISSUED).update(status=EXPIRED, last_status_change_on=at)
+        CouponEvent.objects.bulk_create(
+            [
+                CouponEvent(coupon_id=pk, old_status=ISSUED, new_status=EXPIRED, actor=actor.name[:100],
+                            channel=actor.channel[:30], reason=EXPIRY_REASON, at=at)
+                for pk in ids
+            ],
+            batch_size=2000,
+        )  # fmt: skip
+        return moved

@@ -1,0 +1,38 @@
+"""The coupons dataset for exports (see exports/datasets.py)."""
+
+from exports.datasets import Column, Dataset, Filter, choice_value, datetime_value, integer_value, register_dataset
+
+from .models import Coupon
+
+register_dataset(
+    Dataset(
+        name="coupons",
+        label="Coupons",
+        # Coupons keep no database foreign keys to series or members, hence the LEFT JOIN for members.
+        source="coupons_coupon c JOIN coupons_couponseries s ON s.id = c.series_id "
+               "LEFT JOIN members_member m ON m.id = c.member_id",
+        order_by="c.id",
+        columns=[
+            Column("id", "c.id"),
+            Column("code", "c.code"),
+            Column("series_id", "c.series_id"),
+            Column("series_name", "s.name"),
+            Column("member_external_id", "m.external_id"),
+            Column("status", "c.status"),
+            Column("is_common", "c.is_common"),
+            Column("issued_at", "c.issued_at"),
+            Column("expires_at", "c.expires_at"),
+            Column("redeemable_from", "c.redeemable_from"),
+            Column("is_reversed", "c.is_reversed"),
+            Column("last_status_change_on", "c.last_status_change_on"),
+        ],
+        filters=[
+            Filter("status", "c.status = %s", choice_value(*Coupon.Status.values), "a coupon status"),
+            Filter("series", "c.series_id = %s", integer_value, "the series id"),
+            Filter("issued_from", "c.issued_at >= %s", datetime_value, "issued at or after (ISO 8601)"),
+            Filter("issued_to", "c.issued_at < %s", datetime_value, "issued before (ISO 8601)"),
+            Filter("expires_from", "c.expires_at >= %s", datetime_value, "expiring at or after (ISO 8601)"),
+            Filter("expires_to", "c.expires_at < %s", datetime_value, "expiring before (ISO 8601)"),
+        ],
+    )
+)  # fmt: skip
