@@ -36,3 +36,34 @@ register_dataset(
         ],
     )
 )  # fmt: skip
+
+register_dataset(
+    Dataset(
+        name="coupon_redemptions",
+        label="Coupon redemptions",
+        source="coupons_couponredemption r JOIN coupons_coupon c ON c.id = r.coupon_id "
+               "JOIN coupons_couponseries s ON s.id = r.series_id "
+               "JOIN members_member m ON m.id = r.member_id JOIN members_orgentity o ON o.id = r.store_id",
+        order_by="r.id",
+        columns=[
+            Column("id", "r.id"),
+            Column("code", "c.code"),
+            Column("series_id", "r.series_id"),
+            Column("series_name", "s.name"),
+            Column("member_external_id", "m.external_id"),
+            Column("store", "o.code"),
+            Column("bill_amount", "r.bill_amount"),
+            Column("discount_amount", "r.discount_amount"),
+            Column("currency", "r.currency"),
+            Column("transaction_id", "r.transaction_id"),
+            Column("redeemed_at", "r.redeemed_at"),
+            Column("is_reversed", "r.is_reversed"),
+            Column("reversed_at", "r.reversed_at"),
+        ],
+        filters=[
+            Filter("series", "r.series_id = %s", integer_value, "the series id"),
+            Filter("redeemed_from", "r.redeemed_at >= %s", datetime_value, "redeemed at or after (ISO 8601)"),
+            Filter("redeemed_to", "r.redeemed_at < %s", datetime_value, "redeemed before (ISO 8601)"),
+        ],
+    )
+)  # fmt: skip

@@ -36,7 +36,7 @@ def export(dataset, *, columns, filters=None):
 
 
 def test_export_datasets_offer_responses_coupons_and_certificate_codes_are_registered():
-    for name in ("offer_responses", "coupons", "certificate_codes"):
+    for name in ("offer_responses", "coupons", "certificate_codes", "coupon_redemptions"):
         assert dataset_get(name) is not None, name
 
 
@@ -79,3 +79,19 @@ def test_export_certificate_codes_including_unassociated_ones():
     assert rows == [["code", "reward_external_id", "reward_name", "status"],
                     ["CC-1", "RW-1", "Spa day", "unused"],
                     ["CC-2", "", "", "unused"]]  # fmt: skip
+
+
+def test_export_coupon_redemptions_with_reversal_flag(pos, store):
+    from tests.coupons.test_redemption_api import body
+
+    coupon = CouponFactory(series=CouponSeriesFactory(name="Spring"), code="SPR-1")
+    redeemed = pos.post("/api/v1/coupons/redeem", body(coupon, store), format="json")
+    assert redeemed.status_code == 201, redeemed.content
+    pos.post(f"/api/v1/coupon-redemptions/{redeemed.json()['redemption_id']}/reverse")
+
+    rows = export("coupon_redemptions", columns=["code", "series_name", "store", "bill_amount", "is_reversed"])
+
+    assert rows[0] == ["code", "series_name", "store", "bill_amount", "is_reversed"]
+    assert len(rows) == 2
+    assert rows[1][:3] == ["SPR-1", "Spring", store.code]
+    assert rows[1][4] in ("t", "True", "1", "true")
