@@ -106,7 +106,7 @@ def run(args) -> None:
         f"{series.pk}\t{code}\tf\t{member}\tissued\t{now}\t{now}\t{now}\tf\t{now}\t{now}\n" for code, member in rows
     ]
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE coupons_couponevent, coupons_coupon")
+        cursor.execute("TRUNCATE coupons_couponevent, coupons_coupon CASCADE")
     started = time.perf_counter()
     with (
         connection.cursor() as cursor,
@@ -123,7 +123,7 @@ def run(args) -> None:
 
     # ORM bulk_create of a sample, codes from the same generator.
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE coupons_couponevent, coupons_coupon")
+        cursor.execute("TRUNCATE coupons_couponevent, coupons_coupon CASCADE")
     sample = min(args.orm_sample, count)
     generator = series_generator(series)
     member_ids = [member for _, member in rows[:sample]]
