@@ -1,43 +1,16 @@
 """Races on PostgreSQL with real threads: one completion per response, one open response per member."""
 
-import threading
-
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from config.actors import Actor
-from config.errors import DomainError
 from offers.models import OfferResponse, OfferResponseEvent
 from offers.response_services import offer_response_claim
+from tests.concurrency import run_concurrently
 from tests.members.factories import MemberFactory
 from tests.offers.factories import OfferFactory
 
 RACERS = 8
-
-
-def run_concurrently(count, work):
-    barrier = threading.Barrier(count)
-    outcomes, lock = [], threading.Lock()
-
-    def runner(index):
-        try:
-            barrier.wait()
-            try:
-                result = work(index)
-            except DomainError as exc:
-                result = exc.code
-            with lock:
-                outcomes.append(result)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
 
 
 @pytest.mark.postgres

@@ -1,45 +1,17 @@
-import threading
-
 import pytest
-from django.db import connection
 from django.db.models import Sum
 
 from config.actors import Actor
-from config.errors import DomainError
 from members.models import Member
 from rewards import services
 from rewards.models import CertificateCode, CertificateCodeEvent, Reward, RewardRedemption
+from tests.concurrency import run_concurrently
 from tests.members.factories import MemberFactory
 from tests.rewards.factories import CertificateCodeFactory, RewardFactory
 
 REDEEMERS = 16
 OWN_CODES = 3
 BANK_CODES = 2
-
-
-def run_concurrently(count, work):
-    barrier = threading.Barrier(count)
-    outcomes = []
-    lock = threading.Lock()
-
-    def runner(index):
-        try:
-            barrier.wait()
-            try:
-                result = work(index)
-            except DomainError as exc:
-                result = exc.code
-            with lock:
-                outcomes.append(result)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
 
 
 @pytest.mark.postgres
