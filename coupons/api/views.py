@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from config.actors import Actor
 from config.api.idempotency import idempotent
-from config.api.roles import ANY_ROLE, MARKETER_ONLY, STAFF, Role
+from config.api.roles import ANY_ROLE, MARKETER_ONLY, MEMBER_CARE_ONLY, STAFF
 from members.models import Member
 
 from .. import revocation, selectors, services, uploads
@@ -29,8 +29,6 @@ from .serializers import (
     UploadInputSerializer,
     UploadOutputSerializer,
 )
-
-ISSUERS = frozenset({"pos", "member_care", "marketer"})
 
 
 class CouponSeriesListCreateApi(generics.ListAPIView):
@@ -77,7 +75,7 @@ class CouponSeriesDetailApi(APIView):
 
 
 class CouponIssueApi(APIView):
-    roles = ISSUERS
+    roles = ANY_ROLE  # every role may issue a coupon to a member (contract)
 
     @extend_schema(request=CouponIssueInputSerializer, responses={201: CouponOutputSerializer})
     @idempotent
@@ -164,7 +162,7 @@ class SeriesRevokeApi(APIView):
 
 
 class CouponResendApi(APIView):
-    roles = frozenset({Role.MEMBER_CARE})
+    roles = MEMBER_CARE_ONLY
 
     @extend_schema(request=None, responses=ResendOutputSerializer)
     def post(self, request, code):
