@@ -4,8 +4,9 @@ import io
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.html import format_html
 
@@ -14,7 +15,7 @@ from config.errors import DomainError
 from members.admin_tabs import MemberTab, register_member_tab
 from members.models import Segment
 
-from . import services, uploads
+from . import selectors, services, uploads
 from .bulk import bulk_issue_start
 from .codes import GUESS_WARNING_ODDS
 from .models import BulkIssueJob, Coupon, CouponEvent, CouponSeries, Reminder, Upload
@@ -271,15 +272,45 @@ class CouponAdmin(admin.ModelAdmin):
 
 @admin.register(BulkIssueJob)
 class BulkIssueJobAdmin(admin.ModelAdmin):
-    list_display = ["id", "series", "source", "segment", "status", "issued", "skipped", "chunks_done", "created_at"]
+    list_display = ["id", "series", "source", "segment", "status", "progress", "issued", "skipped", "chunks_done",
+                    "created_at"]  # fmt: skip
     list_select_related = ["series", "segment"]
     list_filter = ["status"]
+    fields = ["series", "source", "segment", "live_progress", "total_members", "issued", "skipped", "chunks_done",
+              "chunk_size", "error", "actor", "channel", "created_at", "started_at", "finished_at"]  # fmt: skip
+    readonly_fields = fields
 
     def has_add_permission(self, request):
-        return False
+        return False  # jobs are started from the coupon series action
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="Progress")
+    def progress(self, job):
+        if job.total_members is None:
+            return f"{job.members_done:,} / ?"
+        return f"{job.members_done:,} / {job.total_members:,} ({job.progress_percent}%)"
+
+    @admin.display(description="Progress")
+    def live_progress(self, job):
+        return render_to_string(
+            "admin/includes/job_progress.html",
+            {
+                **selectors.bulk_issue_job_progress(job),
+                "poll_url": reverse("admin:coupons_bulkissuejob_progress", args=[job.pk]),
+            },
+        )
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.progress_view)
+        return [path("<int:pk>/progress/", view, name="coupons_bulkissuejob_progress"), *super().get_urls()]
+
+    def progress_view(self, request, pk):
+        job = get_object_or_404(BulkIssueJob, pk=pk)
+        if not self.has_view_permission(request, job):
+            raise Http404
+        return JsonResponse(selectors.bulk_issue_job_progress(job))
 
 
 @admin.register(CouponEvent)

@@ -53,6 +53,11 @@ def bulk_issue_run(*, job_id: int, actor: Actor, max_chunks: int | None = None) 
     BulkIssueJob.objects.filter(pk=job_id, status__in=[BulkIssueJob.Status.QUEUED, BulkIssueJob.Status.RUNNING]).update(
         status=BulkIssueJob.Status.RUNNING, started_at=Coalesce("started_at", timezone.now())
     )
+    # Counted once, so a resumed job measures its progress against the figure it started with.
+    unsized = BulkIssueJob.objects.filter(pk=job_id, status=BulkIssueJob.Status.RUNNING, total_members__isnull=True)
+    job = unsized.first()
+    if job is not None:
+        unsized.update(total_members=_in_source(Member.objects.all(), job).count())
     done = 0
     while max_chunks is None or done < max_chunks:
         more = bulk_issue_chunk(job_id=job_id)

@@ -331,12 +331,15 @@ class BulkIssueJob(models.Model):
     issued = models.PositiveBigIntegerField(default=0)
     skipped = models.PositiveBigIntegerField(default=0)
     chunks_done = models.PositiveIntegerField(default=0)
+    total_members = models.PositiveBigIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
     actor = models.CharField(max_length=100)
     channel = models.CharField(max_length=30)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    FINISHED = frozenset({Status.SUCCEEDED, Status.FAILED})
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -348,6 +351,24 @@ class BulkIssueJob(models.Model):
 
     def __str__(self):
         return f"Bulk issue {self.pk} for {self.series}"
+
+    @property
+    def members_done(self) -> int:
+        """Members handled so far: every member up to the cursor was either issued a coupon or skipped."""
+        return self.issued + self.skipped
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    @property
+    def progress_percent(self) -> int | None:
+        """None while the total is unknown; capped at 100 because members may join the segment mid-run."""
+        if self.total_members is None:
+            return None
+        if not self.total_members:
+            return 100 if self.is_finished else 0
+        return min(100, 100 * self.members_done // self.total_members)
 
 
 class UploadIssue(models.Model):

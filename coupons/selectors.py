@@ -1,6 +1,6 @@
 from django.db.models import Q, QuerySet
 
-from .models import Coupon, CouponSeries
+from .models import BulkIssueJob, Coupon, CouponSeries
 
 SERIES_PREFETCH = ("reminders", "exclude_recipients_of", "redemption_stores", "org_entities")
 
@@ -48,3 +48,15 @@ def series_tagged_to(*, org_entity_type: str, org_entity_ids: list[str]) -> Quer
     entities = OrgEntity.objects.filter(type=org_entity_type).filter(Q(code__in=org_entity_ids) | Q(pk__in=numeric))
     tagged = CouponSeries.org_entities.through.objects.filter(orgentity__in=entities).values("couponseries_id")
     return series_list().filter(pk__in=tagged)
+
+
+def bulk_issue_job_progress(job: BulkIssueJob) -> dict:
+    """The job's state for progress bars (the shape admin/includes/job_progress.html polls for)."""
+    return {
+        "status": job.status,
+        "status_label": job.get_status_display(),
+        "done": job.members_done,
+        "total": job.total_members,
+        "finished": job.is_finished,
+        "error": job.error,
+    }

@@ -117,3 +117,58 @@ def test_bulk_issue_action_warns_when_the_guessing_odds_get_high(admin_client, d
             follow=True,
         )
     assert "random guess would hit a live code" in response.content.decode()
+
+
+def bulk_job(**kw):
+    segment = SegmentFactory()
+    return BulkIssueJob.objects.create(series=CouponSeriesFactory(), source="segment", segment=segment, actor="t",
+                                       channel="test", **kw)  # fmt: skip
+
+
+def test_bulk_issue_job_list_and_page_show_progress_polling_the_progress_endpoint(admin_client):
+    job = bulk_job(status="running", issued=100_000, skipped=20_000, total_members=1_000_000)
+    progress_url = reverse("admin:coupons_bulkissuejob_progress", args=[job.pk])
+
+    listing = admin_client.get(reverse("admin:coupons_bulkissuejob_changelist")).content.decode()
+    page = admin_client.get(reverse("admin:coupons_bulkissuejob_change", args=[job.pk])).content.decode()
+
+    assert "120,000 / 1,000,000 (12%)" in listing
+    assert f'data-poll-url="{progress_url}"' in page and 'data-finished="false"' in page
+    assert 'max="1000000" value="120000"' in page and "offerdesk/job_progress.js" in page
+    assert admin_client.get(progress_url).json() == {"status": "running", "status_label": "Running", "done": 120_000,
+                                                     "total": 1_000_000, "finished": False, "error": ""}  # fmt: skip
+
+
+def test_bulk_issue_job_with_an_unknown_total_shows_an_indeterminate_bar(admin_client):
+    job = bulk_job(status="queued")
+    listing = admin_client.get(reverse("admin:coupons_bulkissuejob_changelist")).content.decode()
+    page = admin_client.get(reverse("admin:coupons_bulkissuejob_change", args=[job.pk])).content.decode()
+    assert "0 / ?" in listing
+    assert '<progress class="job-progress-bar" ></progress>' in page.replace("\n", "")
+    progress = admin_client.get(reverse("admin:coupons_bulkissuejob_progress", args=[job.pk])).json()
+    assert (progress["total"], progress["finished"]) == (None, False)
+
+
+def test_bulk_issue_job_progress_is_finished_after_the_action_succeeds(
+    admin_client, django_capture_on_commit_callbacks
+):
+    segment = SegmentFactory()
+    for _ in range(3):
+        MemberFactory(segments=[segment])
+    series = CouponSeriesFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            reverse("admin:coupons_couponseries_changelist"),
+            {"action": "start_bulk_issue", "_selected_action": [series.pk], "segment": segment.pk},
+        )
+    job = BulkIssueJob.objects.get(series=series)
+    progress = admin_client.get(reverse("admin:coupons_bulkissuejob_progress", args=[job.pk])).json()
+    assert progress | {"status_label": None} == {"status": "succeeded", "status_label": None, "done": 3, "total": 3,
+                                                 "finished": True, "error": ""}  # fmt: skip
+    page = admin_client.get(reverse("admin:coupons_bulkissuejob_change", args=[job.pk])).content.decode()
+    assert 'data-finished="true"' in page and 'max="3" value="3"' in page
+
+
+def test_bulk_issue_job_progress_needs_staff(client):
+    response = client.get(reverse("admin:coupons_bulkissuejob_progress", args=[bulk_job().pk]))
+    assert response.status_code == 302 and "/login/" in response["Location"]

@@ -154,3 +154,25 @@ def test_bulk_issue_skips_positions_whose_code_another_series_holds():
     codes = set(Coupon.objects.filter(series=second).values_list("code", flat=True))
     assert codes == {generator.code(n) for n in range(3, 8)}
     assert not codes & set(Coupon.objects.filter(series=first).values_list("code", flat=True))
+
+
+def test_bulk_issue_run_counts_the_segment_once_and_a_resumed_job_keeps_the_count():
+    segment, _ = segment_of(10)
+    MemberFactory(segments=[SegmentFactory()])  # outside the segment: not counted
+    job = make_job(CouponSeriesFactory(), segment)
+    assert job.total_members is None
+    bulk_issue_run(job_id=job.pk, actor=ACTOR, max_chunks=1)
+    job.refresh_from_db()
+    assert (job.status, job.total_members, job.members_done, job.progress_percent) == ("running", 10, 4, 40)
+    MemberFactory(segments=[segment])  # joins mid-run: handled, but the total stays the one the job started with
+    job = bulk_issue_run(job_id=job.pk, actor=ACTOR)
+    assert (job.status, job.total_members, job.members_done, job.progress_percent) == ("succeeded", 10, 11, 100)
+
+
+def test_bulk_issue_run_counts_the_series_list_for_a_list_job():
+    series = CouponSeriesFactory(specific_members_only=True)
+    series_allow_members(series=series, member_ids=[MemberFactory().pk for _ in range(3)])
+    MemberFactory()
+    job = BulkIssueJob.objects.create(series=series, source="allowed_list", actor="t", channel="test")
+    job = bulk_issue_run(job_id=job.pk, actor=ACTOR)
+    assert (job.status, job.total_members, job.issued, job.is_finished) == ("succeeded", 3, 3, True)
