@@ -1,20 +1,23 @@
 """Bulk issuance to a segment or to a series' uploaded member list, in committed chunks.
 
 Each chunk is one transaction: lock the job and the series, pick the next members by id after the
-job's cursor, keep those the issual rules allow (one set-based query), give the k-th of them the code
+job's cursor and, in the same query, whether the issual rules allow each one; give the k-th allowed the code
 perm(next_code_index + k), write the coupons and move the cursor and counters. A chunk either commits
 whole or not at all, so a retried or resumed job continues after the last committed chunk and never
 issues twice; the unique code constraints and ON CONFLICT DO NOTHING back that up.
 
-On PostgreSQL the rows stream through COPY into a temporary staging table, then one INSERT … SELECT
-writes them; elsewhere the same rows go through bulk_create.
+On PostgreSQL the rows stream through COPY straight into the coupon table (a chunk whose codes clash
+with another series' falls back to a staging table and INSERT … ON CONFLICT DO NOTHING); elsewhere
+the same rows go through bulk_create.
 """
 
 from datetime import timedelta
 
+import numpy as np
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 
 from config.actors import Actor
@@ -22,6 +25,7 @@ from config.tasks import enqueue_on_commit
 from members.models import Member
 
 from .codes import series_code_space, series_generator
+from .copy_binary import COLUMNS, issued_coupons_payload
 from .exceptions import CouponSeriesError
 from .models import BulkIssueJob, Coupon, CouponSeries, SeriesAllowedMember
 from .services import coupon_times, series_capacity, series_note_issued
@@ -78,19 +82,20 @@ def bulk_issue_chunk(*, job_id: int) -> bool:
         if job.status != BulkIssueJob.Status.RUNNING:
             return False
         series = CouponSeries.objects.select_for_update().select_related("offer").get(pk=job.series_id)
-        candidates = list(
+        # One index range scan of the source picks the chunk and says, per member, whether the issual
+        # rules allow a coupon: members the rules refuse still move the cursor (they count as skipped).
+        rows = list(
             _in_source(Member.objects.all(), job)
             .filter(pk__gt=job.cursor)
+            .annotate(may_receive=ExpressionWrapper(_may_receive(series, now), output_field=BooleanField()))
             .order_by("pk")
-            .values_list("pk", flat=True)[: job.chunk_size]
+            .values_list("pk", "may_receive")[: job.chunk_size]
         )
-        if not candidates:
+        if not rows:
             return False
-        last = candidates[-1]
-        eligible = list(
-            _in_source(_eligible(series, now), job).filter(pk__gt=job.cursor, pk__lte=last)
-            .order_by("pk").values_list("pk", flat=True)
-        )  # fmt: skip
+        candidates = len(rows)
+        last = rows[-1][0]
+        eligible = [pk for pk, may_receive in rows if may_receive]
         remaining = series_capacity(series).remaining
         exhausted = remaining is not None and remaining <= len(eligible)
         if remaining is not None:
@@ -100,12 +105,12 @@ def bulk_issue_chunk(*, job_id: int) -> bool:
         BulkIssueJob.objects.filter(pk=job.pk).update(
             cursor=last,
             issued=job.issued + issued,
-            skipped=job.skipped + len(candidates) - issued,
+            skipped=job.skipped + candidates - issued,
             chunks_done=job.chunks_done + 1,
         )
         if exhausted:
             return False
-    return len(candidates) == job.chunk_size
+    return candidates == job.chunk_size
 
 
 def _in_source(members, job):
@@ -115,27 +120,27 @@ def _in_source(members, job):
     return members.filter(Exists(SeriesAllowedMember.objects.filter(series=job.series_id, member=OuterRef("pk"))))
 
 
-def _eligible(series: CouponSeries, now):
-    """The issual rules as one query: who may receive a new coupon of `series` at `now`."""
-    members = Member.objects.filter(status=Member.Status.ACTIVE)
+def _may_receive(series: CouponSeries, now) -> Q:
+    """The issual rules as one condition on a member row: may it receive a new coupon of `series` at `now`."""
     held = Coupon.objects.filter(series=series, member=OuterRef("pk")).exclude(status=Coupon.Status.REVOKED)
+    allowed = Q(status=Member.Status.ACTIVE)
     if series.specific_members_only:
-        members = members.filter(Exists(SeriesAllowedMember.objects.filter(series=series, member=OuterRef("pk"))))
+        allowed &= Q(Exists(SeriesAllowedMember.objects.filter(series=series, member=OuterRef("pk"))))
     if series.exclude_window_days is not None:
         excluded = list(series.exclude_recipients_of.values_list("pk", flat=True))
         if excluded:
             since = now - timedelta(days=series.exclude_window_days)
-            members = members.exclude(
+            allowed &= ~Q(
                 Exists(Coupon.objects.filter(series_id__in=excluded, member=OuterRef("pk"), issued_at__gte=since))
             )
-    if series.code_mode == CouponSeries.CodeMode.COMMON:
-        members = members.exclude(Exists(held))
-    if series.max_per_member is not None:
+    if series.code_mode == CouponSeries.CodeMode.COMMON or series.max_per_member == 1:
+        allowed &= ~Q(Exists(held))
+    elif series.max_per_member is not None:
         count = held.order_by().values("member").annotate(n=Count("id")).values("n")
-        members = members.annotate(held_count=Coalesce(Subquery(count), 0)).filter(held_count__lt=series.max_per_member)
+        allowed &= Q(LessThan(Coalesce(Subquery(count), 0), series.max_per_member))
     if series.min_gap_days:
-        members = members.exclude(Exists(held.filter(issued_at__gt=now - timedelta(days=series.min_gap_days))))
-    return members
+        allowed &= ~Q(Exists(held.filter(issued_at__gt=now - timedelta(days=series.min_gap_days))))
+    return allowed
 
 
 def _write(*, series, member_ids, now) -> int:
@@ -159,9 +164,8 @@ def _write(*, series, member_ids, now) -> int:
             codes = series_generator(series).codes(start, len(pending))
         if not pending:
             break
-        rows = zip(codes, pending, strict=True)
-        inserted = _insert(series=series, rows=rows, common=common, now=now, expires_at=expires_at,
-                           redeemable_from=redeemable_from)  # fmt: skip
+        inserted = _insert(series=series, codes=codes, member_ids=pending, common=common, now=now,
+                           expires_at=expires_at, redeemable_from=redeemable_from)  # fmt: skip
         written += inserted
         if not common:
             series.next_code_index = start + len(pending)
@@ -177,10 +181,10 @@ def _write(*, series, member_ids, now) -> int:
     return written
 
 
-def _insert(*, series, rows, common, now, expires_at, redeemable_from) -> int:
+def _insert(*, series, codes, member_ids, common, now, expires_at, redeemable_from) -> int:
     if connection.vendor == "postgresql":
-        return _insert_copy(series=series, rows=rows, common=common, now=now, expires_at=expires_at,
-                            redeemable_from=redeemable_from)  # fmt: skip
+        return _insert_copy(series=series, codes=codes, member_ids=member_ids, common=common, now=now,
+                            expires_at=expires_at, redeemable_from=redeemable_from)  # fmt: skip
     before = Coupon.objects.filter(series=series).count()
     Coupon.objects.bulk_create(
         (
@@ -196,7 +200,7 @@ def _insert(*, series, rows, common, now, expires_at, redeemable_from) -> int:
                 last_status_change_on=now,
                 created_at=now,
             )
-            for code, member_id in rows
+            for code, member_id in zip(codes, member_ids, strict=True)
         ),
         batch_size=2000,
         ignore_conflicts=True,
@@ -204,33 +208,41 @@ def _insert(*, series, rows, common, now, expires_at, redeemable_from) -> int:
     return Coupon.objects.filter(series=series).count() - before
 
 
-def _insert_copy(*, series, rows, common, now, expires_at, redeemable_from) -> int:
+def _insert_copy(*, series, codes, member_ids, common, now, expires_at, redeemable_from) -> int:
     """COPY the chunk straight into the coupon table; on a code clash, the staging path below.
 
     A direct COPY runs at the table's ceiling but cannot skip a conflicting row, and a generated code
     clashes with another series' code about live/space of the time. The clash aborts only the savepoint,
     and the staging path (COPY to a temporary table, then INSERT … ON CONFLICT DO NOTHING) writes the rest.
+    The rows go in code order, so the unique code index is filled page by page.
     """
-    rows = sorted(rows)  # in code order, so the unique code index is filled page by page
-    values = (series.pk, "t" if common else "f", Coupon.Status.ISSUED, _copy_value(now), _copy_value(expires_at),
-              _copy_value(redeemable_from))  # fmt: skip
+    code_array = np.array(codes, dtype="S")
+    order = np.argsort(code_array, kind="stable")
+    payload = issued_coupons_payload(
+        series_id=series.pk,
+        codes=code_array[order],
+        member_ids=np.asarray(member_ids, dtype=np.int64)[order],
+        is_common=common,
+        status=Coupon.Status.ISSUED,
+        issued_at=now,
+        expires_at=expires_at,
+        redeemable_from=redeemable_from,
+    )
     try:
-        with transaction.atomic(), connection.cursor() as cursor, connection.wrap_database_errors:
-            series_id, is_common, status, issued_at, expires, redeemable = values
-            with cursor.cursor.copy(
-                f"COPY {Coupon._meta.db_table} (series_id, code, is_common, member_id, status, issued_at, "
-                "expires_at, redeemable_from, is_reversed, last_status_change_on, created_at) FROM STDIN"
-            ) as copy:
-                tail = f"\t{status}\t{issued_at}\t{expires}\t{redeemable}\tf\t{issued_at}\t{issued_at}\n"
-                _copy_lines(copy, (f"{series_id}\t{code}\t{is_common}\t{member_id}{tail}" for code, member_id in rows))
-        return len(rows)
+        statement = f"COPY {Coupon._meta.db_table} ({COLUMNS}) FROM STDIN (FORMAT BINARY)"
+        with (
+            transaction.atomic(),
+            connection.cursor() as cursor,
+            connection.wrap_database_errors,
+            cursor.cursor.copy(statement) as copy,
+        ):
+            for start in range(0, len(payload), COPY_BLOCK):
+                copy.write(payload[start : start + COPY_BLOCK])
+        return len(codes)
     except IntegrityError:
+        rows = sorted(zip(codes, member_ids, strict=True))
         return _insert_via_staging(series=series, rows=rows, common=common, now=now, expires_at=expires_at,
                                    redeemable_from=redeemable_from)  # fmt: skip
-
-
-def _copy_value(value) -> str:
-    return "\\N" if value is None else value.isoformat()
 
 
 def _copy_lines(copy, lines) -> None:

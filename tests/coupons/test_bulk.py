@@ -6,7 +6,7 @@ from coupons.bulk import bulk_issue_chunk, bulk_issue_run, bulk_issue_start
 from coupons.codes import series_generator
 from coupons.exceptions import CouponSeriesError
 from coupons.models import BulkIssueJob, Coupon
-from coupons.services import coupon_issue, series_allow_members
+from coupons.services import coupon_issue, coupon_times, series_allow_members
 from tests.coupons.factories import CouponSeriesFactory
 from tests.members.factories import MemberFactory, SegmentFactory
 
@@ -176,3 +176,30 @@ def test_bulk_issue_run_counts_the_series_list_for_a_list_job():
     job = BulkIssueJob.objects.create(series=series, source="allowed_list", actor="t", channel="test")
     job = bulk_issue_run(job_id=job.pk, actor=ACTOR)
     assert (job.status, job.total_members, job.issued, job.is_finished) == ("succeeded", 3, 3, True)
+
+
+def test_bulk_issued_rows_carry_the_series_times_and_states_exactly():
+    segment, members = segment_of(5)
+    series = CouponSeriesFactory(
+        expiry_mode="days_from_issue", expiry_days=30, redemption_start_mode="days_after_issue", redemption_start_days=2
+    )
+    bulk_issue_run(job_id=make_job(series, segment, chunk_size=3).pk, actor=ACTOR)
+    rows = list(Coupon.objects.filter(series=series).order_by("member_id"))
+    assert [row.member_id for row in rows] == [m.pk for m in members]
+    for row in rows:
+        expires_at, redeemable_from = coupon_times(series, row.issued_at)
+        assert (row.status, row.is_common, row.is_reversed) == ("issued", False, False)
+        assert (row.expires_at, row.redeemable_from) == (expires_at, redeemable_from)
+        assert row.last_status_change_on == row.created_at == row.issued_at
+
+
+def test_bulk_issue_max_per_member_above_one_counts_held_coupons():
+    segment, members = segment_of(3)
+    series = CouponSeriesFactory(max_per_member=2)
+    coupon_issue(series=series, member=members[0], actor=ACTOR)
+    coupon_issue(series=series, member=members[0], actor=ACTOR)  # at the maximum
+    coupon_issue(series=series, member=members[1], actor=ACTOR)  # one below it
+    job = bulk_issue_run(job_id=make_job(series, segment, chunk_size=100).pk, actor=ACTOR)
+    held = {m.pk: Coupon.objects.filter(series=series, member=m).count() for m in members}
+    assert held == {members[0].pk: 2, members[1].pk: 2, members[2].pk: 1}
+    assert (job.issued, job.skipped) == (2, 1)
