@@ -58,3 +58,19 @@ def test_production_settings_refuse_without_secret():
     result = settings_probe({}, module="config.settings.production")
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def database_options_probe(env_overrides):
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DB_PREPARE_THRESHOLD"}}
+    env.update(env_overrides, DJANGO_SETTINGS_MODULE="config.settings.base")
+    code = "from django.conf import settings; print(sorted(settings.DATABASES['default'].get('OPTIONS', {}).items()))"
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+
+
+def test_postgres_binds_on_the_server_and_prepares_repeated_statements_unless_turned_off():
+    url = {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/offerdesk"}
+    prepared = database_options_probe(url)
+    assert prepared.returncode == 0, prepared.stderr
+    assert prepared.stdout.strip() == "[('prepare_threshold', 5), ('server_side_binding', True)]"
+    unprepared = database_options_probe({**url, "DB_PREPARE_THRESHOLD": "0"})
+    assert unprepared.stdout.strip() == "[('prepare_threshold', None), ('server_side_binding', True)]"
