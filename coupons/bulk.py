@@ -74,6 +74,13 @@ def bulk_issue_run(*, job_id: int, actor: Actor, max_chunks: int | None = None) 
     return BulkIssueJob.objects.get(pk=job_id)
 
 
+def bulk_issue_fail(*, job_id: int, error: str) -> None:
+    """Mark an unfinished job failed with its error; the chunks it committed stay issued."""
+    BulkIssueJob.objects.filter(pk=job_id, status__in=[BulkIssueJob.Status.QUEUED, BulkIssueJob.Status.RUNNING]).update(
+        status=BulkIssueJob.Status.FAILED, error=error[:2000], finished_at=timezone.now()
+    )
+
+
 def bulk_issue_chunk(*, job_id: int) -> bool:
     """Issue one chunk; False when the job has nothing left to do."""
     now = timezone.now()

@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from config.actors import Actor
+from config.tasks import TRANSIENT_ERRORS, retry_backoff
 
 
 @shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
@@ -17,11 +18,22 @@ def upload_process_task(*, upload_id: int) -> None:
     upload_process(upload_id=upload_id)
 
 
-@shared_task(acks_late=True)
-def bulk_issue_run_task(*, job_id: int) -> None:
-    from .bulk import bulk_issue_run
+@shared_task(bind=True, acks_late=True, max_retries=5)
+def bulk_issue_run_task(self, *, job_id: int) -> None:
+    """Run or resume a bulk issuance job. Each chunk commits whole, so a retry goes on after the last one."""
+    from .bulk import bulk_issue_fail, bulk_issue_run
 
-    bulk_issue_run(job_id=job_id, actor=Actor.task("bulk_issue_run_task"))
+    try:
+        bulk_issue_run(job_id=job_id, actor=Actor.task("bulk_issue_run_task"))
+    except TRANSIENT_ERRORS as exc:
+        if self.request.retries >= self.max_retries:
+            bulk_issue_fail(job_id=job_id, error=f"Gave up after {self.max_retries} retries: {exc}")
+            raise
+        raise self.retry(exc=exc, countdown=retry_backoff(self.request.retries)) from exc
+    except Exception as exc:
+        # Not one that passes on its own: the job says so in the admin instead of staying "running".
+        bulk_issue_fail(job_id=job_id, error=f"{type(exc).__name__}: {exc}")
+        raise
 
 
 @shared_task(acks_late=True, soft_time_limit=20 * 60, time_limit=25 * 60)

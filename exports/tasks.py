@@ -3,26 +3,15 @@
 import logging
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
-from kombu.exceptions import OperationalError as BrokerError
 
 from config.actors import Actor
 from config.errors import DomainError
+from config.tasks import TRANSIENT_ERRORS, retry_backoff
 
 from . import services
 from .models import ExportDefinition
 
 logger = logging.getLogger(__name__)
-
-# Only failures that may pass on their own are retried; a DomainError is final.
-TRANSIENT_ERRORS = (OperationalError, InterfaceError, BrokerError)
-# Retries wait at most this long: a countdown is an ETA message, and on Redis an ETA beyond the
-# visibility timeout gets the message delivered again (and again).
-MAX_RETRY_DELAY = 300
-
-
-def _backoff(retries: int) -> int:
-    return min(MAX_RETRY_DELAY, 10 * 2**retries)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=5, soft_time_limit=55 * 60, time_limit=60 * 60)
@@ -34,7 +23,7 @@ def export_run_execute_task(self, *, run_id: int) -> dict:
         if self.request.retries >= self.max_retries:
             services.export_run_fail(run_id=run_id, actor=actor, error=f"Gave up after retries: {exc}")
             raise
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=retry_backoff(self.request.retries)) from exc
     except DomainError as exc:
         logger.warning("Export run %s not executed: %s", run_id, exc)
         return {"run_id": run_id, "error": exc.code}
@@ -50,7 +39,7 @@ def export_definition_run_scheduled_task(self, *, definition_id: int) -> dict:
     try:
         run = services.export_run_start(definition=definition, actor=Actor.task("beat"))
     except TRANSIENT_ERRORS as exc:
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=retry_backoff(self.request.retries)) from exc
     except DomainError as exc:
         return {"definition_id": definition_id, "error": exc.code}
     return {"definition_id": definition_id, "run_id": run.pk}
@@ -67,7 +56,7 @@ def expire_due_task(self) -> dict:
     try:
         return expire_due(actor=Actor.task("expire_due_task"))
     except TRANSIENT_ERRORS as exc:
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=retry_backoff(self.request.retries)) from exc
 
 
 @shared_task(bind=True, acks_late=True, max_retries=5, soft_time_limit=20 * 60, time_limit=25 * 60)
@@ -78,7 +67,7 @@ def send_reminders_task(self) -> dict:
     try:
         return reminders_send_due(actor=Actor.task("send_reminders_task")).as_dict()
     except TRANSIENT_ERRORS as exc:
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=retry_backoff(self.request.retries)) from exc
 
 
 @shared_task(bind=True, acks_late=True, max_retries=5)
@@ -89,4 +78,4 @@ def idempotency_records_purge_task(self) -> int:
     try:
         return idempotency_records_purge()
     except TRANSIENT_ERRORS as exc:
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=retry_backoff(self.request.retries)) from exc

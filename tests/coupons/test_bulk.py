@@ -1,5 +1,7 @@
 import pytest
+from celery.exceptions import Retry
 from django.core import mail
+from django.db import OperationalError
 
 from config.actors import Actor
 from coupons.bulk import bulk_issue_chunk, bulk_issue_run, bulk_issue_start
@@ -203,3 +205,42 @@ def test_bulk_issue_max_per_member_above_one_counts_held_coupons():
     held = {m.pk: Coupon.objects.filter(series=series, member=m).count() for m in members}
     assert held == {members[0].pk: 2, members[1].pk: 2, members[2].pk: 1}
     assert (job.issued, job.skipped) == (2, 1)
+
+
+def test_bulk_issue_task_marks_the_job_failed_when_it_cannot_go_on(monkeypatch):
+    import coupons.bulk
+    from coupons.tasks import bulk_issue_run_task
+
+    segment, _ = segment_of(2)
+    job = make_job(CouponSeriesFactory(), segment)
+
+    def broken(**kwargs):
+        raise ValueError("a bug, not a passing failure")
+
+    monkeypatch.setattr(coupons.bulk, "bulk_issue_run", broken)
+    with pytest.raises(ValueError):
+        bulk_issue_run_task.apply(kwargs={"job_id": job.pk})
+    job.refresh_from_db()
+    assert (job.status, job.error) == ("failed", "ValueError: a bug, not a passing failure")
+    assert job.finished_at is not None
+
+
+def test_bulk_issue_task_retries_a_lost_database_and_gives_up_into_failed(monkeypatch):
+    import coupons.bulk
+    from coupons.tasks import bulk_issue_run_task
+
+    segment, _ = segment_of(2)
+    job = make_job(CouponSeriesFactory(), segment)
+
+    def unreachable(**kwargs):
+        raise OperationalError("server closed the connection")
+
+    monkeypatch.setattr(coupons.bulk, "bulk_issue_run", unreachable)
+    with pytest.raises(Retry, match="Retry in 10s"):
+        bulk_issue_run_task.apply(kwargs={"job_id": job.pk})
+    job.refresh_from_db()
+    assert job.status == "running"  # a retry is coming: the job keeps its chunks and its state
+    with pytest.raises(OperationalError):
+        bulk_issue_run_task.apply(kwargs={"job_id": job.pk}, retries=bulk_issue_run_task.max_retries)
+    job.refresh_from_db()
+    assert job.status == "failed" and job.error.startswith("Gave up after 5 retries")

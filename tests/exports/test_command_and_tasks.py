@@ -4,6 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import OperationalError
 
+from config.tasks import MAX_RETRY_DELAY, retry_backoff
 from exports import services, tasks
 from exports.models import ExportRun
 from tests.exports.factories import ExportDefinitionFactory
@@ -36,11 +37,11 @@ def test_export_task_retries_transient_database_errors(monkeypatch):
     monkeypatch.setattr(tasks.export_run_execute_task, "retry", lambda **kw: retried.append(kw) or RuntimeError())
     with pytest.raises(RuntimeError):
         tasks.export_run_execute_task.run(run_id=run.pk)
-    assert retried and retried[0]["countdown"] <= tasks.MAX_RETRY_DELAY
+    assert retried and retried[0]["countdown"] <= MAX_RETRY_DELAY
 
 
 def test_export_task_backoff_never_exceeds_the_cap():
-    assert [tasks._backoff(n) for n in range(7)] == [10, 20, 40, 80, 160, 300, 300]
+    assert [retry_backoff(n) for n in range(7)] == [10, 20, 40, 80, 160, 300, 300]
 
 
 def test_export_task_fails_a_run_on_an_unexpected_error_and_does_not_retry(monkeypatch):
