@@ -193,11 +193,38 @@ class UploadAdmin(admin.ModelAdmin):
     list_select_related = ["series"]
     autocomplete_fields = ["series"]
 
+    # The upload's page (view only: an upload is not edited) shows its live progress bar.
+    view_fields = ["series", "kind", "file", "live_progress", "total_rows", "processed_rows", "succeeded", "failed",
+                   "issues_link", "error", "actor", "channel", "created_at", "finished_at"]  # fmt: skip
+
+    def get_fields(self, request, obj=None):
+        return self.view_fields if obj is not None else super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.view_fields if obj is not None else []
+
     def get_urls(self):
         return [
             path("<int:pk>/issues.csv", self.admin_site.admin_view(self.issues_view), name="coupons_upload_issues"),
+            path("<int:pk>/progress/", self.admin_site.admin_view(self.progress_view), name="coupons_upload_progress"),
             *super().get_urls(),
         ]
+
+    @admin.display(description="Progress")
+    def live_progress(self, upload):
+        return render_to_string(
+            "admin/includes/job_progress.html",
+            {
+                **selectors.upload_progress(upload),
+                "poll_url": reverse("admin:coupons_upload_progress", args=[upload.pk]),
+            },
+        )
+
+    def progress_view(self, request, pk):
+        upload = get_object_or_404(Upload, pk=pk)
+        if not self.has_view_permission(request, upload):
+            raise Http404
+        return JsonResponse(selectors.upload_progress(upload))
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -1,6 +1,6 @@
 from django.db.models import Q, QuerySet
 
-from .models import BulkIssueJob, Coupon, CouponSeries
+from .models import BulkIssueJob, Coupon, CouponSeries, Upload
 
 SERIES_PREFETCH = ("reminders", "exclude_recipients_of", "redemption_stores", "org_entities")
 
@@ -59,4 +59,20 @@ def bulk_issue_job_progress(job: BulkIssueJob) -> dict:
         "total": job.total_members,
         "finished": job.is_finished,
         "error": job.error,
+    }
+
+
+def upload_progress(upload: Upload) -> dict:
+    """The upload's state for progress bars (the shape admin/includes/job_progress.html polls for).
+
+    The total is unknown (None) until the file has been read and its rows counted.
+    """
+    started = upload.status != Upload.Status.QUEUED
+    return {
+        "status": upload.status,
+        "status_label": upload.get_status_display(),
+        "done": upload.processed_rows,
+        "total": upload.total_rows if started and upload.total_rows else None,
+        "finished": upload.status in {Upload.Status.SUCCEEDED, Upload.Status.FAILED},
+        "error": upload.error,
     }

@@ -172,3 +172,28 @@ def test_bulk_issue_job_progress_is_finished_after_the_action_succeeds(
 def test_bulk_issue_job_progress_needs_staff(client):
     response = client.get(reverse("admin:coupons_bulkissuejob_progress", args=[bulk_job().pk]))
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_upload_page_shows_a_live_bar_polling_its_progress_endpoint(admin_client, django_capture_on_commit_callbacks):
+    series = CouponSeriesFactory()
+    running = Upload.objects.create(series=series, kind="members", file="coupon_uploads/m.csv", status="running",
+                                    total_rows=400, processed_rows=100, actor="t", channel="test")  # fmt: skip
+    progress_url = reverse("admin:coupons_upload_progress", args=[running.pk])
+    page = admin_client.get(reverse("admin:coupons_upload_change", args=[running.pk])).content.decode()
+    assert f'data-poll-url="{progress_url}"' in page and 'max="400" value="100"' in page
+    assert admin_client.get(progress_url).json() == {"status": "running", "status_label": "Running", "done": 100,
+                                                     "total": 400, "finished": False, "error": ""}  # fmt: skip
+
+    file = SimpleUploadedFile("m.csv", b"external_id\nNOBODY\nNOBODY2\n")
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(reverse("admin:coupons_upload_add"), {"series": series.pk, "kind": "members", "file": file})
+    done = Upload.objects.exclude(pk=running.pk).get()
+    progress = admin_client.get(reverse("admin:coupons_upload_progress", args=[done.pk])).json()
+    assert (progress["status"], progress["done"], progress["total"], progress["finished"]) == ("succeeded", 2, 2, True)
+
+
+def test_upload_progress_of_a_queued_upload_has_no_total_yet(admin_client):
+    queued = Upload.objects.create(series=CouponSeriesFactory(), kind="members", file="coupon_uploads/m.csv",
+                                   actor="t", channel="test")  # fmt: skip
+    progress = admin_client.get(reverse("admin:coupons_upload_progress", args=[queued.pk])).json()
+    assert (progress["status"], progress["total"], progress["finished"]) == ("queued", None, False)
