@@ -1,5 +1,7 @@
 from django.db.models import Q, QuerySet
 
+from config.progress import job_progress
+
 from .models import BulkIssueJob, Coupon, CouponSeries, Upload
 
 SERIES_PREFETCH = ("reminders", "exclude_recipients_of", "redemption_stores", "org_entities")
@@ -52,14 +54,7 @@ def series_tagged_to(*, org_entity_type: str, org_entity_ids: list[str]) -> Quer
 
 def bulk_issue_job_progress(job: BulkIssueJob) -> dict:
     """The job's state for progress bars (the shape admin/includes/job_progress.html polls for)."""
-    return {
-        "status": job.status,
-        "status_label": job.get_status_display(),
-        "done": job.members_done,
-        "total": job.total_members,
-        "finished": job.is_finished,
-        "error": job.error,
-    }
+    return job_progress(job, done=job.members_done, total=job.total_members, finished=job.is_finished)
 
 
 def upload_progress(upload: Upload) -> dict:
@@ -68,11 +63,9 @@ def upload_progress(upload: Upload) -> dict:
     The total is unknown (None) until the file has been read and its rows counted.
     """
     started = upload.status != Upload.Status.QUEUED
-    return {
-        "status": upload.status,
-        "status_label": upload.get_status_display(),
-        "done": upload.processed_rows,
-        "total": upload.total_rows if started and upload.total_rows else None,
-        "finished": upload.status in {Upload.Status.SUCCEEDED, Upload.Status.FAILED},
-        "error": upload.error,
-    }
+    return job_progress(
+        upload,
+        done=upload.processed_rows,
+        total=upload.total_rows if started and upload.total_rows else None,
+        finished=upload.status in {Upload.Status.SUCCEEDED, Upload.Status.FAILED},
+    )

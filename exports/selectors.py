@@ -2,6 +2,8 @@ from datetime import timedelta
 
 from django.db.models import QuerySet
 
+from config.progress import job_progress
+
 from .models import ExportDefinition, ExportRun
 
 
@@ -15,13 +17,11 @@ def export_run_list() -> QuerySet[ExportRun]:
 
 def export_run_progress(run: ExportRun) -> dict:
     """The run's state for progress bars (the shape admin/includes/job_progress.html polls for)."""
-    return {
-        "status": run.status,
-        "status_label": run.get_status_display(),
-        "done": run.progress_done,
-        "total": run.progress_total,
-        "finished": run.is_finished,
-        "rows": run.rows,
-        "error": run.error,
-        "duration_seconds": run.duration.total_seconds() if isinstance(run.duration, timedelta) else None,
-    }
+    return job_progress(
+        run,
+        done=run.progress_done,
+        total=run.progress_total,
+        finished=run.is_finished,
+        rows=run.rows,
+        duration_seconds=run.duration.total_seconds() if isinstance(run.duration, timedelta) else None,
+    )

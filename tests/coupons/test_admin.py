@@ -63,7 +63,7 @@ def test_series_admin_refuses_third_party_with_issual_settings(admin_client):
     assert not CouponSeries.objects.filter(name="3P").exists()
 
 
-def test_bulk_issue_action_queues_a_job_for_the_segment(admin_client, django_capture_on_commit_callbacks):
+def bulk_issue_from_the_admin_to_three_members(admin_client, django_capture_on_commit_callbacks):
     segment = SegmentFactory()
     for _ in range(3):
         MemberFactory(segments=[segment])
@@ -73,7 +73,11 @@ def test_bulk_issue_action_queues_a_job_for_the_segment(admin_client, django_cap
             reverse("admin:coupons_couponseries_changelist"),
             {"action": "start_bulk_issue", "_selected_action": [series.pk], "segment": segment.pk},
         )
-    job = BulkIssueJob.objects.get(series=series)
+    return BulkIssueJob.objects.get(series=series)
+
+
+def test_bulk_issue_action_queues_a_job_for_the_segment(admin_client, django_capture_on_commit_callbacks):
+    job = bulk_issue_from_the_admin_to_three_members(admin_client, django_capture_on_commit_callbacks)
     assert (job.status, job.issued) == ("succeeded", 3)
 
 
@@ -152,16 +156,7 @@ def test_bulk_issue_job_with_an_unknown_total_shows_an_indeterminate_bar(admin_c
 def test_bulk_issue_job_progress_is_finished_after_the_action_succeeds(
     admin_client, django_capture_on_commit_callbacks
 ):
-    segment = SegmentFactory()
-    for _ in range(3):
-        MemberFactory(segments=[segment])
-    series = CouponSeriesFactory()
-    with django_capture_on_commit_callbacks(execute=True):
-        admin_client.post(
-            reverse("admin:coupons_couponseries_changelist"),
-            {"action": "start_bulk_issue", "_selected_action": [series.pk], "segment": segment.pk},
-        )
-    job = BulkIssueJob.objects.get(series=series)
+    job = bulk_issue_from_the_admin_to_three_members(admin_client, django_capture_on_commit_callbacks)
     progress = admin_client.get(reverse("admin:coupons_bulkissuejob_progress", args=[job.pk])).json()
     assert progress | {"status_label": None} == {"status": "succeeded", "status_label": None, "done": 3, "total": 3,
                                                  "finished": True, "error": ""}  # fmt: skip
