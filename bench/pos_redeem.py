@@ -95,7 +95,8 @@ def setup_database(db_url, codes, contended):
         {"code": f"BENCH{n:08d}", "member": f"B{n:07d}", "store": store.code, "bill_amount": "42.00"}
         for n in range(total)
     ]
-    return token, bodies[:codes], bodies[codes : 2 * codes], bodies[2 * codes :]
+    # Codes 0 … codes-1 are validated and redeemed, codes … 2·codes-1 go to the bare view, the rest are raced.
+    return token, bodies[:codes], bodies[2 * codes :]
 
 
 def start_server(db_url, port, workers, threads):
@@ -220,7 +221,7 @@ def main():
     admin_sql(pg, f'CREATE DATABASE "{name}"')
     server = None
     try:
-        token, bodies, _, contended = setup_database(db_url, args.codes, args.contended_codes)
+        token, bodies, contended = setup_database(db_url, args.codes, args.contended_codes)
         from django.db import connections
 
         connections.close_all()

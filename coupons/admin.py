@@ -4,13 +4,13 @@ import io
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from config.actors import Actor
+from config.admin_progress import JobProgressAdminMixin
 from config.errors import DomainError
 from members.admin_tabs import MemberTab, register_member_tab
 from members.models import Segment
@@ -185,7 +185,7 @@ class UploadForm(forms.ModelForm):
 
 
 @admin.register(Upload)
-class UploadAdmin(admin.ModelAdmin):
+class UploadAdmin(JobProgressAdminMixin, admin.ModelAdmin):
     form = UploadForm
     list_display = ["id", "series", "kind", "status", "progress", "total_rows", "succeeded", "failed", "issues_link",
                     "created_at"]  # fmt: skip
@@ -206,25 +206,11 @@ class UploadAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path("<int:pk>/issues.csv", self.admin_site.admin_view(self.issues_view), name="coupons_upload_issues"),
-            path("<int:pk>/progress/", self.admin_site.admin_view(self.progress_view), name="coupons_upload_progress"),
             *super().get_urls(),
         ]
 
-    @admin.display(description="Progress")
-    def live_progress(self, upload):
-        return render_to_string(
-            "admin/includes/job_progress.html",
-            {
-                **selectors.upload_progress(upload),
-                "poll_url": reverse("admin:coupons_upload_progress", args=[upload.pk]),
-            },
-        )
-
-    def progress_view(self, request, pk):
-        upload = get_object_or_404(Upload, pk=pk)
-        if not self.has_view_permission(request, upload):
-            raise Http404
-        return JsonResponse(selectors.upload_progress(upload))
+    def progress_state(self, upload):
+        return selectors.upload_progress(upload)
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -298,7 +284,7 @@ class CouponAdmin(admin.ModelAdmin):
 
 
 @admin.register(BulkIssueJob)
-class BulkIssueJobAdmin(admin.ModelAdmin):
+class BulkIssueJobAdmin(JobProgressAdminMixin, admin.ModelAdmin):
     list_display = ["id", "series", "source", "segment", "status", "progress", "issued", "skipped", "chunks_done",
                     "created_at"]  # fmt: skip
     list_select_related = ["series", "segment"]
@@ -319,25 +305,8 @@ class BulkIssueJobAdmin(admin.ModelAdmin):
             return f"{job.members_done:,} / ?"
         return f"{job.members_done:,} / {job.total_members:,} ({job.progress_percent}%)"
 
-    @admin.display(description="Progress")
-    def live_progress(self, job):
-        return render_to_string(
-            "admin/includes/job_progress.html",
-            {
-                **selectors.bulk_issue_job_progress(job),
-                "poll_url": reverse("admin:coupons_bulkissuejob_progress", args=[job.pk]),
-            },
-        )
-
-    def get_urls(self):
-        view = self.admin_site.admin_view(self.progress_view)
-        return [path("<int:pk>/progress/", view, name="coupons_bulkissuejob_progress"), *super().get_urls()]
-
-    def progress_view(self, request, pk):
-        job = get_object_or_404(BulkIssueJob, pk=pk)
-        if not self.has_view_permission(request, job):
-            raise Http404
-        return JsonResponse(selectors.bulk_issue_job_progress(job))
+    def progress_state(self, job):
+        return selectors.bulk_issue_job_progress(job)
 
 
 @admin.register(CouponEvent)

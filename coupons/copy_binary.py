@@ -45,36 +45,30 @@ def issued_coupons_payload(
 
     `codes` is a numpy bytes array (dtype S<n>, ASCII, all of one length), `member_ids` integers.
     """
-    width = codes.dtype.itemsize
+    issued = _timestamp(issued_at)
     status_bytes = status.encode()
-    fields = [("count", ">i2")]
-    values = {"count": 11}
-
-    def add(name, dtype, value, size):
+    # (name, wire type, value): a value is one for every row, an array of one per row, or None for NULL.
+    columns = [
+        ("series", ">i8", series_id),
+        ("code", f"S{codes.dtype.itemsize}", codes),
+        ("common", "u1", int(is_common)),
+        ("member", ">i8", member_ids),
+        ("status", f"S{len(status_bytes)}", status_bytes),
+        ("issued", ">i8", issued),
+        ("expires", ">i8", None if expires_at is None else _timestamp(expires_at)),
+        ("redeemable", ">i8", None if redeemable_from is None else _timestamp(redeemable_from)),
+        ("reversed", "u1", 0),
+        ("changed", ">i8", issued),
+        ("created", ">i8", issued),
+    ]
+    fields, values = [("count", ">i2")], {"count": len(columns)}
+    for name, wire_type, value in columns:
         fields.append((f"{name}_len", ">i4"))
-        if value is None:
-            values[f"{name}_len"] = NULL
-            return
-        values[f"{name}_len"] = size
-        fields.append((name, dtype))
-        values[name] = value
-
-    add("series", ">i8", series_id, 8)
-    add("code", f"S{width}", b"", width)  # per row, below
-    add("common", "u1", int(is_common), 1)
-    add("member", ">i8", 0, 8)  # per row, below
-    add("status", f"S{len(status_bytes)}", status_bytes, len(status_bytes))
-    add("issued", ">i8", _timestamp(issued_at), 8)
-    add("expires", ">i8", None if expires_at is None else _timestamp(expires_at), 8)
-    add("redeemable", ">i8", None if redeemable_from is None else _timestamp(redeemable_from), 8)
-    add("reversed", "u1", 0, 1)
-    add("changed", ">i8", _timestamp(issued_at), 8)
-    add("created", ">i8", _timestamp(issued_at), 8)
-
+        values[f"{name}_len"] = NULL if value is None else np.dtype(wire_type).itemsize
+        if value is not None:
+            fields.append((name, wire_type))
+            values[name] = value
     rows = np.empty(len(codes), dtype=np.dtype(fields))
     for name, value in values.items():
-        if name not in ("code", "member"):
-            rows[name] = value
-    rows["code"] = codes
-    rows["member"] = member_ids
+        rows[name] = value
     return SIGNATURE + rows.tobytes() + TRAILER

@@ -2,13 +2,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
-from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from config.actors import Actor
+from config.admin_progress import JobProgressAdminMixin
 from config.errors import DomainError
 
 from . import admin_scheduling, selectors, services  # noqa: F401 (admin_scheduling registers its screens)
@@ -141,13 +141,13 @@ class ExportRunEventInline(admin.TabularInline):
 
 
 @admin.register(ExportRun)
-class ExportRunAdmin(admin.ModelAdmin):
-    list_display = ["id", "definition", "progress", "rows", "created_at", "duration", "download", "actor"]
+class ExportRunAdmin(JobProgressAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "definition", "live_progress", "rows", "created_at", "duration", "download", "actor"]
     list_filter = ["status", "definition"]
     list_select_related = ["definition"]
     search_fields = ["=id", "definition__name"]
     show_full_result_count = False
-    fields = ["definition", "progress", "rows", "download", "error", "attempts", "actor", "channel", "created_at",
+    fields = ["definition", "live_progress", "rows", "download", "error", "attempts", "actor", "channel", "created_at",
               "started_at", "finished_at", "duration"]  # fmt: skip
     readonly_fields = fields
     inlines = [ExportRunEventInline]
@@ -158,20 +158,8 @@ class ExportRunAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Progress")
-    def progress(self, run):
-        return render_to_string(
-            "admin/includes/job_progress.html",
-            {
-                "status": run.status,
-                "status_label": run.get_status_display(),
-                "done": run.progress_done,
-                "total": run.progress_total,
-                "finished": run.is_finished,
-                "error": run.error,
-                "poll_url": reverse("admin:exports_exportrun_progress", args=[run.pk]),
-            },
-        )
+    def progress_state(self, run):
+        return selectors.export_run_progress(run)
 
     @admin.display(description="File")
     def download(self, run):
@@ -183,7 +171,6 @@ class ExportRunAdmin(admin.ModelAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
-            path("<int:pk>/progress/", view(self.progress_view), name="exports_exportrun_progress"),
             path("<int:pk>/download/", view(self.download_view), name="exports_exportrun_download"),
             *super().get_urls(),
         ]
@@ -193,9 +180,6 @@ class ExportRunAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request, run):
             raise Http404
         return run
-
-    def progress_view(self, request, pk):
-        return JsonResponse(selectors.export_run_progress(self._run_for(request, pk)))
 
     def download_view(self, request, pk):
         run = self._run_for(request, pk)
