@@ -4,9 +4,9 @@
         [--members 1000000] [--orm-sample 100000] [--chunk 50000]
 
 Creates a throwaway database (test_<name>), loads the members with COPY (not timed), then times:
-1. the bulk issuance job (bulk_issue_run: one query per chunk picks the members and applies the issual
-   rules, codes perm(n), COPY into the coupon table, cursor and counters per chunk) for every member of
-   one segment;
+1. the bulk issuance job (bulk_issue_run: chunks of member ids on BULK_ISSUE_WORKERS connections, one
+   query per chunk reads its members and applies the issual rules, codes perm(n), COPY into the coupon
+   table, counters per chunk) for every member of one segment, then the same job on one connection;
 2. a plain COPY of the same coupon rows straight into the coupon table (no rules, no staging);
 3. Coupon.objects.bulk_create on `--orm-sample` rows, extrapolated to the full count (it is slow).
 Each figure is coupons per second; the ratios compare the job with the other two in the same run.
@@ -26,6 +26,7 @@ import django
 django.setup()
 
 import numpy as np  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -61,6 +62,7 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--orm-sample", type=int, default=100_000)
     parser.add_argument("--chunk", type=int, default=50_000)
+    parser.add_argument("--workers", type=int, default=None, help="connections (default BULK_ISSUE_WORKERS)")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL=postgres://... : this benchmark measures the PostgreSQL COPY path.")
@@ -99,13 +101,30 @@ def run(args) -> None:
                                       actor="bench", channel="cli")  # fmt: skip
 
     started = time.perf_counter()
-    job = bulk_issue_run(job_id=job.pk, actor=Actor.cli("bench"))
+    job = bulk_issue_run(job_id=job.pk, actor=Actor.cli("bench"), workers=args.workers)
     job_seconds = time.perf_counter() - started
     assert job.issued == count, (job.issued, count)
     job_rate = count / job_seconds
+    workers = args.workers or settings.BULK_ISSUE_WORKERS
 
-    # The same rows, prepared in memory, copied straight into the coupon table.
+    # The same job on one connection, into an emptied table and a fresh series.
     rows = list(Coupon.objects.filter(series=series).values_list("code", "member_id").iterator(chunk_size=100_000))
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE coupons_couponevent, coupons_coupon CASCADE")
+        cursor.execute("CHECKPOINT")
+    single_series = CouponSeries.objects.create(
+        offer=offer, name="Bench one connection", code_mode="unique", code_length=10, code_charset="alphanumeric",
+        expiry_mode="days_from_issue", expiry_days=30,
+    )  # fmt: skip
+    single = BulkIssueJob.objects.create(series=single_series, source="segment", segment=segment,
+                                         chunk_size=args.chunk, actor="bench", channel="cli")  # fmt: skip
+    started = time.perf_counter()
+    single = bulk_issue_run(job_id=single.pk, actor=Actor.cli("bench"), workers=1)
+    single_seconds = time.perf_counter() - started
+    assert single.issued == count, (single.issued, count)
+    single_rate = count / single_seconds
+
+    # The first job's rows, prepared in memory, copied straight into the coupon table.
     now = timezone.now().isoformat()
     lines = [
         f"{series.pk}\t{code}\tf\t{member}\tissued\t{now}\t{now}\t{now}\tf\t{now}\t{now}\n" for code, member in rows
@@ -175,11 +194,13 @@ def run(args) -> None:
     orm_rate = sample / orm_seconds
 
     print(f"bulk issuance job : {count:>9,} coupons in {job_seconds:6.2f} s = {job_rate:>9,.0f} coupons/s "
-          f"({job.chunks_done} chunks of {args.chunk:,})")  # fmt: skip
+          f"({job.chunks_done} chunks of {args.chunk:,} on {workers} connections)")  # fmt: skip
+    print(f"  on one connection: {count:>8,} coupons in {single_seconds:6.2f} s = {single_rate:>9,.0f} coupons/s")
     print(f"plain COPY ceiling: {count:>9,} coupons in {copy_seconds:6.2f} s = {copy_rate:>9,.0f} coupons/s (text)")
     print(f"binary COPY       : {count:>9,} coupons in {binary_seconds:6.2f} s = {binary_rate:>9,.0f} coupons/s")
     print(f"ORM bulk_create   : {sample:>9,} coupons in {orm_seconds:6.2f} s = {orm_rate:>9,.0f} coupons/s "
           f"(extrapolated to {count:,}: {count / orm_rate:.1f} s)")  # fmt: skip
+    print(f"job / job on one connection = {job_rate / single_rate:.2f}")
     print(f"job / COPY ceiling = {job_rate / copy_rate:.2f}   job / binary COPY = {job_rate / binary_rate:.2f}   "
           f"job / ORM bulk_create = {job_rate / orm_rate:.2f}x")  # fmt: skip
     print(f"target: {count:,} coupons in under 20 s of job time -> {'met' if job_seconds < 20 else 'NOT met'}")

@@ -1,33 +1,44 @@
 """Bulk issuance to a segment or to a series' uploaded member list, in committed chunks.
 
-Each chunk is one transaction: lock the job and the series, pick the next members by id after the
-job's cursor and, in the same query, whether the issual rules allow each one; give the k-th allowed the code
-perm(next_code_index + k), write the coupons and move the cursor and counters. A chunk either commits
-whole or not at all, so a retried or resumed job continues after the last committed chunk and never
-issues twice; the unique code constraints and ON CONFLICT DO NOTHING back that up.
+When a job first runs, the source's members are split into chunks of consecutive member ids. Each chunk
+is one transaction: lock the chunk row (SKIP LOCKED, so connections side by side take different chunks),
+read the chunk's members and, in the same query, whether the issual rules allow each one, write their
+coupons, and mark the chunk done with the counters. A chunk either commits whole or not at all, so a
+retried or resumed job redoes exactly the chunks that did not commit and never issues twice; the unique
+code constraints and ON CONFLICT DO NOTHING back that up.
+
+A job that cannot run the series out (see `_plan`) reserves its code positions up front and runs its
+chunks on several connections; otherwise one connection runs them in order under the series row lock,
+taking positions as it goes, so a series limit stops it exactly. Either way the chunks share the series
+issuance lock (`coupons.locks`), which single issues take alone.
 
 On PostgreSQL the rows stream through COPY straight into the coupon table (a chunk whose codes clash
 with another series' falls back to a staging table and INSERT … ON CONFLICT DO NOTHING); elsewhere
 the same rows go through bulk_create.
 """
 
+import itertools
+import threading
 from datetime import timedelta
 
 import numpy as np
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery, Window
+from django.db.models.functions import Coalesce, Mod, RowNumber
 from django.db.models.lookups import LessThan
 from django.utils import timezone
 
 from config.actors import Actor
+from config.parallel import on_connections
 from config.tasks import enqueue_on_commit
 from members.models import Member
 
 from .codes import series_code_space, series_generator
 from .copy_binary import COLUMNS, issued_coupons_payload
 from .exceptions import CouponSeriesError
-from .models import BulkIssueJob, Coupon, CouponSeries, SeriesAllowedMember
+from .locks import series_issuance_lock
+from .models import BulkIssueChunk, BulkIssueJob, Coupon, CouponSeries, SeriesAllowedMember
 from .services import coupon_times, series_capacity, series_note_issued
 
 COPY_BLOCK = 1 << 16  # small blocks, so the server parses while the codes are still being made
@@ -52,25 +63,37 @@ def bulk_issue_start(
     return job
 
 
-def bulk_issue_run(*, job_id: int, actor: Actor, max_chunks: int | None = None) -> BulkIssueJob:
-    """Run (or resume) a job until its source is exhausted; `max_chunks` stops early (tests, resumption)."""
+def bulk_issue_run(
+    *, job_id: int, actor: Actor, max_chunks: int | None = None, workers: int | None = None
+) -> BulkIssueJob:
+    """Run (or resume) a job until every chunk is done; `max_chunks` stops early (tests, resumption).
+
+    A job planned side by side runs its chunks on `workers` connections (default
+    settings.BULK_ISSUE_WORKERS); inside an open transaction, whose rows other connections cannot see,
+    it runs on the caller's connection alone.
+    """
     BulkIssueJob.objects.filter(pk=job_id, status__in=[BulkIssueJob.Status.QUEUED, BulkIssueJob.Status.RUNNING]).update(
         status=BulkIssueJob.Status.RUNNING, started_at=Coalesce("started_at", timezone.now())
     )
-    # Counted once, so a resumed job measures its progress against the figure it started with.
-    unsized = BulkIssueJob.objects.filter(pk=job_id, status=BulkIssueJob.Status.RUNNING, total_members__isnull=True)
-    job = unsized.first()
-    if job is not None:
-        unsized.update(total_members=_in_source(Member.objects.all(), job).count())
-    done = 0
-    while max_chunks is None or done < max_chunks:
-        more = bulk_issue_chunk(job_id=job_id)
-        done += 1
-        if not more:
-            BulkIssueJob.objects.filter(pk=job_id, status=BulkIssueJob.Status.RUNNING).update(
-                status=BulkIssueJob.Status.SUCCEEDED, finished_at=timezone.now()
-            )
-            break
+    parallel = _plan(job_id=job_id)
+    workers = workers or settings.BULK_ISSUE_WORKERS
+    if not parallel or connection.vendor != "postgresql" or connection.in_atomic_block:
+        workers = 1
+    budget, failed = itertools.count(), threading.Event()
+
+    def issue_chunks():
+        try:
+            while not failed.is_set() and (max_chunks is None or next(budget) < max_chunks):
+                if not bulk_issue_chunk(job_id=job_id):
+                    break
+        except BaseException:
+            failed.set()  # the other connections stop after their current chunk; a retry redoes the rest
+            raise
+
+    on_connections(issue_chunks, workers=workers)
+    BulkIssueJob.objects.filter(pk=job_id, status=BulkIssueJob.Status.RUNNING).exclude(
+        Exists(BulkIssueChunk.objects.filter(job=OuterRef("pk"), done=False))
+    ).update(status=BulkIssueJob.Status.SUCCEEDED, finished_at=timezone.now())
     return BulkIssueJob.objects.get(pk=job_id)
 
 
@@ -81,43 +104,103 @@ def bulk_issue_fail(*, job_id: int, error: str) -> None:
     )
 
 
-def bulk_issue_chunk(*, job_id: int) -> bool:
-    """Issue one chunk; False when the job has nothing left to do."""
-    now = timezone.now()
+def _plan(*, job_id: int) -> bool:
+    """Split the job's members into chunks once, when it first runs; True when they may run side by side.
+
+    One window query over the source gives the member id that closes each chunk and the total. Chunks run
+    side by side when the series cannot run out during the job: no series limit in reach and, for
+    generated codes, ten times the job's size left in the code space. Their code positions are then
+    reserved here, in one move of the series' next position; a member the rules skip leaves its position
+    unused.
+    """
     with transaction.atomic():
         job = BulkIssueJob.objects.select_for_update().get(pk=job_id)
+        if job.status != BulkIssueJob.Status.RUNNING or job.chunks.exists():
+            return job.chunks_in_parallel
+        series = CouponSeries.objects.select_for_update().get(pk=job.series_id)
+        closing = list(
+            _in_source(Member.objects.all(), job)
+            .annotate(position=Window(RowNumber(), order_by=F("pk").asc()), total=Window(Count("pk")))
+            .annotate(slot=Mod(F("position"), job.chunk_size))
+            .filter(Q(slot=0) | Q(position=F("total")))
+            .order_by("pk")
+            .values_list("pk", "position", "total")
+        )
+        total = closing[-1][2] if closing else 0
+        parallel = len(closing) > 1 and _may_run_side_by_side(series, total)
+        reserve = parallel and series_code_space(series) is not None
+        first_position = series.next_code_index
+        chunks, after, done_members = [], 0, 0
+        for number, (through, position, _) in enumerate(closing):
+            chunks.append(
+                BulkIssueChunk(job=job, number=number, after_member_id=after, through_member_id=through,
+                               members=position - done_members,
+                               code_start=first_position + done_members if reserve else None)
+            )  # fmt: skip
+            after, done_members = through, position
+        BulkIssueChunk.objects.bulk_create(chunks)
+        if reserve:
+            CouponSeries.objects.filter(pk=series.pk).update(next_code_index=F("next_code_index") + total)
+        BulkIssueJob.objects.filter(pk=job.pk).update(total_members=total, chunks_in_parallel=parallel)
+        return parallel
+
+
+def _may_run_side_by_side(series: CouponSeries, members: int) -> bool:
+    if series.series_limit is not None and series.series_limit - series.issued_count < members:
+        return False
+    space = series_code_space(series)
+    return space is None or space.size - series.next_code_index >= 10 * members
+
+
+def bulk_issue_chunk(*, job_id: int) -> bool:
+    """Issue the next chunk that is not done and that no other connection holds; False when none is left."""
+    now = timezone.now()
+    with transaction.atomic():
+        chunk = (
+            BulkIssueChunk.objects.select_for_update(skip_locked=True)
+            .filter(job_id=job_id, done=False)
+            .order_by("number")
+            .first()
+        )
+        if chunk is None:
+            return False
+        job = BulkIssueJob.objects.get(pk=job_id)
         if job.status != BulkIssueJob.Status.RUNNING:
             return False
-        series = CouponSeries.objects.select_for_update().select_related("offer").get(pk=job.series_id)
-        # One index range scan of the source picks the chunk and says, per member, whether the issual
-        # rules allow a coupon: members the rules refuse still move the cursor (they count as skipped).
+        series_issuance_lock(job.series_id, shared=True)
+        series = CouponSeries.objects.select_related("offer")
+        if not job.chunks_in_parallel:
+            series = series.select_for_update(of=("self",))
+        series = series.get(pk=job.series_id)
+        # One index range scan of the chunk's members says, per member, whether the issual rules allow
+        # a coupon: members the rules refuse count as skipped.
         rows = list(
             _in_source(Member.objects.all(), job)
-            .filter(pk__gt=job.cursor)
+            .filter(pk__gt=chunk.after_member_id, pk__lte=chunk.through_member_id)
             .annotate(may_receive=ExpressionWrapper(_may_receive(series, now), output_field=BooleanField()))
             .order_by("pk")
-            .values_list("pk", "may_receive")[: job.chunk_size]
+            .values_list("pk", "may_receive")
         )
-        if not rows:
-            return False
-        candidates = len(rows)
-        last = rows[-1][0]
-        eligible = [pk for pk, may_receive in rows if may_receive]
-        remaining = series_capacity(series).remaining
-        exhausted = remaining is not None and remaining <= len(eligible)
-        if remaining is not None:
-            eligible = eligible[: max(0, remaining)]
-        issued = _write(series=series, member_ids=eligible, now=now)
+        exhausted = False
+        if chunk.code_start is not None:
+            issued = _write_reserved(series=series, chunk=chunk, rows=rows, now=now)
+        else:
+            eligible = [pk for pk, may_receive in rows if may_receive]
+            remaining = series_capacity(series).remaining
+            exhausted = remaining is not None and remaining <= len(eligible)
+            if remaining is not None:
+                eligible = eligible[: max(0, remaining)]
+            issued = _write(series=series, member_ids=eligible, now=now)
         series_note_issued(series=series, count=issued)
+        BulkIssueChunk.objects.filter(pk=chunk.pk).update(done=True, issued=issued, skipped=len(rows) - issued)
+        if exhausted:  # the series is full: the chunks left have nothing to issue
+            BulkIssueChunk.objects.filter(job_id=job_id, done=False).update(done=True)
         BulkIssueJob.objects.filter(pk=job.pk).update(
-            cursor=last,
-            issued=job.issued + issued,
-            skipped=job.skipped + candidates - issued,
-            chunks_done=job.chunks_done + 1,
+            issued=F("issued") + issued,
+            skipped=F("skipped") + len(rows) - issued,
+            chunks_done=F("chunks_done") + 1,
         )
-        if exhausted:
-            return False
-    return candidates == job.chunk_size
+    return True
 
 
 def _in_source(members, job):
@@ -150,33 +233,43 @@ def _may_receive(series: CouponSeries, now) -> Q:
     return allowed
 
 
-def _write(*, series, member_ids, now) -> int:
-    """Insert coupons for `member_ids`; returns how many were written."""
+def _write_reserved(*, series, chunk, rows, now) -> int:
+    """Write a chunk whose code positions were reserved: its i-th member gets position code_start + i, so a
+    redone chunk makes the same codes. Members beyond the planned count (they joined the source inside
+    this id range since) take the series' next positions."""
+    if series.code_mode == CouponSeries.CodeMode.COMMON:
+        return _write(series=series, member_ids=[pk for pk, may_receive in rows if may_receive], now=now)
+    reserved = series_generator(series).codes(chunk.code_start, min(len(rows), chunk.members))
+    chosen = [(pk, reserved[i]) for i, (pk, may_receive) in enumerate(rows[: len(reserved)]) if may_receive]
+    extra = [pk for pk, may_receive in rows[len(reserved) :] if may_receive]
+    issued = _write(series=series, member_ids=[pk for pk, _ in chosen], codes=[code for _, code in chosen], now=now)
+    return issued + _write(series=series, member_ids=extra, now=now)
+
+
+def _write(*, series, member_ids, now, codes=None) -> int:
+    """Insert coupons for `member_ids`; returns how many were written.
+
+    `codes` are the members' reserved codes; without them, and for a member whose code clashes with
+    another series' (odds live/space: one short extra round, in practice never more than one), codes come
+    from the series' next positions.
+    """
     if not member_ids:
         return 0
     expires_at, redeemable_from = coupon_times(series, now)
     common = series.code_mode == CouponSeries.CodeMode.COMMON
+    if common:
+        codes = [series.common_code] * len(member_ids)
     written = 0
     pending = member_ids
-    # A generated code that clashes with another series' code (odds live/space) is skipped and that
-    # member gets the next position: one short extra round, in practice never more than one.
     while pending:
-        start = series.next_code_index
-        if common:
-            codes = [series.common_code] * len(pending)
-        else:
-            space = series_code_space(series).size
-            if start + len(pending) > space:
-                pending = pending[: max(0, space - start)]
-            codes = series_generator(series).codes(start, len(pending))
-        if not pending:
-            break
+        if codes is None:
+            codes = _next_codes(series, len(pending))
+            pending = pending[: len(codes)]
+            if not pending:
+                break
         inserted = _insert(series=series, codes=codes, member_ids=pending, common=common, now=now,
                            expires_at=expires_at, redeemable_from=redeemable_from)  # fmt: skip
         written += inserted
-        if not common:
-            series.next_code_index = start + len(pending)
-            CouponSeries.objects.filter(pk=series.pk).update(next_code_index=series.next_code_index)
         if inserted == len(pending) or common:
             break
         have = set(
@@ -184,8 +277,17 @@ def _write(*, series, member_ids, now) -> int:
                 "member_id", flat=True
             )
         )
-        pending = [pk for pk in pending if pk not in have]
+        pending, codes = [pk for pk in pending if pk not in have], None
     return written
+
+
+def _next_codes(series, count: int) -> list[str]:
+    """Take the series' next `count` code positions (fewer when its code space runs out)."""
+    start = CouponSeries.objects.select_for_update().values_list("next_code_index", flat=True).get(pk=series.pk)
+    count = max(0, min(count, series_code_space(series).size - start))
+    series.next_code_index = start + count
+    CouponSeries.objects.filter(pk=series.pk).update(next_code_index=series.next_code_index)
+    return series_generator(series).codes(start, count)
 
 
 def _insert(*, series, codes, member_ids, common, now, expires_at, redeemable_from) -> int:

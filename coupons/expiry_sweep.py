@@ -6,14 +6,15 @@ writer holds are skipped: the next sweep takes them), moves them and writes one 
 A rerun finds nothing it already expired, so the sweep is idempotent.
 """
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from config.actors import Actor
+from config.parallel import on_connections
 
 from .models import Coupon, CouponEvent
 from .services import TRANSITIONS
@@ -65,11 +66,7 @@ def coupons_expire_due(
     workers = workers or settings.EXPIRY_SWEEP_WORKERS
     if workers <= 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
         return _expire_all(actor=actor, now=now, batch_size=batch_size)
-    with ThreadPoolExecutor(max_workers=workers - 1) as pool:
-        others = [pool.submit(_expire_all_in_thread, actor=actor, now=now, batch_size=batch_size)
-                  for _ in range(workers - 1)]  # fmt: skip
-        expired = _expire_all(actor=actor, now=now, batch_size=batch_size)
-        return expired + sum(future.result() for future in others)
+    return sum(on_connections(partial(_expire_all, actor=actor, now=now, batch_size=batch_size), workers=workers))
 
 
 def _expire_all(*, actor: Actor, now: datetime, batch_size: int) -> int:
@@ -77,13 +74,6 @@ def _expire_all(*, actor: Actor, now: datetime, batch_size: int) -> int:
     while moved := _expire_batch(actor=actor, now=now, batch_size=batch_size):
         expired += moved
     return expired
-
-
-def _expire_all_in_thread(**kwargs) -> int:
-    try:
-        return _expire_all(**kwargs)
-    finally:
-        connection.close()  # this thread's own connection
 
 
 def _expire_batch(*, actor: Actor, now: datetime, batch_size: int) -> int:

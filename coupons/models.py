@@ -308,8 +308,9 @@ class Upload(models.Model):
 class BulkIssueJob(models.Model):
     """Issuance to every member of a segment (or of the series' own list), in committed chunks.
 
-    `cursor` is the last member id handled; it moves in the same transaction as the chunk's coupons,
-    so a retried or resumed job starts exactly after the last committed chunk.
+    The job's members are the source's members when it starts, split into BulkIssueChunk ranges of
+    member ids; a chunk is marked done in the same transaction as its coupons, so a retried or resumed
+    job redoes exactly the chunks that did not commit.
     """
 
     class Source(models.TextChoices):
@@ -327,7 +328,9 @@ class BulkIssueJob(models.Model):
     segment = models.ForeignKey("members.Segment", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     chunk_size = models.PositiveIntegerField(default=50_000)
-    cursor = models.BigIntegerField(default=0)
+    chunks_in_parallel = models.BooleanField(
+        default=False, help_text="Chunks run on several connections at once (their codes were reserved up front)."
+    )
     issued = models.PositiveBigIntegerField(default=0)
     skipped = models.PositiveBigIntegerField(default=0)
     chunks_done = models.PositiveIntegerField(default=0)
@@ -354,7 +357,7 @@ class BulkIssueJob(models.Model):
 
     @property
     def members_done(self) -> int:
-        """Members handled so far: every member up to the cursor was either issued a coupon or skipped."""
+        """Members handled so far: each was either issued a coupon or skipped."""
         return self.issued + self.skipped
 
     @property
@@ -369,6 +372,32 @@ class BulkIssueJob(models.Model):
         if not self.total_members:
             return 100 if self.is_finished else 0
         return min(100, 100 * self.members_done // self.total_members)
+
+
+class BulkIssueChunk(models.Model):
+    """One range of a bulk job's members, `after_member_id` < id <= `through_member_id`.
+
+    `code_start` is set when the job reserved the chunk's code positions up front (chunks then run on
+    several connections at once, and a redone chunk makes the same codes); empty, the chunk takes its
+    positions from the series when it runs.
+    """
+
+    job = models.ForeignKey(BulkIssueJob, on_delete=models.CASCADE, related_name="chunks")
+    number = models.PositiveIntegerField()
+    after_member_id = models.BigIntegerField()
+    through_member_id = models.BigIntegerField()
+    members = models.PositiveIntegerField()
+    code_start = models.BigIntegerField(null=True, blank=True)
+    done = models.BooleanField(default=False)
+    issued = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["job", "number"]
+        constraints = [models.UniqueConstraint(fields=["job", "number"], name="coupons_bulkissuechunk_job_number")]
+
+    def __str__(self):
+        return f"Chunk {self.number} of bulk issue {self.job_id}"
 
 
 class UploadIssue(models.Model):

@@ -20,6 +20,7 @@ from .exceptions import (
     SettingLockedError,
 )
 from .expiry import coupon_expires_at, coupon_redeemable_from, offer_end
+from .locks import series_issuance_lock
 from .models import Coupon, CouponEvent, CouponSeries, Reminder, SeriesAllowedMember
 
 CODE_RE = re.compile(r"^[A-Za-z0-9-]{1,64}$")
@@ -301,6 +302,7 @@ def coupon_issue(*, series: CouponSeries, member, actor: Actor, code: str | None
     """
     now = now or timezone.now()
     with transaction.atomic():
+        series_issuance_lock(series.pk)
         series = CouponSeries.objects.select_for_update().select_related("offer").get(pk=series.pk)
         facts, valid = issual_facts(series=series, member=member, now=now)
         if code is not None:

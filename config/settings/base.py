@@ -126,6 +126,8 @@ REMINDERS_TIME_ZONE = env("REMINDERS_TIME_ZONE", default="") or None
 REMINDERS_LATE_HOURS = env.int("REMINDERS_LATE_HOURS", default=24)
 # Connections the coupon expiry sweep uses side by side on PostgreSQL (each batch skips rows locked by another).
 EXPIRY_SWEEP_WORKERS = env.int("EXPIRY_SWEEP_WORKERS", default=2)
+# Connections a bulk issuance job planned side by side runs its chunks on (PostgreSQL).
+BULK_ISSUE_WORKERS = env.int("BULK_ISSUE_WORKERS", default=2)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["config.api.authentication.ApiTokenAuthentication"],

@@ -101,7 +101,7 @@ def test_bulk_issue_from_the_series_list_and_refused_for_uploaded_codes():
 def test_bulk_issue_chunk_that_fails_midway_commits_nothing_and_the_retry_issues_once(monkeypatch):
     import coupons.bulk as bulk
 
-    segment, members = segment_of(6)
+    segment, _ = segment_of(6)
     series = CouponSeriesFactory()
     job = make_job(series, segment, chunk_size=3)
     real = bulk.series_note_issued
@@ -117,7 +117,7 @@ def test_bulk_issue_chunk_that_fails_midway_commits_nothing_and_the_retry_issues
     with pytest.raises(ConnectionError):
         bulk_issue_run(job_id=job.pk, actor=ACTOR)
     job.refresh_from_db()
-    assert (job.issued, job.cursor) == (3, members[2].pk)
+    assert (job.issued, job.chunks.filter(done=True).count()) == (3, 1)
     assert Coupon.objects.filter(series=series).count() == 3
 
     done = bulk_issue_run(job_id=job.pk, actor=ACTOR)
@@ -166,9 +166,33 @@ def test_bulk_issue_run_counts_the_segment_once_and_a_resumed_job_keeps_the_coun
     bulk_issue_run(job_id=job.pk, actor=ACTOR, max_chunks=1)
     job.refresh_from_db()
     assert (job.status, job.total_members, job.members_done, job.progress_percent) == ("running", 10, 4, 40)
-    MemberFactory(segments=[segment])  # joins mid-run: handled, but the total stays the one the job started with
+    late = MemberFactory(segments=[segment])  # newer than every member the job started with: not in this job
     job = bulk_issue_run(job_id=job.pk, actor=ACTOR)
-    assert (job.status, job.total_members, job.members_done, job.progress_percent) == ("succeeded", 10, 11, 100)
+    assert (job.status, job.total_members, job.members_done, job.progress_percent) == ("succeeded", 10, 10, 100)
+    assert not Coupon.objects.filter(member=late).exists()
+
+
+def test_bulk_issue_member_joining_inside_a_pending_chunk_gets_a_code_of_its_own():
+    """A chunk with more members than planned gives the extra ones the series' next positions."""
+    segment, first = segment_of(4)
+    outsider = MemberFactory()  # its id falls inside the second chunk's range
+    rest = [MemberFactory(segments=[segment]) for _ in range(6)]
+    series = CouponSeriesFactory()
+    job = make_job(series, segment)
+    bulk_issue_run(job_id=job.pk, actor=ACTOR, max_chunks=1)
+    assert list(job.chunks.values_list("members", "code_start")) == [(4, 0), (4, 4), (2, 8)]
+    outsider.segments.add(segment)
+
+    job = bulk_issue_run(job_id=job.pk, actor=ACTOR)
+
+    assert (job.status, job.issued, job.skipped) == ("succeeded", 11, 0)
+    codes = dict(Coupon.objects.filter(series=series).values_list("member_id", "code"))
+    generator = series_generator(series)
+    assert set(codes.values()) == {generator.code(n) for n in range(11)}
+    assert codes[rest[-1].pk] == generator.code(9)  # the last chunk kept its reserved positions
+    series.refresh_from_db()
+    assert series.next_code_index == 11
+    assert {m.pk for m in first + rest + [outsider]} == set(codes)
 
 
 def test_bulk_issue_run_counts_the_series_list_for_a_list_job():
