@@ -290,7 +290,8 @@ class BulkIssueJobAdmin(JobProgressAdminMixin, admin.ModelAdmin):
     list_select_related = ["series", "segment"]
     list_filter = ["status"]
     fields = ["series", "source", "segment", "live_progress", "total_members", "issued", "skipped", "chunks_done",
-              "chunk_size", "chunks_in_parallel", "error", "actor", "channel", "created_at", "started_at", "finished_at"]  # fmt: skip
+              "chunk_size", "chunks_in_parallel", "error", "actor", "channel", "created_at", "started_at",
+              "finished_at"]  # fmt: skip
     readonly_fields = fields
 
     def has_add_permission(self, request):
