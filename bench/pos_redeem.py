@@ -169,15 +169,60 @@ def run_phase(port, token, path, jobs, clients):
     return time.perf_counter() - started, latencies, statuses
 
 
-def wrk_phase(args, token, path, first):
+def _cpu_seconds(pid):
+    """User + system CPU seconds of one process so far (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _processes():
+    """(pid, parent pid, command line) of every process this user can see."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        yield int(entry), ppid, command
+
+
+class CpuMeter:
+    """CPU time of the app (gunicorn master and workers) and of the database (this database's backends)."""
+
+    def __init__(self, server_pid, database):
+        self.server_pid, self.database = server_pid, database
+
+    def sample(self):
+        app = db = 0.0
+        for pid, ppid, command in _processes():
+            if pid == self.server_pid or ppid == self.server_pid:
+                app += _cpu_seconds(pid)
+            elif command.startswith("postgres:") and f" {self.database} " in command:
+                db += _cpu_seconds(pid)
+        return app, db
+
+
+def wrk_phase(args, token, path, first, meter=None):
     """Run wrk on `path` for args.seconds with codes first … first + args.codes - 1; returns its figures."""
     command = [
         "wrk", "-t", str(args.wrk_threads), "-c", str(args.connections), "-d", f"{args.seconds}s", "--timeout", "10s",
         "-s", str(ROOT / "bench/pos_wrk.lua"), f"http://127.0.0.1:{args.port}{path}",
         "--", path, token, "S-BENCH", str(first), str(args.codes), str(args.wrk_threads),
     ]  # fmt: skip
+    before = meter.sample() if meter else None
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     result = json.loads(output.split("RESULT ", 1)[1])
+    if meter:
+        after = meter.sample()
+        result["cpu_ms"] = [1000 * (b - a) / max(result["requests"], 1) for a, b in zip(before, after, strict=True)]
     if result["requests"] > args.codes:
         raise SystemExit(f"{path}: {result['requests']} requests for {args.codes} codes; raise --codes")
     return result
@@ -188,6 +233,8 @@ def wrk_report(name, result):
     print(f"{name:<10} {result['requests']:>6} requests in {result['seconds']:6.2f} s = {rate:7.0f}/s   "
           f"p50 {result['p50_ms']:6.1f} ms   p90 {result['p90_ms']:6.1f} ms   p99 {result['p99_ms']:6.1f} ms   "
           f"statuses {result['statuses']}   socket errors {result['errors']}")  # fmt: skip
+    if "cpu_ms" in result:
+        print(f"{'':<10} CPU per request: app {result['cpu_ms'][0]:.2f} ms, database {result['cpu_ms'][1]:.2f} ms")
     return rate
 
 
@@ -231,10 +278,11 @@ def main():
               f"{args.connections} connections, {args.seconds} s a phase; load average before {load:.2f}, "
               f"{os.cpu_count()} CPUs")  # fmt: skip
         run_phase(args.port, token, "/api/v1/coupons/validate", bodies[:200], args.racers)  # warm up
-        bare = wrk_phase(args, token, "/bench/bare-redeem", first=args.codes)
+        meter = CpuMeter(server.pid, name)
+        bare = wrk_phase(args, token, "/bench/bare-redeem", first=args.codes, meter=meter)
         bare_rate = wrk_report("bare", bare)
-        validate_rate = wrk_report("validate", wrk_phase(args, token, "/api/v1/coupons/validate", first=0))
-        redeemed = wrk_phase(args, token, "/api/v1/coupons/redeem", first=0)
+        validate_rate = wrk_report("validate", wrk_phase(args, token, "/api/v1/coupons/validate", first=0, meter=meter))
+        redeemed = wrk_phase(args, token, "/api/v1/coupons/redeem", first=0, meter=meter)
         redeem_rate = wrk_report("redeem", redeemed)
         raced = [body for body in contended for _ in range(args.racers)]
         seconds, latencies, statuses = run_phase(args.port, token, "/api/v1/coupons/redeem", raced, args.racers)
