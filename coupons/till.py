@@ -113,7 +113,8 @@ ANSWER = "SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM counted), (
 
 
 def _values(instance, fields) -> list:
-    return [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
+    # PostgreSQL only: psycopg adapts these fields' Python values (str, int, Decimal, aware datetimes) as the ORM would.
+    return [getattr(instance, field.attname) for field in fields]
 
 
 def redemption_write(*, redemption: CouponRedemption, to: str | None, actor: Actor) -> str | None:
