@@ -42,7 +42,9 @@ def parse_args():
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--racers", type=int, default=16, help="threads racing for each contended code")
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (granian: blocking threads)")
+    parser.add_argument("--server", choices=["gunicorn", "granian"], default="gunicorn",
+                        help="granian needs the bench extra: pip install -e '.[bench]'")  # fmt: skip
     parser.add_argument("--contended-codes", type=int, default=50)
     parser.add_argument("--port", type=int, default=8799)
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
@@ -99,7 +101,22 @@ def setup_database(db_url, codes, contended):
     return token, bodies[:codes], bodies[2 * codes :]
 
 
-def start_server(db_url, port, workers, threads):
+def server_command(server, port, workers, threads):
+    app = "bench.pos_bare_wsgi:application"
+    if server == "granian":
+        return [
+            os.environ.get("BENCH_GRANIAN", str(ROOT / ".venv/bin/granian")), "--interface", "wsgi",
+            "--host", "127.0.0.1", "--port", str(port),
+            "--workers", str(workers), "--blocking-threads", str(threads), "--log-level", "warning", app,
+        ]  # fmt: skip
+    return [
+        str(ROOT / ".venv/bin/gunicorn"), app, "--bind", f"127.0.0.1:{port}",
+        "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
+        "--keep-alive", "30", "--log-level", "warning",
+    ]  # fmt: skip
+
+
+def start_server(db_url, port, workers, threads, server="gunicorn"):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
@@ -111,11 +128,7 @@ def start_server(db_url, port, workers, threads):
         "API_CLIENT_CACHE_SECONDS": os.environ.get("API_CLIENT_CACHE_SECONDS", "30"),
         "CELERY_BROKER_URL": "",
     }
-    command = [
-        str(ROOT / ".venv/bin/gunicorn"), "bench.pos_bare_wsgi:application", "--bind", f"127.0.0.1:{port}",
-        "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
-        "--keep-alive", "30", "--log-level", "warning",
-    ]  # fmt: skip
+    command = server_command(server, port, workers, threads)
     server = subprocess.Popen(command, cwd=ROOT, env=env)
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -127,7 +140,7 @@ def start_server(db_url, port, workers, threads):
         except OSError:
             time.sleep(0.2)
     server.kill()
-    raise SystemExit("gunicorn did not start")
+    raise SystemExit(f"{command[0]} did not start")
 
 
 def run_phase(port, token, path, jobs, clients):
@@ -272,9 +285,9 @@ def main():
         from django.db import connections
 
         connections.close_all()
-        server = start_server(db_url, args.port, args.workers, args.threads)
+        server = start_server(db_url, args.port, args.workers, args.threads, args.server)
         load = os.getloadavg()[0]
-        print(f"gunicorn {args.workers} workers x {args.threads} threads; wrk {args.wrk_threads} threads, "
+        print(f"{args.server} {args.workers} workers x {args.threads} threads; wrk {args.wrk_threads} threads, "
               f"{args.connections} connections, {args.seconds} s a phase; load average before {load:.2f}, "
               f"{os.cpu_count()} CPUs")  # fmt: skip
         run_phase(args.port, token, "/api/v1/coupons/validate", bodies[:200], args.racers)  # warm up

@@ -44,8 +44,12 @@ def coupon_for_redemption(*, code: str, member: Member, lock: bool = False) -> C
     common code (else the newest row of that common code). One statement (`till.coupon_with_series`);
     `lock` locks the coupon's row, not the series'.
     """
-    code = (code or "").strip().upper()
-    return till.coupon_with_series(code=code, member_id=member.pk, lock=lock)
+    return till.coupon_with_series(code=redemption_code(code), member_id=member.pk, lock=lock)
+
+
+def redemption_code(code: str) -> str:
+    """Codes are kept in capitals; a till may send them in any case, with spaces around."""
+    return (code or "").strip().upper()
 
 
 def store_context(store: OrgEntity) -> OrgEntity:
@@ -110,9 +114,18 @@ def redemption_facts(
     )
 
 
-def coupon_validate(*, code: str, member: Member, store: OrgEntity, bill_amount: Decimal, at=None) -> Validation:
+NOT_READ = object()
+
+
+def coupon_validate(
+    *, code: str, member: Member, store: OrgEntity, bill_amount: Decimal, at=None, coupon=NOT_READ
+) -> Validation:
+    """Every rule that forbids redeeming `code` now. `coupon`: the coupon already read for this code and
+    member (`coupon_for_redemption`, or the till's context read with the code), to save reading it again.
+    """
     at = at or timezone.now()
-    coupon = coupon_for_redemption(code=code, member=member)
+    if coupon is NOT_READ:
+        coupon = coupon_for_redemption(code=code, member=member)
     if coupon is None:
         return Validation(coupon=None, reasons=[rules.COUPON_NOT_FOUND])
     facts = redemption_facts(

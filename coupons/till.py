@@ -34,25 +34,37 @@ SERIES = ModelColumns(CouponSeries, "ser")
 
 TILL_STORE_TYPES = (OrgEntity.Type.STORE, OrgEntity.Type.TILL)
 
-CONTEXT_SQL = f"""
-SELECT {MEMBER.sql}, {STORE.sql}, {PARENT.sql},
-       (SELECT w.attempts FROM {UnknownCodeWindow._meta.db_table} w WHERE w.client_id = %s AND w.window_start = %s)
-FROM (SELECT 1 AS one) one
+CONTEXT_COLUMNS = f"""{MEMBER.sql}, {STORE.sql}, {PARENT.sql},
+       (SELECT w.attempts FROM {UnknownCodeWindow._meta.db_table} w WHERE w.client_id = %s AND w.window_start = %s)"""
+CONTEXT_JOINS = f"""FROM (SELECT 1 AS one) one
 LEFT JOIN {Member._meta.db_table} m ON m.external_id = %s
 LEFT JOIN {OrgEntity._meta.db_table} s ON s.code = %s AND s.type IN ('{TILL_STORE_TYPES[0]}', '{TILL_STORE_TYPES[1]}')
-LEFT JOIN {OrgEntity._meta.db_table} p ON p.id = s.parent_id
-"""
+LEFT JOIN {OrgEntity._meta.db_table} p ON p.id = s.parent_id"""
 
-# The code's own row, else the member's row of a common code, else the newest row of that common code;
-# each branch names `is_common` so it runs on its partial unique index.
-COUPON_SQL = f"""
-SELECT {COUPON.sql}, {SERIES.sql}
+
+def _coupon_id(member: str) -> str:
+    """The code's own row, else the member's row of a common code, else the newest row of that common code.
+
+    Each branch names `is_common` so it runs on its partial unique index.
+    """
+    table = Coupon._meta.db_table
+    return f"""COALESCE(
+    (SELECT id FROM {table} WHERE code = %s AND NOT is_common),
+    (SELECT id FROM {table} WHERE code = %s AND is_common AND member_id = {member}),
+    (SELECT id FROM {table} WHERE code = %s AND is_common ORDER BY id DESC LIMIT 1))"""
+
+
+CONTEXT_SQL = f"SELECT {CONTEXT_COLUMNS}\n{CONTEXT_JOINS}"
+# Validation reads the coupon in the same statement (no lock, so the outer joins are fine).
+CONTEXT_AND_COUPON_SQL = f"""SELECT {CONTEXT_COLUMNS}, {COUPON.sql}, {SERIES.sql}
+{CONTEXT_JOINS}
+LEFT JOIN {Coupon._meta.db_table} c ON c.id = {_coupon_id("m.id")}
+LEFT JOIN {CouponSeries._meta.db_table} ser ON ser.id = c.series_id"""
+COUPON_SQL = f"""SELECT {COUPON.sql}, {SERIES.sql}
 FROM {Coupon._meta.db_table} c JOIN {CouponSeries._meta.db_table} ser ON ser.id = c.series_id
-WHERE c.id = COALESCE(
-    (SELECT id FROM {Coupon._meta.db_table} WHERE code = %s AND NOT is_common),
-    (SELECT id FROM {Coupon._meta.db_table} WHERE code = %s AND is_common AND member_id = %s),
-    (SELECT id FROM {Coupon._meta.db_table} WHERE code = %s AND is_common ORDER BY id DESC LIMIT 1))
-"""
+WHERE c.id = {_coupon_id("%s")}"""
+
+CONTEXT_WIDTH = MEMBER.width + STORE.width + PARENT.width + 1
 
 
 @dataclass(frozen=True)
@@ -60,19 +72,27 @@ class TillContext:
     member: Member | None
     store: OrgEntity | None  # a store or a till, its parent already loaded
     unknown_codes: int | None  # this client's unknown codes in the current minute
+    coupon: Coupon | None = None  # with its series, when the coupon was read too
 
 
-def till_context(*, client_id: int, member_external_id, store_code, window_start: datetime) -> TillContext:
-    """The member and store a till names, and the client's unknown-code count, in one statement."""
+def till_context(*, client_id: int, member_external_id, store_code, window_start: datetime, code=None) -> TillContext:
+    """The member and store a till names and the client's unknown-code count, in one statement.
+
+    With `code`, the same statement reads the coupon (as `coupon_with_series` would, unlocked).
+    """
     params = [client_id, connection.ops.adapt_datetimefield_value(window_start), member_external_id, store_code]
+    sql = CONTEXT_SQL if code is None else CONTEXT_AND_COUPON_SQL
+    if code is not None:
+        params += [code, code, code]
     with connection.cursor() as cursor:
-        cursor.execute(CONTEXT_SQL, params)
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     member = MEMBER.build(row)
     store = STORE.build(row, MEMBER.width)
     if store is not None and store.parent_id is not None:
         store.parent = PARENT.build(row, MEMBER.width + STORE.width)
-    return TillContext(member=member, store=store, unknown_codes=row[-1])
+    coupon = None if code is None else _coupon_from(row, CONTEXT_WIDTH)
+    return TillContext(member=member, store=store, unknown_codes=row[CONTEXT_WIDTH - 1], coupon=coupon)
 
 
 def coupon_with_series(*, code: str, member_id: int | None, lock: bool = False) -> Coupon | None:
@@ -87,10 +107,13 @@ def coupon_with_series(*, code: str, member_id: int | None, lock: bool = False) 
     with connection.cursor() as cursor:
         cursor.execute(sql, [code, code, member_id, code])
         row = cursor.fetchone()
-    if row is None:
-        return None
-    coupon = COUPON.build(row)
-    coupon.series = SERIES.build(row, COUPON.width)
+    return None if row is None else _coupon_from(row, 0)
+
+
+def _coupon_from(row, start: int) -> Coupon | None:
+    coupon = COUPON.build(row, start)
+    if coupon is not None:
+        coupon.series = SERIES.build(row, start + COUPON.width)
     return coupon
 
 

@@ -60,11 +60,14 @@ class TillApi(UnknownCodeGuardMixin, LeanPostApiView):
     roles = POS_ONLY
     input_serializer = RedemptionInputSerializer
 
+    read_coupon = False  # whether the input statement reads the coupon too (unlocked)
+
     def till_input(self, request) -> dict:
         """The input serializer's validated data, with the member and store, from one statement.
 
         The statement also reads the client's unknown-code count, so a blocked client still gets its 429
-        before any input error, as on DRF's path (where `initial` runs first).
+        before any input error, as on DRF's path (where `initial` runs first); with `read_coupon`, it reads
+        the coupon as well (`data["coupon"]`).
         """
         try:
             data = request_data(request)
@@ -73,9 +76,10 @@ class TillApi(UnknownCodeGuardMixin, LeanPostApiView):
             self.refuse_if_blocked(request.user)
             raise
         names = {name: _slug(data, name) for name in ("member", "store")}
+        code = redemption.redemption_code(values["code"]) if self.read_coupon and "code" in values else None
         context = till.till_context(
             client_id=request.user.pk, member_external_id=names["member"], store_code=names["store"],
-            window_start=guessing.window_start(timezone.now()),
+            window_start=guessing.window_start(timezone.now()), code=code,
         )  # fmt: skip
         self.refuse_if_blocked(request.user, attempts=context.unknown_codes, counted=True)
         found = {"member": context.member, "store": context.store}
@@ -88,6 +92,8 @@ class TillApi(UnknownCodeGuardMixin, LeanPostApiView):
         if errors:
             order = list(self.input_serializer._declared_fields)
             raise exceptions.ValidationError(dict(sorted(errors.items(), key=lambda item: order.index(item[0]))))
+        if code is not None:
+            values["coupon"] = context.coupon
         return values
 
 
@@ -114,13 +120,15 @@ def _slug_error(serializer_class, data, name, slug, row):
 
 
 class CouponValidateApi(TillApi):
+    read_coupon = True
+
     @extend_schema(request=RedemptionInputSerializer, responses=ValidationOutputSerializer)
     def post(self, request):
         data = self.till_input(request)
         ensure_store_permitted(request.user, data["store"])
         result = redemption.coupon_validate(
             code=data["code"], member=data["member"], store=data["store"], bill_amount=data["bill_amount"],
-            at=data.get("at"),
+            at=data.get("at"), coupon=data.get("coupon", redemption.NOT_READ),
         )  # fmt: skip
         if result.coupon is None:
             self.note_unknown(request, data["code"])

@@ -42,14 +42,33 @@ def cached_clients():
 # --- statements per request -----------------------------------------------------------------------
 
 
-def test_validate_is_two_statements(pos, store, cached_clients, django_assert_num_queries):
+def test_validate_is_one_statement(pos, store, cached_clients, django_assert_num_queries):
     coupon = CouponFactory()
     pos.post(VALIDATE, body(coupon, store), format="json")  # the client is cached from here on
-    with django_assert_num_queries(2) as captured:
+    with django_assert_num_queries(1) as captured:
         assert pos.post(VALIDATE, body(coupon, store), format="json").json()["valid"] is True
-    context, coupon_read = (query["sql"] for query in captured.captured_queries)
-    assert "coupons_unknowncodewindow" in context and "members_member" in context
-    assert "coupons_couponseries" in coupon_read and "FOR UPDATE" not in coupon_read
+    (read,) = (query["sql"] for query in captured.captured_queries)
+    for table in ("coupons_unknowncodewindow", "members_member", "members_orgentity", "coupons_couponseries"):
+        assert table in read
+    assert "FOR UPDATE" not in read
+
+
+def test_validate_of_a_common_code_reads_the_members_row(pos, store):
+    series = CouponSeriesFactory(common=True)
+    first = CouponFactory(series=series, code="SAVE10", is_common=True)
+    second = CouponFactory(series=series, code="SAVE10", is_common=True)
+    for coupon in (first, second):
+        answer = pos.post(VALIDATE, body(coupon, store, code=" save10 "), format="json").json()
+        assert answer["coupon"]["id"] == coupon.pk
+        assert answer["valid"] is True
+
+
+def test_validate_unknown_code_is_counted_once(pos, store, cached_clients):
+    from coupons.models import UnknownCodeWindow
+
+    coupon = CouponFactory()
+    assert pos.post(VALIDATE, body(coupon, store, code="NOPE"), format="json").json()["reasons"] == ["coupon_not_found"]
+    assert UnknownCodeWindow.objects.get().attempts == 1
 
 
 @pytest.mark.postgres
@@ -259,3 +278,15 @@ def test_reads_convert_values_as_the_orm_does(store):
     for field in CouponSeries._meta.concrete_fields:
         assert getattr(read.series, field.attname) == getattr(orm.series, field.attname), field.name
     assert connection.vendor in ("postgresql", "sqlite")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("sql", ["CONTEXT_AND_COUPON_SQL", "COUPON_SQL"])
+def test_till_reads_find_codes_through_the_partial_unique_indexes(sql):
+    params = {"CONTEXT_AND_COUPON_SQL": [1, None, "M", "S"] + ["ABC"] * 3, "COUPON_SQL": ["ABC", "ABC", 1, "ABC"]}
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + getattr(till, sql), params[sql])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "coupons_coupon_code_unique" in plan
+    assert "coupons_coupon_common_once_per_member" in plan
