@@ -33,13 +33,11 @@ _renderer = JSONRenderer()
 _parser = JSONParser()
 
 
-def _is_json(request) -> bool:
-    content_type = request.content_type or ""
-    return content_type == "application/json" or content_type.endswith("+json")
-
-
 def _takes_lean_path(request) -> bool:
-    return request.method == "POST" and (_is_json(request) or not request.META.get("CONTENT_LENGTH"))
+    """A POST with a JSON body (what DRF's JSON parser takes) or none at all."""
+    return request.method == "POST" and (
+        request.content_type == "application/json" or not request.META.get("CONTENT_LENGTH")
+    )
 
 
 class LeanPostApiView(APIView):

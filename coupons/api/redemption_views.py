@@ -98,22 +98,16 @@ class TillApi(UnknownCodeGuardMixin, LeanPostApiView):
 
 
 def _slug(data, name):
-    """The value a slug field would look up, or None when it cannot name a row."""
+    """The text a slug field would look up (as DRF's, any value's `str`), or None when it names nothing."""
     value = data.get(name, empty)
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        return None
-    return str(value)
+    return None if value is empty or value is None or value == "" else str(value)
 
 
 def _slug_error(serializer_class, data, name, slug, row):
+    """The slug field's own message when the value is missing, null or names no row."""
     field = serializer_class._declared_fields[name]
-    value = data.get(name, empty)
-    if value is empty:
-        return field.error_messages["required"]
-    if value is None or value == "":
-        return field.error_messages["null"]
     if slug is None:
-        return field.error_messages["invalid"]
+        return field.error_messages["required" if data.get(name, empty) is empty else "null"]
     if row is None:
         return field.error_messages["does_not_exist"].format(slug_name=field.slug_field, value=slug)
     return None

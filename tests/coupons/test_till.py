@@ -124,11 +124,16 @@ def test_wrong_types_are_400_with_the_serializer_messages(pos, store):
     errors = response.json()["errors"]
     assert list(errors) == ["code", "member", "store", "bill_amount", "at"]
     assert errors["code"] == ["Not a valid string."]
-    assert errors["member"] == ["Invalid value."]
+    assert errors["member"] == ["Object with external_id={'id': 1} does not exist."]  # as DRF's slug field says
     assert errors["store"] == ["This field may not be null."]
     assert errors["bill_amount"] == ["A valid number is required."]
     assert errors["at"][0].startswith("Datetime has wrong format.")
     assert not CouponRedemption.objects.exists()
+
+
+def test_a_member_given_as_a_number_is_looked_up_as_text(pos, store):
+    coupon = CouponFactory(member__external_id="12")
+    assert pos.post(VALIDATE, body(coupon, store, member=12), format="json").json()["valid"] is True
 
 
 def test_unknown_member_and_store_are_400(pos, store):
@@ -159,9 +164,17 @@ def test_a_form_body_takes_drfs_path_with_the_same_answers(pos, store):
 
 
 def test_other_content_types_take_drfs_path_and_are_415(pos):
-    response = post_raw(pos, REDEEM, b"code=X", content_type="text/plain")
-    assert response.status_code == 415
-    assert response.json()["code"] == "unsupported_media_type"
+    for content_type in ("text/plain", "application/merge-patch+json"):
+        response = post_raw(pos, REDEEM, b'{"code": "X"}', content_type=content_type)
+        assert response.status_code == 415
+        assert response.json()["code"] == "unsupported_media_type"
+
+
+def test_json_with_a_charset_takes_the_lean_path(pos, store):
+    coupon = CouponFactory()
+    response = post_raw(pos, VALIDATE, json.dumps(body(coupon, store)), content_type="application/json; charset=utf-8")
+    assert response.status_code == 200
+    assert response.json()["valid"] is True
 
 
 @override_settings(COUPON_UNKNOWN_CODES_PER_MINUTE=1)
