@@ -1,10 +1,11 @@
 """The till's statements: what validate and redeem read and write, in as few round trips as possible.
 
-A till request reads its context in one statement (member, store with its parent, and this client's
-unknown-code count for the minute), the coupon with its series in one more (locked for a redemption),
-and on PostgreSQL writes a redemption in one statement: a data-modifying CTE that moves the coupon,
-records its event, inserts the redemption row and counts it on the series under the series' limit. The
-decisions stay in `coupons.redemption` (rules, transition table, discount); this module only moves rows.
+A validation reads everything in one statement: the member, the store with its parent, this client's
+unknown-code count for the minute, and the coupon with its series. A redemption reads the same context
+without the coupon, then in its transaction the coupon with its series, locked, and on PostgreSQL
+writes in one statement: a data-modifying CTE that moves the coupon, records its event, inserts the
+redemption row and counts it on the series under the series' limit. The decisions stay in
+`coupons.redemption` (rules, transition table, discount); this module only moves rows.
 
 The reads are plain SQL that SQLite runs too (values go through the ORM's converters, see
 `config.rawrows`). SQLite has no data-modifying CTEs, so there the writes go through the ORM, one
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from config.actors import Actor
@@ -182,8 +184,6 @@ def redemption_write(*, redemption: CouponRedemption, to: str | None, actor: Act
 
 
 def _redemption_write_orm(*, redemption: CouponRedemption, to: str | None, actor: Actor) -> str | None:
-    from django.db.models import F
-
     coupon, series = redemption.coupon, redemption.series
     if to is not None:
         try:
