@@ -20,6 +20,7 @@ import io
 import json
 from collections.abc import Mapping
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from rest_framework import exceptions
 from rest_framework.fields import SkipField, empty
@@ -83,7 +84,10 @@ def request_data(request):
     """The request's body: DRF's parsed data on DRF's path, the decoded JSON (or {} when empty) on the lean one."""
     if isinstance(request, Request):
         return request.data
-    body = request.body
+    try:
+        body = request.body
+    except RequestDataTooBig as exc:
+        raise exceptions.ParseError(str(exc)) from exc
     if not body:
         return {}
     return _parser.parse(io.BytesIO(body), request.content_type, {})
