@@ -1,9 +1,12 @@
-"""WSGI app for bench/pos_redeem.py: the real app plus one bare redeem view as the in-run baseline.
+"""WSGI app for bench/pos_redeem.py: the real app plus bare redeem views as the in-run baselines.
 
 The bare view is what the notes call the ceiling of the stack: DRF with token auth and the POS role,
 one conditional `UPDATE … WHERE status = 'issued'`, nothing else (no rules, no events, no counters).
+The plain view does the same with the same token authentication in a plain Django view (no DRF
+request, negotiation or renderer): the ceiling of Django itself on this machine.
 """
 
+import json
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
@@ -14,10 +17,13 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
+from django.http import JsonResponse  # noqa: E402
 from django.urls import include, path  # noqa: E402
+from django.views.decorators.csrf import csrf_exempt  # noqa: E402
 from rest_framework.response import Response  # noqa: E402
 from rest_framework.views import APIView  # noqa: E402
 
+from config.api.authentication import ApiTokenAuthentication  # noqa: E402
 from config.api.roles import POS_ONLY  # noqa: E402
 from coupons.models import Coupon  # noqa: E402
 
@@ -32,7 +38,21 @@ class BareRedeemApi(APIView):
         return Response({"redeemed": moved}, status=201 if moved else 409)
 
 
-urlpatterns = [path("bench/bare-redeem", BareRedeemApi.as_view()), path("", include(settings.ROOT_URLCONF))]
+@csrf_exempt
+def plain_redeem(request):
+    client, _ = ApiTokenAuthentication().authenticate(request)
+    if client.role not in POS_ONLY:
+        return JsonResponse({"detail": "forbidden"}, status=403)
+    code = json.loads(request.body)["code"]
+    moved = Coupon.objects.filter(code=code, is_common=False, status="issued").update(status="redeemed")
+    return JsonResponse({"redeemed": moved}, status=201 if moved else 409)
+
+
+urlpatterns = [
+    path("bench/bare-redeem", BareRedeemApi.as_view()),
+    path("bench/plain-redeem", plain_redeem),
+    path("", include(settings.ROOT_URLCONF)),
+]
 settings.ROOT_URLCONF = __name__
 
 application = get_wsgi_application()

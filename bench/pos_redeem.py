@@ -42,7 +42,9 @@ def parse_args():
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--racers", type=int, default=16, help="threads racing for each contended code")
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (granian: blocking threads)")
+    parser.add_argument("--server", choices=["gunicorn", "granian"], default="gunicorn",
+                        help="granian needs the bench extra: pip install -e '.[bench]'")  # fmt: skip
     parser.add_argument("--contended-codes", type=int, default=50)
     parser.add_argument("--port", type=int, default=8799)
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
@@ -99,7 +101,22 @@ def setup_database(db_url, codes, contended):
     return token, bodies[:codes], bodies[2 * codes :]
 
 
-def start_server(db_url, port, workers, threads):
+def server_command(server, port, workers, threads):
+    app = "bench.pos_bare_wsgi:application"
+    if server == "granian":
+        return [
+            os.environ.get("BENCH_GRANIAN", str(ROOT / ".venv/bin/granian")), "--interface", "wsgi",
+            "--host", "127.0.0.1", "--port", str(port),
+            "--workers", str(workers), "--blocking-threads", str(threads), "--log-level", "warning", app,
+        ]  # fmt: skip
+    return [
+        str(ROOT / ".venv/bin/gunicorn"), app, "--bind", f"127.0.0.1:{port}",
+        "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
+        "--keep-alive", "30", "--log-level", "warning",
+    ]  # fmt: skip
+
+
+def start_server(db_url, port, workers, threads, server="gunicorn"):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
@@ -111,11 +128,7 @@ def start_server(db_url, port, workers, threads):
         "API_CLIENT_CACHE_SECONDS": os.environ.get("API_CLIENT_CACHE_SECONDS", "30"),
         "CELERY_BROKER_URL": "",
     }
-    command = [
-        str(ROOT / ".venv/bin/gunicorn"), "bench.pos_bare_wsgi:application", "--bind", f"127.0.0.1:{port}",
-        "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
-        "--keep-alive", "30", "--log-level", "warning",
-    ]  # fmt: skip
+    command = server_command(server, port, workers, threads)
     server = subprocess.Popen(command, cwd=ROOT, env=env)
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -127,7 +140,7 @@ def start_server(db_url, port, workers, threads):
         except OSError:
             time.sleep(0.2)
     server.kill()
-    raise SystemExit("gunicorn did not start")
+    raise SystemExit(f"{command[0]} did not start")
 
 
 def run_phase(port, token, path, jobs, clients):
@@ -169,15 +182,60 @@ def run_phase(port, token, path, jobs, clients):
     return time.perf_counter() - started, latencies, statuses
 
 
-def wrk_phase(args, token, path, first):
+def _cpu_seconds(pid):
+    """User + system CPU seconds of one process so far (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _processes():
+    """(pid, parent pid, command line) of every process this user can see."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        yield int(entry), ppid, command
+
+
+class CpuMeter:
+    """CPU time of the app (gunicorn master and workers) and of the database (this database's backends)."""
+
+    def __init__(self, server_pid, database):
+        self.server_pid, self.database = server_pid, database
+
+    def sample(self):
+        app = db = 0.0
+        for pid, ppid, command in _processes():
+            if pid == self.server_pid or ppid == self.server_pid:
+                app += _cpu_seconds(pid)
+            elif command.startswith("postgres:") and f" {self.database} " in command:
+                db += _cpu_seconds(pid)
+        return app, db
+
+
+def wrk_phase(args, token, path, first, meter=None):
     """Run wrk on `path` for args.seconds with codes first … first + args.codes - 1; returns its figures."""
     command = [
         "wrk", "-t", str(args.wrk_threads), "-c", str(args.connections), "-d", f"{args.seconds}s", "--timeout", "10s",
         "-s", str(ROOT / "bench/pos_wrk.lua"), f"http://127.0.0.1:{args.port}{path}",
         "--", path, token, "S-BENCH", str(first), str(args.codes), str(args.wrk_threads),
     ]  # fmt: skip
+    before = meter.sample() if meter else None
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     result = json.loads(output.split("RESULT ", 1)[1])
+    if meter:
+        after = meter.sample()
+        result["cpu_ms"] = [1000 * (b - a) / max(result["requests"], 1) for a, b in zip(before, after, strict=True)]
     if result["requests"] > args.codes:
         raise SystemExit(f"{path}: {result['requests']} requests for {args.codes} codes; raise --codes")
     return result
@@ -188,6 +246,8 @@ def wrk_report(name, result):
     print(f"{name:<10} {result['requests']:>6} requests in {result['seconds']:6.2f} s = {rate:7.0f}/s   "
           f"p50 {result['p50_ms']:6.1f} ms   p90 {result['p90_ms']:6.1f} ms   p99 {result['p99_ms']:6.1f} ms   "
           f"statuses {result['statuses']}   socket errors {result['errors']}")  # fmt: skip
+    if "cpu_ms" in result:
+        print(f"{'':<10} CPU per request: app {result['cpu_ms'][0]:.2f} ms, database {result['cpu_ms'][1]:.2f} ms")
     return rate
 
 
@@ -225,16 +285,17 @@ def main():
         from django.db import connections
 
         connections.close_all()
-        server = start_server(db_url, args.port, args.workers, args.threads)
+        server = start_server(db_url, args.port, args.workers, args.threads, args.server)
         load = os.getloadavg()[0]
-        print(f"gunicorn {args.workers} workers x {args.threads} threads; wrk {args.wrk_threads} threads, "
+        print(f"{args.server} {args.workers} workers x {args.threads} threads; wrk {args.wrk_threads} threads, "
               f"{args.connections} connections, {args.seconds} s a phase; load average before {load:.2f}, "
               f"{os.cpu_count()} CPUs")  # fmt: skip
         run_phase(args.port, token, "/api/v1/coupons/validate", bodies[:200], args.racers)  # warm up
-        bare = wrk_phase(args, token, "/bench/bare-redeem", first=args.codes)
+        meter = CpuMeter(server.pid, name)
+        bare = wrk_phase(args, token, "/bench/bare-redeem", first=args.codes, meter=meter)
         bare_rate = wrk_report("bare", bare)
-        validate_rate = wrk_report("validate", wrk_phase(args, token, "/api/v1/coupons/validate", first=0))
-        redeemed = wrk_phase(args, token, "/api/v1/coupons/redeem", first=0)
+        validate_rate = wrk_report("validate", wrk_phase(args, token, "/api/v1/coupons/validate", first=0, meter=meter))
+        redeemed = wrk_phase(args, token, "/api/v1/coupons/redeem", first=0, meter=meter)
         redeem_rate = wrk_report("redeem", redeemed)
         raced = [body for body in contended for _ in range(args.racers)]
         seconds, latencies, statuses = run_phase(args.port, token, "/api/v1/coupons/redeem", raced, args.racers)

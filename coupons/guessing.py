@@ -40,6 +40,11 @@ def client_blocked(*, client, now=None) -> int | None:
         .values_list("attempts", flat=True)
         .first()
     )
+    return blocked_for(attempts, now)
+
+
+def blocked_for(attempts: int | None, now: datetime) -> int | None:
+    """Seconds to wait for a client with this many unknown codes in the minute of `now`, or None."""
     if attempts is not None and attempts >= limit():
         return retry_after_seconds(now)
     return None

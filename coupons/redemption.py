@@ -3,8 +3,9 @@
 Validation reads the facts and answers every failing rule. Redemption takes the same decision again
 under a row lock on the coupon (`SELECT … FOR UPDATE`), moves a once-only coupon with a conditional
 UPDATE (`status = 'issued'`), and counts the series' redemptions with a conditional UPDATE of the
-series row (`redeemed_count < limit`) as the last statement before commit, so the series row is held
-only for the commit and a limit can never be passed, whatever the concurrency.
+series row (`redeemed_count < limit`), so a limit can never be passed, whatever the concurrency. The
+statements themselves are in `coupons.till`: the coupon with its series in one read, and on PostgreSQL
+the coupon, its event, the redemption and the counter in one write just before the commit.
 """
 
 from dataclasses import dataclass
@@ -20,10 +21,10 @@ from config.actors import Actor
 from members.models import Member, OrgEntity
 from members.selectors import org_entity_lineage_ids
 
-from . import rules
+from . import rules, till
 from .exceptions import CouponTransitionError, ExchangeRateMissingError, RedemptionError
 from .models import Coupon, CouponRedemption, CouponSeries, ExchangeRate
-from .services import coupon_transition
+from .services import coupon_transition, transition_check
 
 Status = Coupon.Status
 
@@ -39,20 +40,16 @@ class Validation:
 
 
 def coupon_for_redemption(*, code: str, member: Member, lock: bool = False) -> Coupon | None:
-    """The coupon a till means by `code`: the code's own row, or the member's row of a common code.
-
-    Each query names `is_common` so it runs on the matching partial unique index. `lock` locks the row
-    found (only the coupon's, not the joined series').
+    """The coupon a till means by `code`, with its series: the code's own row, or the member's row of a
+    common code (else the newest row of that common code). One statement (`till.coupon_with_series`);
+    `lock` locks the coupon's row, not the series'.
     """
-    code = (code or "").strip().upper()
-    rows = Coupon.objects.select_related("series")
-    if lock:
-        rows = rows.select_for_update(of=("self",))
-    own = rows.filter(code=code, is_common=False).first()
-    if own is not None:
-        return own
-    common = rows.filter(code=code, is_common=True)
-    return common.filter(member=member).first() or common.order_by("-id").first()
+    return till.coupon_with_series(code=redemption_code(code), member_id=member.pk, lock=lock)
+
+
+def redemption_code(code: str) -> str:
+    """Codes are kept in capitals; a till may send them in any case, with spaces around."""
+    return (code or "").strip().upper()
 
 
 def store_context(store: OrgEntity) -> OrgEntity:
@@ -117,9 +114,18 @@ def redemption_facts(
     )
 
 
-def coupon_validate(*, code: str, member: Member, store: OrgEntity, bill_amount: Decimal, at=None) -> Validation:
+NOT_READ = object()
+
+
+def coupon_validate(
+    *, code: str, member: Member, store: OrgEntity, bill_amount: Decimal, at=None, coupon=NOT_READ
+) -> Validation:
+    """Every rule that forbids redeeming `code` now. `coupon`: the coupon already read for this code and
+    member (`coupon_for_redemption`, or the till's context read with the code), to save reading it again.
+    """
     at = at or timezone.now()
-    coupon = coupon_for_redemption(code=code, member=member)
+    if coupon is NOT_READ:
+        coupon = coupon_for_redemption(code=code, member=member)
     if coupon is None:
         return Validation(coupon=None, reasons=[rules.COUPON_NOT_FOUND])
     facts = redemption_facts(
@@ -185,15 +191,13 @@ def coupon_redeem(
         if reasons:
             _refuse(reasons)
         amount, currency, rate = discount_for(series=series, store=store, bill_amount=bill_amount)
-        if not series.multi_use:
+        to = None if series.multi_use else Status.REDEEMED  # a multi-use coupon stays issued
+        if to is not None:
             try:
-                coupon = coupon_transition(coupon=coupon, to=Status.REDEEMED, actor=actor, reason="redeemed",
-                                           is_reversed=False, refresh=False)  # fmt: skip
+                transition_check(coupon.status, to)  # the transition table stays the authority
             except CouponTransitionError:
                 _refuse([rules.ALREADY_REDEEMED])
-        else:
-            Coupon.objects.filter(pk=coupon.pk).update(is_reversed=False)
-        redemption = CouponRedemption.objects.create(
+        redemption = CouponRedemption(
             coupon=coupon,
             series=series,
             member=member,
@@ -207,12 +211,11 @@ def coupon_redeem(
             actor=actor.name,
             channel=actor.channel,
         )
-        counted = CouponSeries.objects.filter(pk=series.pk)
-        if series.redemption_series_limit is not None:
-            counted = counted.filter(redeemed_count__lt=series.redemption_series_limit)
-        if not counted.update(redeemed_count=F("redeemed_count") + 1):
-            _refuse([rules.SERIES_REDEMPTION_LIMIT_REACHED])
-    redemption.coupon = coupon
+        # The coupon, its event, the redemption row and the series counter (under its limit) in one
+        # statement on PostgreSQL; the counter comes last so the series row is held only for the commit.
+        refusal = till.redemption_write(redemption=redemption, to=to, actor=actor)
+        if refusal:
+            _refuse([refusal])
     return redemption
 
 

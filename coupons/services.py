@@ -431,6 +431,12 @@ def series_limit_notify(*, series_id: int, remaining: int) -> None:
 # Status changes and members lists
 
 
+def transition_check(old: str, to: str) -> None:
+    """Raise unless the transition table allows a coupon to move from `old` to `to`."""
+    if to not in TRANSITIONS.get(old, set()):
+        raise CouponTransitionError(f"A coupon cannot go from {old} to {to}.", reasons=[old])
+
+
 def coupon_transition(
     *, coupon: Coupon, to: str, actor: Actor, reason: str = "", refresh: bool = True, **fields
 ) -> Coupon:
@@ -439,8 +445,7 @@ def coupon_transition(
     `refresh=False` skips re-reading the row: the till's redeem path sets the changed fields in memory.
     """
     old = coupon.status
-    if to not in TRANSITIONS.get(old, set()):
-        raise CouponTransitionError(f"A coupon cannot go from {old} to {to}.", reasons=[old])
+    transition_check(old, to)
     now = timezone.now()
     changes = {"status": to, "last_status_change_on": now, **fields}
     # No savepoint inside a caller's transaction: a lost swap raises, and the caller's whole unit rolls back.

@@ -34,7 +34,10 @@ class IdempotencyError(DomainError):
 
 
 def idempotent(handler):
-    """Decorate a DRF view's `post` so that it honours the Idempotency-Key header."""
+    """Decorate a DRF view's `post` so that it honours the Idempotency-Key header.
+
+    Works on DRF's path and on `config.api.lean`'s (a Django request and a response that keeps `data`).
+    """
 
     @wraps(handler)
     def wrapper(view, request, *args, **kwargs):
@@ -71,7 +74,7 @@ def request_fingerprint(request) -> str:
     digest.update(request.method.encode())
     digest.update(request.path.encode())
     try:
-        digest.update(request._request.body)
+        digest.update(getattr(request, "_request", request).body)  # a DRF request wraps Django's
     except RawPostDataException:
         digest.update(json.dumps(request.data, sort_keys=True, default=str).encode())
     return digest.hexdigest()
@@ -108,5 +111,5 @@ def _replay(record, fingerprint):
 def _store(record, response):
     record.response_status = response.status_code
     record.response_body = json.loads(JSONRenderer().render(response.data) or b"null")
-    record.response_content_type = response.content_type or ""
+    record.response_content_type = getattr(response, "content_type", None) or ""  # DRF: an explicit one only
     record.save(update_fields=["response_status", "response_body", "response_content_type"])

@@ -85,7 +85,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A health check is one more round trip (SELECT 1) at the start of every request that uses the
+    # database. Off, a connection the server dropped fails the one request that finds it (Django then
+    # reconnects for the next), which a till retrying with its Idempotency-Key may prefer.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
     # Parameters bound on the server and statements prepared after their fifth run on a connection: the
     # till's few queries then skip PostgreSQL's parse and plan (a coupon lookup planned in about 1 ms and
     # ran in 0.2 ms). Behind a transaction-mode pooler, set DB_PREPARE_THRESHOLD=0 to turn preparing off.

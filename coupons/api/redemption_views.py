@@ -1,17 +1,20 @@
 """Till endpoints: validate, redeem and reverse coupon redemptions."""
 
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
+from rest_framework.fields import empty
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.actors import Actor
 from config.api.idempotency import idempotent
+from config.api.lean import LeanJsonResponse, LeanPostApiView, request_data, validate_fields
 from config.api.permissions import ensure_store_permitted
 from config.api.roles import POS_ONLY
 
-from .. import guessing, redemption, rules
+from .. import guessing, redemption, rules, till
 from ..exceptions import RedemptionError
 from ..models import CouponRedemption
 from .serializers import (
@@ -37,7 +40,12 @@ class UnknownCodeGuardMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        wait = guessing.client_blocked(client=request.user)
+        self.refuse_if_blocked(request.user)
+
+    def refuse_if_blocked(self, client, *, attempts=None, counted=False):
+        """429 for a blocked client; `counted` when the caller already read the client's `attempts`."""
+        now = timezone.now()
+        wait = guessing.blocked_for(attempts, now) if counted else guessing.client_blocked(client=client, now=now)
         if wait is not None:
             raise TooManyUnknownCodes(wait)
 
@@ -46,18 +54,75 @@ class UnknownCodeGuardMixin:
         return attempts
 
 
-class CouponValidateApi(UnknownCodeGuardMixin, APIView):
+class TillApi(UnknownCodeGuardMixin, LeanPostApiView):
+    """Validate and redeem: the till's hot path (see `config.api.lean` and `coupons.till`)."""
+
     roles = POS_ONLY
+    input_serializer = RedemptionInputSerializer
+
+    read_coupon = False  # whether the input statement reads the coupon too (unlocked)
+
+    def till_input(self, request) -> dict:
+        """The input serializer's validated data, with the member and store, from one statement.
+
+        The statement also reads the client's unknown-code count, so a blocked client still gets its 429
+        before any input error, as on DRF's path (where `initial` runs first); with `read_coupon`, it reads
+        the coupon as well (`data["coupon"]`).
+        """
+        try:
+            data = request_data(request)
+            values, errors = validate_fields(self.input_serializer, data, skip=("member", "store"))
+        except exceptions.APIException:
+            self.refuse_if_blocked(request.user)
+            raise
+        names = {name: _slug(data, name) for name in ("member", "store")}
+        code = redemption.redemption_code(values["code"]) if self.read_coupon and "code" in values else None
+        context = till.till_context(
+            client_id=request.user.pk, member_external_id=names["member"], store_code=names["store"],
+            window_start=guessing.window_start(timezone.now()), code=code,
+        )  # fmt: skip
+        self.refuse_if_blocked(request.user, attempts=context.unknown_codes, counted=True)
+        found = {"member": context.member, "store": context.store}
+        for name in ("member", "store"):
+            error = _slug_error(self.input_serializer, data, name, names[name], found[name])
+            if error:
+                errors[name] = [error]
+            else:
+                values[name] = found[name]
+        if errors:
+            order = list(self.input_serializer._declared_fields)
+            raise exceptions.ValidationError(dict(sorted(errors.items(), key=lambda item: order.index(item[0]))))
+        if code is not None:
+            values["coupon"] = context.coupon
+        return values
+
+
+def _slug(data, name):
+    """The text a slug field would look up (as DRF's, any value's `str`), or None when it names nothing."""
+    value = data.get(name, empty)
+    return None if value is empty or value is None or value == "" else str(value)
+
+
+def _slug_error(serializer_class, data, name, slug, row):
+    """The slug field's own message when the value is missing, null or names no row."""
+    field = serializer_class._declared_fields[name]
+    if slug is None:
+        return field.error_messages["required" if data.get(name, empty) is empty else "null"]
+    if row is None:
+        return field.error_messages["does_not_exist"].format(slug_name=field.slug_field, value=slug)
+    return None
+
+
+class CouponValidateApi(TillApi):
+    read_coupon = True
 
     @extend_schema(request=RedemptionInputSerializer, responses=ValidationOutputSerializer)
     def post(self, request):
-        serializer = RedemptionInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = self.till_input(request)
         ensure_store_permitted(request.user, data["store"])
         result = redemption.coupon_validate(
             code=data["code"], member=data["member"], store=data["store"], bill_amount=data["bill_amount"],
-            at=data.get("at"),
+            at=data.get("at"), coupon=data.get("coupon", redemption.NOT_READ),
         )  # fmt: skip
         if result.coupon is None:
             self.note_unknown(request, data["code"])
@@ -65,18 +130,16 @@ class CouponValidateApi(UnknownCodeGuardMixin, APIView):
         if result.coupon is not None:
             owner = data["member"].external_id if result.coupon.member_id == data["member"].pk else None
             coupon = coupon_body(result.coupon, member_external_id=owner)
-        return Response({"valid": result.valid, "reasons": result.reasons, "coupon": coupon})
+        return LeanJsonResponse({"valid": result.valid, "reasons": result.reasons, "coupon": coupon})
 
 
-class CouponRedeemApi(UnknownCodeGuardMixin, APIView):
-    roles = POS_ONLY
+class CouponRedeemApi(TillApi):
+    input_serializer = RedeemInputSerializer
 
     @extend_schema(request=RedeemInputSerializer, responses={201: RedemptionOutputSerializer})
     @idempotent
     def post(self, request):
-        serializer = RedeemInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = self.till_input(request)
         ensure_store_permitted(request.user, data["store"])
         try:
             row = redemption.coupon_redeem(
@@ -88,7 +151,7 @@ class CouponRedeemApi(UnknownCodeGuardMixin, APIView):
                 self.note_unknown(request, data["code"])
             raise
         body = redemption_body(row, code=row.coupon.code, member=data["member"].external_id, store=data["store"].code)
-        return Response(body, status=status.HTTP_201_CREATED)
+        return LeanJsonResponse(body, status=status.HTTP_201_CREATED)
 
 
 class RedemptionReverseApi(APIView):

@@ -349,8 +349,11 @@ class ResendOutputSerializer(serializers.Serializer):
 # every instantiation); the serializers above stay the schema and must list the same fields.
 
 
+_datetime = serializers.DateTimeField()
+
+
 def _iso(moment):
-    return serializers.DateTimeField().to_representation(moment) if moment else None
+    return _datetime.to_representation(moment) if moment else None
 
 
 def coupon_body(coupon: Coupon, *, member_external_id: str | None = None) -> dict:

@@ -1,0 +1,110 @@
+"""POS requests in one process, without a server: where a till request's time goes.
+
+    .venv/bin/python bench/pos_inprocess.py [--requests 1500] [--profile redeem] [--pg postgres://…]
+
+Loads the same data as bench/pos_redeem.py into a throwaway PostgreSQL database and calls the WSGI
+application directly (the same app as the HTTP bench: the real URLs plus the bare DRF view and the plain
+Django view of bench/pos_bare_wsgi.py), one request after another, with the API client cache on. Prints
+wall and CPU milliseconds per request for each phase; `--profile PHASE` adds that phase's cProfile.
+The first 50 requests of each phase warm up (and prepare the statements) and are not counted.
+"""
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import pos_redeem  # noqa: E402
+
+WARM_UP = 50
+PHASES = (
+    ("bare", "/bench/bare-redeem"),
+    ("plain", "/bench/plain-redeem"),
+    ("validate", "/api/v1/coupons/validate"),
+    ("redeem", "/api/v1/coupons/redeem"),
+)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=1500, help="requests per phase")
+    parser.add_argument("--profile", choices=[name for name, _ in PHASES], help="print this phase's profile")
+    parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
+    return parser.parse_args()
+
+
+def caller(application, token):
+    def call(path, body):
+        raw = json.dumps(body).encode()
+        environ = {
+            "REQUEST_METHOD": "POST", "PATH_INFO": path, "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80",
+            "HTTP_HOST": "127.0.0.1", "wsgi.input": io.BytesIO(raw), "CONTENT_LENGTH": str(len(raw)),
+            "CONTENT_TYPE": "application/json", "HTTP_AUTHORIZATION": f"Token {token}", "wsgi.url_scheme": "http",
+        }  # fmt: skip
+        status = []
+        b"".join(application(environ, lambda line, headers: status.append(line)))
+        return status[0]
+
+    return call
+
+
+def run(call, name, path, bodies, profile):
+    for body in bodies[:WARM_UP]:
+        call(path, body)
+    counted = bodies[WARM_UP:]
+    profiler = cProfile.Profile() if profile else None
+    statuses = {}
+    wall, cpu = time.perf_counter(), time.process_time()
+    if profiler:
+        profiler.enable()
+    for body in counted:
+        status = call(path, body)
+        statuses[status] = statuses.get(status, 0) + 1
+    if profiler:
+        profiler.disable()
+    wall = (time.perf_counter() - wall) * 1000 / len(counted)
+    cpu = (time.process_time() - cpu) * 1000 / len(counted)
+    print(f"{name:<10} {wall:6.2f} ms wall   {cpu:6.2f} ms CPU per request   {statuses}")
+    if profiler:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+
+
+def main():
+    args = parse_args()
+    pg = args.pg.rstrip("/")
+    name = f"od_bench_inproc_{os.getpid()}"
+    pos_redeem.admin_sql(pg, f'CREATE DATABASE "{name}"')
+    try:
+        os.environ["API_CLIENT_CACHE_SECONDS"] = "30"
+        # codes 0 … n-1 are validated then redeemed; the bare and plain views each get their own n codes
+        n = args.requests
+        token, bodies, _ = pos_redeem.setup_database(f"{pg}/{name}", 3 * n, 0)
+        from django.conf import settings
+        from django.db import connection
+
+        settings.DEBUG = False
+        settings.API_CLIENT_CACHE_SECONDS = 30
+        connection.close()
+        from bench.pos_bare_wsgi import application
+
+        call = caller(application, token)
+        codes = {"bare": bodies[n : 2 * n], "plain": bodies[2 * n : 3 * n]}
+        for phase, path in PHASES:
+            run(call, phase, path, codes.get(phase, bodies[:n]), profile=args.profile == phase)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        pos_redeem.admin_sql(pg, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
