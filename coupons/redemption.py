@@ -1,19 +1,22 @@
 """Redeeming coupons at the till: validate, redeem, reverse (seed 003, redemption settings).
 
-Validation reads the facts and answers every failing rule. Redemption takes the same decision again
-under a row lock on the coupon (`SELECT … FOR UPDATE`), moves a once-only coupon with a conditional
-UPDATE (`status = 'issued'`), and counts the series' redemptions with a conditional UPDATE of the
-series row (`redeemed_count < limit`), so a limit can never be passed, whatever the concurrency. The
-statements themselves are in `coupons.till`: the coupon with its series in one read, and on PostgreSQL
-the coupon, its event, the redemption and the counter in one write just before the commit.
+Validation reads the facts and answers every failing rule. Redemption takes the same decision and then
+moves a once-only coupon with a conditional UPDATE (`status = 'issued'`) and counts the series'
+redemptions with a conditional UPDATE of the series row (`redeemed_count < limit`), so a coupon is
+redeemed once and a limit never passed, whatever the concurrency. When the till has already read the
+coupon (PostgreSQL), the decision is taken on that read and the conditional write is the
+compare-and-swap: one statement, and a lost swap falls back to deciding again under a row lock on the
+coupon (`SELECT … FOR UPDATE`), which is also the path for multi-use coupons (their per-member counts
+come from redemption rows only lock holders write). The statements themselves are in `coupons.till`.
 """
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Max
 from django.utils import timezone
 
@@ -175,48 +178,88 @@ def coupon_redeem(
     actor: Actor,
     transaction_id: str = "",
     at=None,
+    coupon=NOT_READ,
 ) -> CouponRedemption:
+    """Redeem `code` for `member` at `store`, or refuse with every reason that applies.
+
+    `coupon`: the coupon already read, unlocked, for this code and member (the till's context read). On
+    PostgreSQL a once-only coupon is then redeemed by compare-and-swap: the rules run on that read, and
+    one statement moves the coupon only if it is still in the status the rules saw, writing its event,
+    the redemption and the series counter only if it moved. A lost swap (someone else moved the coupon
+    in between) takes the locked path below, which answers as the winner left the coupon. Otherwise the
+    coupon row is locked first (`SELECT … FOR UPDATE`) and the same decision taken under the lock.
+    """
     at = at or timezone.now()
+    if coupon is not NOT_READ and connection.vendor == "postgresql":
+        if coupon is None:
+            _refuse([rules.COUPON_NOT_FOUND])
+        if not coupon.series.multi_use:
+            redemption = _redeem_by_swap(coupon=coupon, member=member, store=store, bill_amount=bill_amount,
+                                         actor=actor, transaction_id=transaction_id, at=at)  # fmt: skip
+            if redemption is not None:
+                return redemption
     with transaction.atomic():
         # Find and lock the coupon row in one statement (not the joined series): racers for one code
         # queue here and each loser re-reads a redeemed status once the winner commits.
         coupon = coupon_for_redemption(code=code, member=member, lock=True)
         if coupon is None:
             _refuse([rules.COUPON_NOT_FOUND])
-        series = coupon.series
-        facts = redemption_facts(
-            coupon=coupon, series=series, member=member, store=store, bill_amount=bill_amount, at=at
-        )
-        reasons = rules.redemption_reasons(facts)
-        if reasons:
-            _refuse(reasons)
-        amount, currency, rate = discount_for(series=series, store=store, bill_amount=bill_amount)
-        to = None if series.multi_use else Status.REDEEMED  # a multi-use coupon stays issued
-        if to is not None:
-            try:
-                transition_check(coupon.status, to)  # the transition table stays the authority
-            except CouponTransitionError:
-                _refuse([rules.ALREADY_REDEEMED])
-        redemption = CouponRedemption(
-            coupon=coupon,
-            series=series,
-            member=member,
-            store=store,
-            bill_amount=bill_amount,
-            discount_amount=amount,
-            currency=currency,
-            exchange_rate=rate if rate != 1 else None,
-            transaction_id=transaction_id or "",
-            redeemed_at=at,
-            actor=actor.name,
-            channel=actor.channel,
-        )
+        redemption, to = _decide(coupon=coupon, member=member, store=store, bill_amount=bill_amount, actor=actor,
+                                 transaction_id=transaction_id, at=at)  # fmt: skip
         # The coupon, its event, the redemption row and the series counter (under its limit) in one
         # statement on PostgreSQL; the counter comes last so the series row is held only for the commit.
         refusal = till.redemption_write(redemption=redemption, to=to, actor=actor)
         if refusal:
             _refuse([refusal])
     return redemption
+
+
+def _redeem_by_swap(*, coupon, member, store, bill_amount, actor, transaction_id, at) -> CouponRedemption | None:
+    """The compare-and-swap redemption of a once-only coupon; None when the swap was lost."""
+    redemption, to = _decide(coupon=coupon, member=member, store=store, bill_amount=bill_amount, actor=actor,
+                             transaction_id=transaction_id, at=at)  # fmt: skip
+    # The write is one statement, atomic on its own; a series limit needs a transaction around it, to
+    # roll the coupon's move back when the counter's condition refuses.
+    limited = coupon.series.redemption_series_limit is not None
+    with transaction.atomic() if limited else nullcontext():
+        refusal = till.redemption_write(redemption=redemption, to=to, actor=actor)
+        if refusal == rules.SERIES_REDEMPTION_LIMIT_REACHED:
+            _refuse([refusal])
+    if refusal == rules.ALREADY_REDEEMED:
+        return None
+    return redemption
+
+
+def _decide(*, coupon, member, store, bill_amount, actor, transaction_id, at) -> tuple[CouponRedemption, str | None]:
+    """The redemption the rules allow for `coupon` as read, and the coupon's new status (None: multi-use,
+    it stays issued); refuses with every failing reason."""
+    series = coupon.series
+    facts = redemption_facts(coupon=coupon, series=series, member=member, store=store, bill_amount=bill_amount, at=at)
+    reasons = rules.redemption_reasons(facts)
+    if reasons:
+        _refuse(reasons)
+    amount, currency, rate = discount_for(series=series, store=store, bill_amount=bill_amount)
+    to = None if series.multi_use else Status.REDEEMED
+    if to is not None:
+        try:
+            transition_check(coupon.status, to)  # the transition table stays the authority
+        except CouponTransitionError:
+            _refuse([rules.ALREADY_REDEEMED])
+    redemption = CouponRedemption(
+        coupon=coupon,
+        series=series,
+        member=member,
+        store=store,
+        bill_amount=bill_amount,
+        discount_amount=amount,
+        currency=currency,
+        exchange_rate=rate if rate != 1 else None,
+        transaction_id=transaction_id or "",
+        redeemed_at=at,
+        actor=actor.name,
+        channel=actor.channel,
+    )
+    return redemption, to
 
 
 def redemption_reverse(*, redemption: CouponRedemption, actor: Actor) -> CouponRedemption:

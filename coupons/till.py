@@ -119,20 +119,30 @@ def _coupon_from(row, start: int) -> Coupon | None:
     return coupon
 
 
-def _insert(model, alias: str) -> tuple[str, list]:
-    """An INSERT of every concrete column but the primary key, as a CTE named `alias`, and its fields."""
+def _insert(model, alias: str, after: str) -> tuple[str, list]:
+    """An INSERT of every concrete column but the primary key, as a CTE named `alias` that writes its row
+    only when the CTE `after` returned one, and its fields."""
     fields = [field for field in model._meta.concrete_fields if not field.primary_key]
     columns = ", ".join(f'"{field.column}"' for field in fields)
-    values = ", ".join(["%s"] * len(fields))
-    return f"{alias} AS (INSERT INTO {model._meta.db_table} ({columns}) VALUES ({values}) RETURNING id)", fields
+    # Typed placeholders: a SELECT list, unlike VALUES, does not take its types from the target columns (a
+    # NULL would be text). The type without its modifier, so a too-long value still fails as it would in VALUES.
+    values = ", ".join(f"%s::{field.db_type(connection).split('(')[0]}" for field in fields)
+    return (
+        f"{alias} AS (INSERT INTO {model._meta.db_table} ({columns}) SELECT {values} FROM {after} RETURNING id)",
+        fields,
+    )
 
 
-EVENT_INSERT, EVENT_FIELDS = _insert(CouponEvent, "event")
-REDEMPTION_INSERT, REDEMPTION_FIELDS = _insert(CouponRedemption, "redemption")
+# Every part after the coupon's move depends on it: when the move finds the coupon no longer in the
+# status the rules saw, the statement writes nothing at all, so it may run on its own, outside a
+# transaction (`coupons.redemption`, the compare-and-swap redemption).
+EVENT_INSERT, EVENT_FIELDS = _insert(CouponEvent, "event", after="moved")
+REDEMPTION_INSERT, REDEMPTION_FIELDS = _insert(CouponRedemption, "redemption", after="counted")
 MOVE = f"""moved AS (UPDATE {Coupon._meta.db_table} SET status = %s, last_status_change_on = %s, is_reversed = false
            WHERE id = %s AND status = %s RETURNING id)"""
 KEEP = f"moved AS (UPDATE {Coupon._meta.db_table} SET is_reversed = false WHERE id = %s RETURNING id)"
-COUNT = f"counted AS (UPDATE {CouponSeries._meta.db_table} SET redeemed_count = redeemed_count + 1 WHERE id = %s"
+COUNT = f"""counted AS (UPDATE {CouponSeries._meta.db_table} SET redeemed_count = redeemed_count + 1
+           WHERE id = %s AND EXISTS (SELECT FROM moved)"""
 COUNT_UNDER_LIMIT = " AND redeemed_count < %s"
 ANSWER = "SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM counted), (SELECT id FROM redemption)"
 

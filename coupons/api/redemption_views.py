@@ -135,6 +135,7 @@ class CouponValidateApi(TillApi):
 
 class CouponRedeemApi(TillApi):
     input_serializer = RedeemInputSerializer
+    read_coupon = True  # the compare-and-swap redemption starts from this read
 
     @extend_schema(request=RedeemInputSerializer, responses={201: RedemptionOutputSerializer})
     @idempotent
@@ -145,6 +146,7 @@ class CouponRedeemApi(TillApi):
             row = redemption.coupon_redeem(
                 code=data["code"], member=data["member"], store=data["store"], bill_amount=data["bill_amount"],
                 transaction_id=data.get("transaction_id", ""), at=data.get("at"), actor=Actor.from_request(request),
+                coupon=data.get("coupon", redemption.NOT_READ),
             )  # fmt: skip
         except RedemptionError as exc:
             if exc.reasons == [rules.COUPON_NOT_FOUND]:

@@ -72,24 +72,45 @@ def test_validate_unknown_code_is_counted_once(pos, store, cached_clients):
 
 
 @pytest.mark.postgres
-def test_redeem_is_three_statements_on_postgres(pos, store, cached_clients, django_assert_num_queries):
+def test_redeem_is_two_statements_on_postgres(pos, store, cached_clients, django_assert_num_queries):
     coupon, other = CouponFactory(), CouponFactory()
     pos.post(VALIDATE, body(other, store), format="json")
-    # inside the test's transaction the redemption's own one is a savepoint: two more statements
-    with django_assert_num_queries(3 + 2) as captured:
+    with django_assert_num_queries(2) as captured:
         assert pos.post(REDEEM, body(coupon, store), format="json").status_code == 201
-    statements = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
-    assert "FOR UPDATE OF c" in statements[1]
-    assert statements[2].startswith("WITH moved AS (UPDATE")
+    context, write = (q["sql"] for q in captured.captured_queries)
+    assert "FOR UPDATE" not in context and "coupons_coupon c" in context  # the coupon read with the context
+    assert write.startswith("WITH moved AS (UPDATE")
     assert CouponEvent.objects.filter(coupon=coupon, old_status="issued", new_status="redeemed").count() == 1
     assert CouponSeries.objects.get(pk=coupon.series_id).redeemed_count == 1
 
 
+@pytest.mark.postgres
+def test_redeem_of_a_series_with_a_limit_puts_its_write_in_a_transaction(
+    pos, store, cached_clients, django_assert_num_queries
+):
+    coupon = CouponFactory(series__redemption_series_limit=5)
+    pos.post(VALIDATE, body(CouponFactory(), store), format="json")  # the client is cached
+    # inside the test's transaction the redemption's own one is a savepoint: two more statements
+    with django_assert_num_queries(2 + 2) as captured:
+        assert pos.post(REDEEM, body(coupon, store), format="json").status_code == 201
+    assert [q["sql"].split()[0] for q in captured.captured_queries] == ["SELECT", "SAVEPOINT", "WITH", "RELEASE"]
+
+
+def test_redeem_of_a_multi_use_coupon_takes_the_locked_path(pos, store, cached_clients, django_assert_max_num_queries):
+    coupon = CouponFactory(series__multi_use=True)
+    pos.post(VALIDATE, body(CouponFactory(), store), format="json")  # the client is cached
+    with django_assert_max_num_queries(12) as captured:
+        assert pos.post(REDEEM, body(coupon, store), format="json").status_code == 201
+    if ON_POSTGRES:
+        assert any("FOR UPDATE OF c" in q["sql"] for q in captured.captured_queries)
+
+
 def test_redeem_with_the_client_cache_off_adds_only_the_client_read(pos, store, django_assert_max_num_queries):
     coupon = CouponFactory()
-    # client and its stores (2), context, locked coupon, then the write: one statement on PostgreSQL,
-    # one per row on SQLite (coupon, event, redemption, counter); 2 for the savepoint of the test's transaction
-    with django_assert_max_num_queries(2 + 2 + (1 if ON_POSTGRES else 4) + 2):
+    # client and its stores (2), context with the coupon, then the write: one statement on PostgreSQL;
+    # on SQLite the locked path: savepoint pair, locked coupon, one statement per row (coupon, event,
+    # redemption, counter)
+    with django_assert_max_num_queries(2 + 1 + (1 if ON_POSTGRES else 2 + 1 + 4)):
         assert pos.post(REDEEM, body(coupon, store), format="json").status_code == 201
 
 
@@ -311,3 +332,48 @@ def test_till_reads_find_codes_through_the_partial_unique_indexes(sql):
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "coupons_coupon_code_unique" in plan
     assert "coupons_coupon_common_once_per_member" in plan
+
+
+@pytest.mark.postgres
+def test_a_swap_that_finds_the_coupon_moved_writes_nothing_even_outside_a_transaction(store):
+    coupon = till.coupon_with_series(code=CouponFactory().code, member_id=None)
+    Coupon.objects.filter(pk=coupon.pk).update(status="redeemed")  # another till won meanwhile
+    refusal = till.redemption_write(redemption=redemption_for(coupon, store), to="redeemed", actor=Actor.system())
+    assert refusal == rules.ALREADY_REDEEMED
+    assert not CouponEvent.objects.exists()
+    assert not CouponRedemption.objects.exists()
+    assert CouponSeries.objects.get(pk=coupon.series_id).redeemed_count == 0
+
+
+@pytest.mark.postgres
+def test_a_lost_swap_answers_from_the_locked_read(store, monkeypatch):
+    from coupons import redemption
+
+    coupon = CouponFactory()
+    read = till.coupon_with_series(code=coupon.code, member_id=coupon.member_id)
+    Coupon.objects.filter(pk=coupon.pk).update(status="revoked")  # revoked after the till read it
+    locked_reads = []
+    real = redemption.coupon_for_redemption
+    monkeypatch.setattr(redemption, "coupon_for_redemption", lambda **kw: locked_reads.append(kw) or real(**kw))
+    with pytest.raises(redemption.RedemptionError) as refused:
+        redemption.coupon_redeem(code=coupon.code, member=coupon.member, store=store, bill_amount=Decimal("20"),
+                                 actor=Actor.system(), coupon=read)  # fmt: skip
+    assert refused.value.reasons == ["revoked"]
+    assert [kw["lock"] for kw in locked_reads] == [True]
+    assert not CouponRedemption.objects.exists()
+
+
+@pytest.mark.postgres
+def test_a_swap_past_the_series_limit_rolls_the_coupon_back(store):
+    from coupons import redemption
+
+    series = CouponSeriesFactory(redemption_series_limit=1)
+    coupon = CouponFactory(series=series)
+    read = till.coupon_with_series(code=coupon.code, member_id=coupon.member_id)
+    CouponSeries.objects.filter(pk=series.pk).update(redeemed_count=1)  # filled since the till read it
+    with pytest.raises(redemption.RedemptionError) as refused:
+        redemption.coupon_redeem(code=coupon.code, member=coupon.member, store=store, bill_amount=Decimal("20"),
+                                 actor=Actor.system(), coupon=read)  # fmt: skip
+    assert refused.value.reasons == ["series_redemption_limit_reached"]
+    assert Coupon.objects.get(pk=coupon.pk).status == "issued"
+    assert not CouponEvent.objects.exists() and not CouponRedemption.objects.exists()
