@@ -3,7 +3,8 @@
 The bare view is what the notes call the ceiling of the stack: DRF with token auth and the POS role,
 one conditional `UPDATE … WHERE status = 'issued'`, nothing else (no rules, no events, no counters).
 The plain view does the same with the same token authentication in a plain Django view (no DRF
-request, negotiation or renderer): the ceiling of Django itself on this machine.
+request, negotiation or renderer): the ceiling of Django itself on this machine. Both sit under
+/api/v1/, so they pass through the same middleware as the till's endpoints.
 """
 
 import json
@@ -49,8 +50,8 @@ def plain_redeem(request):
 
 
 urlpatterns = [
-    path("bench/bare-redeem", BareRedeemApi.as_view()),
-    path("bench/plain-redeem", plain_redeem),
+    path("api/v1/bench/bare-redeem", BareRedeemApi.as_view()),
+    path("api/v1/bench/plain-redeem", plain_redeem),
     path("", include(settings.ROOT_URLCONF)),
 ]
 settings.ROOT_URLCONF = __name__

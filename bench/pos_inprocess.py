@@ -26,8 +26,8 @@ from bench import pos_redeem  # noqa: E402
 
 WARM_UP = 50
 PHASES = (
-    ("bare", "/bench/bare-redeem"),
-    ("plain", "/bench/plain-redeem"),
+    ("bare", "/api/v1/bench/bare-redeem"),
+    ("plain", "/api/v1/bench/plain-redeem"),
     ("validate", "/api/v1/coupons/validate"),
     ("redeem", "/api/v1/coupons/redeem"),
 )

@@ -292,7 +292,7 @@ def main():
               f"{os.cpu_count()} CPUs")  # fmt: skip
         run_phase(args.port, token, "/api/v1/coupons/validate", bodies[:200], args.racers)  # warm up
         meter = CpuMeter(server.pid, name)
-        bare = wrk_phase(args, token, "/bench/bare-redeem", first=args.codes, meter=meter)
+        bare = wrk_phase(args, token, "/api/v1/bench/bare-redeem", first=args.codes, meter=meter)
         bare_rate = wrk_report("bare", bare)
         validate_rate = wrk_report("validate", wrk_phase(args, token, "/api/v1/coupons/validate", first=0, meter=meter))
         redeemed = wrk_phase(args, token, "/api/v1/coupons/redeem", first=0, meter=meter)

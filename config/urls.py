@@ -3,7 +3,10 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from coupons.api.urls import till_urlpatterns
+
 api_v1 = [
+    *till_urlpatterns,  # first: most API requests are a till's, and the coupon detail route would swallow them
     path("", include("members.api.urls")),
     path("", include("offers.api.urls")),
     path("", include("rewards.api.urls")),
@@ -12,10 +15,10 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/v1/", include(api_v1)),
 ]
 
 if settings.DEBUG:

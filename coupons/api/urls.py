@@ -2,14 +2,17 @@ from django.urls import path
 
 from . import redemption_views, views
 
+# The till's endpoints, resolved before every other API route (config/urls.py): they take most requests.
+till_urlpatterns = [
+    path("coupons/validate", redemption_views.CouponValidateApi.as_view(), name="coupon-validate"),
+    path("coupons/redeem", redemption_views.CouponRedeemApi.as_view(), name="coupon-redeem"),
+]
+
 urlpatterns = [
     path("coupon-series", views.CouponSeriesListCreateApi.as_view(), name="coupon-series-list"),
     path("coupon-series/<int:pk>", views.CouponSeriesDetailApi.as_view(), name="coupon-series-detail"),
     path("coupon-series/<int:pk>/issue", views.CouponIssueApi.as_view(), name="coupon-series-issue"),
     path("coupon-series/<int:pk>/uploads", views.SeriesUploadCreateApi.as_view(), name="coupon-series-uploads"),
-    # validate and redeem must come before the coupon detail route, which would swallow them
-    path("coupons/validate", redemption_views.CouponValidateApi.as_view(), name="coupon-validate"),
-    path("coupons/redeem", redemption_views.CouponRedeemApi.as_view(), name="coupon-redeem"),
     path(
         "coupon-redemptions/<int:pk>/reverse",
         redemption_views.RedemptionReverseApi.as_view(),
