@@ -5,7 +5,8 @@
 Loads the same data as bench/pos_redeem.py into a throwaway PostgreSQL database and calls the WSGI
 application directly (the same app as the HTTP bench: the real URLs plus the bare DRF view and the plain
 Django view of bench/pos_bare_wsgi.py), one request after another, with the API client cache on. Prints
-wall and CPU milliseconds per request for each phase; `--profile PHASE` adds that phase's cProfile.
+wall and CPU milliseconds per request for each phase; `--profile PHASE` adds that phase's cProfile (sorted by
+cumulative time, or by what PROFILE_SORT names, e.g. PROFILE_SORT=tottime).
 The first 50 requests of each phase warm up (and prepare the statements) and are not counted.
 """
 
@@ -74,7 +75,7 @@ def run(call, name, path, bodies, profile):
     cpu = (time.process_time() - cpu) * 1000 / len(counted)
     print(f"{name:<10} {wall:6.2f} ms wall   {cpu:6.2f} ms CPU per request   {statuses}")
     if profiler:
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(40)
 
 
 def main():
