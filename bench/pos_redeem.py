@@ -1,12 +1,13 @@
-"""POS throughput: validate and redeem distinct coupon codes over HTTP, under gunicorn, on PostgreSQL.
+"""POS throughput: validate and redeem distinct coupon codes over HTTP, under granian, on PostgreSQL.
 
-    .venv/bin/python bench/pos_redeem.py [--codes 30000] [--seconds 10] [--connections 16] [--workers 4]
-        [--threads 4] [--pg postgres://postgres@127.0.0.1:5432]
+    .venv/bin/python bench/pos_redeem.py [--codes 30000] [--seconds 10] [--connections 16] [--workers 2]
+        [--threads 8] [--server granian|gunicorn] [--pg postgres://postgres@127.0.0.1:5432]
 
 Needs wrk (Debian: `apt-get install wrk`), the load generator: a C event loop that costs the two cores far
 less than Python client threads would. Creates a throwaway database, migrates it, loads one store, one POS
-client, members and one issued coupon per member, then starts the app under gunicorn with
-`config.settings.production` on loopback, and runs, each for `--seconds`:
+client, members and one issued coupon per member, then starts the app with `config.settings.production`
+on loopback under granian, the server the README recommends (`--server gunicorn` for gunicorn's gthread
+workers), and runs, each for `--seconds`:
 
 1. bare: a bare DRF view (token auth, one conditional UPDATE; bench/pos_bare_wsgi.py) redeeming its own
    distinct codes: the ceiling of the stack on this machine at this moment;
@@ -41,10 +42,9 @@ def parse_args():
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--racers", type=int, default=16, help="threads racing for each contended code")
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker (granian: blocking threads)")
-    parser.add_argument("--server", choices=["gunicorn", "granian"], default="gunicorn",
-                        help="granian needs the bench extra: pip install -e '.[bench]'")  # fmt: skip
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8, help="threads per worker (granian: blocking threads)")
+    parser.add_argument("--server", choices=["granian", "gunicorn"], default="granian")
     parser.add_argument("--contended-codes", type=int, default=50)
     parser.add_argument("--port", type=int, default=8799)
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
@@ -116,7 +116,7 @@ def server_command(server, port, workers, threads):
     ]  # fmt: skip
 
 
-def start_server(db_url, port, workers, threads, server="gunicorn"):
+def start_server(db_url, port, workers, threads, server="granian"):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
@@ -208,7 +208,7 @@ def _processes():
 
 
 class CpuMeter:
-    """CPU time of the app (gunicorn master and workers) and of the database (this database's backends)."""
+    """CPU time of the app (the server's processes) and of the database (this database's backends)."""
 
     def __init__(self, server_pid, database):
         self.server_pid, self.database = server_pid, database
