@@ -1,7 +1,7 @@
 """POS throughput: validate and redeem distinct coupon codes over HTTP, under granian, on PostgreSQL.
 
     .venv/bin/python bench/pos_redeem.py [--codes 30000] [--seconds 10] [--connections 16] [--workers 2]
-        [--threads 8] [--server granian|gunicorn] [--pg postgres://postgres@127.0.0.1:5432]
+        [--threads 4] [--server granian|gunicorn] [--pg postgres://postgres@127.0.0.1:5432]
 
 Needs wrk (Debian: `apt-get install wrk`), the load generator: a C event loop that costs the two cores far
 less than Python client threads would. Creates a throwaway database, migrates it, loads one store, one POS
@@ -43,7 +43,7 @@ def parse_args():
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--racers", type=int, default=16, help="threads racing for each contended code")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8, help="threads per worker (granian: blocking threads)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (granian: blocking threads)")
     parser.add_argument("--server", choices=["granian", "gunicorn"], default="granian")
     parser.add_argument("--contended-codes", type=int, default=50)
     parser.add_argument("--port", type=int, default=8799)
