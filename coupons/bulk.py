@@ -234,11 +234,9 @@ def _may_receive(series: CouponSeries, now) -> Q:
 
 
 def _write_reserved(*, series, chunk, rows, now) -> int:
-    """Write a chunk whose code positions were reserved: its i-th member gets position code_start + i, so a
-    redone chunk makes the same codes. Members beyond the planned count (they joined the source inside
-    this id range since) take the series' next positions."""
-    if series.code_mode == CouponSeries.CodeMode.COMMON:
-        return _write(series=series, member_ids=[pk for pk, may_receive in rows if may_receive], now=now)
+    """Write a chunk whose code positions were reserved (generated codes only): its i-th member gets
+    position code_start + i, so a redone chunk makes the same codes. Members beyond the planned count
+    (they joined the source inside this id range since) take the series' next positions."""
     reserved = series_generator(series).codes(chunk.code_start, min(len(rows), chunk.members))
     chosen = [(pk, reserved[i]) for i, (pk, may_receive) in enumerate(rows[: len(reserved)]) if may_receive]
     extra = [pk for pk, may_receive in rows[len(reserved) :] if may_receive]

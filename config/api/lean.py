@@ -58,6 +58,8 @@ class LeanPostApiView(APIView):
             response = self.handle_exception(exc)
         return self.finalize_response(request, response, *args, **kwargs)
 
+    # DRF's own versions of these two read its Request wrapper's state (`_authenticator`,
+    # `authenticators`); these take the same decisions on the Django request.
     def _lean_authenticate(self, request):
         for authenticator in self.get_authenticators():
             found = authenticator.authenticate(request)
