@@ -164,7 +164,7 @@ class OfferResponseAdmin(ExportMixin, admin.ModelAdmin):
     ]
     readonly_fields = fields
     inlines = [OfferResponseEventInline]
-    actions = ["cancel_selected", "expire_selected"]
+    actions = ["clip_selected", "cancel_selected", "expire_selected"]
 
     def has_add_permission(self, request):
         return False  # responses are created by claims, activations and assignments
@@ -228,6 +228,10 @@ class OfferResponseAdmin(ExportMixin, admin.ModelAdmin):
     def usage_period(self, response):
         return usage_badge(response)
 
+    @admin.action(description="Clip selected offer responses (activates the offer for each member)")
+    def clip_selected(self, request, queryset):
+        return self._bulk_transition(request, queryset, response_rules.CLIPPED, "clip_selected")
+
     @admin.action(description="Cancel selected offer responses")
     def cancel_selected(self, request, queryset):
         return self._bulk_transition(request, queryset, response_rules.CANCELED, "cancel_selected")
@@ -263,8 +267,8 @@ class OfferResponseAdmin(ExportMixin, admin.ModelAdmin):
                     response=response, to_status=to_status, actor=actor, reason=reason
                 )
                 done += 1
-            except DomainError:
-                refused.append(f"#{response.pk} ({response.status})")
+            except DomainError as exc:
+                refused.append(f"#{response.pk} ({_refusal(response, exc)})")
         self.message_user(request, f"{done} offer response(s) {to_status}.", messages.SUCCESS)
         if refused:
             self.message_user(
@@ -273,6 +277,14 @@ class OfferResponseAdmin(ExportMixin, admin.ModelAdmin):
                 messages.WARNING,
             )
         return None
+
+
+def _refusal(response: OfferResponse, exc: DomainError) -> str:
+    """The response's status, and why a rule refused the move when it was not the lifecycle itself
+    (a clip refused by the activation's limits reads `pending: global_limit`)."""
+    if exc.code == "illegal_transition" or not exc.reasons:
+        return response.status
+    return f"{response.status}: {', '.join(exc.reasons)}"
 
 
 def response_section_context(request, queryset, *, anchor: str) -> dict:

@@ -10,11 +10,12 @@ from config.actors import Actor
 from config.errors import InvalidInputError
 from members.models import Member
 
-from . import response_rules, rules, selectors
+from . import response_rules, rules, selectors, services
 from .exceptions import OfferResponseError
 from .models import Activation, Offer, OfferResponse, OfferResponseEvent
 
 ONE_OPEN_CONSTRAINT = "offers_offerresponse_one_open_per_member"
+ACTIVATION_REASON = "offer activated"
 
 
 def offer_snapshot(offer: Offer) -> dict:
@@ -114,14 +115,18 @@ def _response_create(*, member: Member, offer: Offer, actor: Actor, source: str,
     return response
 
 
-def offer_response_clip_on_activation(*, member: Member, offer: Offer, actor: Actor, at: datetime) -> OfferResponse:
-    """Called by offer_activate inside its transaction (member locked): the member's oldest pending
-    response moves to clipped, or a clipped one is created when there is none."""
+def offer_response_clip_on_activation(
+    *, member: Member, offer: Offer, actor: Actor, at: datetime, response: OfferResponse | None = None, reason: str = ""
+) -> OfferResponse:
+    """Called by offer_activate inside its transaction (member locked): the response the member clipped,
+    else the member's oldest pending response, moves to clipped, or a clipped one is created when there
+    is none."""
+    reason = reason or ACTIVATION_REASON
+    if response is not None:
+        return _status_move(response=response, to_status=response_rules.CLIPPED, actor=actor, reason=reason)
     pending = _open_responses(member=member, offer=offer).filter(status=response_rules.PENDING).order_by("pk").first()
     if pending is not None:
-        return offer_response_transition(
-            response=pending, to_status=response_rules.CLIPPED, actor=actor, reason="offer activated"
-        )
+        return _status_move(response=pending, to_status=response_rules.CLIPPED, actor=actor, reason=reason)
     if not offer.allow_multiple_responses and _open_responses(member=member, offer=offer).exists():
         return _open_responses(member=member, offer=offer).first()  # already clipped or further along
     return _response_create(
@@ -134,19 +139,38 @@ def offer_response_transition(
 ) -> OfferResponse:
     """Move a response along the lifecycle. The move is checked against the transition table, then made
     with one conditional UPDATE on the status it was read with: of two concurrent callers only one
-    changes the row; the other gets 409 illegal_transition."""
+    changes the row; the other gets 409 illegal_transition.
+
+    Clipping an opt-in response is activating the offer for the member (seed 000: one act), so it goes
+    through offer_activate: its visibility and activation limits apply, and a refused activation
+    refuses the clip with the same code and reasons. An offer changed since to need no activation has
+    nothing to activate; its response simply moves."""
+    _transition_check(response=response, to_status=to_status)
+    if to_status == response_rules.CLIPPED and response.offer.requires_activation:
+        services.offer_activate(
+            member=response.member, offer=response.offer, actor=actor, response=response, reason=reason
+        )
+        return response
+    return _status_move(response=response, to_status=to_status, actor=actor, reason=reason)
+
+
+def _transition_check(*, response: OfferResponse, to_status: str) -> None:
     if to_status not in response_rules.STATUSES:
         raise InvalidInputError(f"Unknown status {to_status!r}.", errors={"status": [f"Unknown status {to_status!r}."]})
-    from_status = response.status
     snapshot = response.offer_snapshot or {}
     allowed = response_rules.transition_allowed(
-        from_status,
+        response.status,
         to_status,
         requires_activation=response.requires_activation,
         fulfillment_flow=snapshot.get("fulfillment_flow", "standard"),
     )
     if not allowed:
-        raise _illegal(from_status, to_status)
+        raise _illegal(response.status, to_status)
+
+
+def _status_move(*, response: OfferResponse, to_status: str, actor: Actor, reason: str) -> OfferResponse:
+    _transition_check(response=response, to_status=to_status)
+    from_status = response.status
     at = timezone.now()
     with transaction.atomic():
         changed = OfferResponse.objects.filter(pk=response.pk, status=from_status).update(

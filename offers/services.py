@@ -154,11 +154,21 @@ def _member_lock(member: Member) -> None:
 # Activation -----------------------------------------------------------------------------------------
 
 
-def offer_activate(*, member: Member, offer: Offer, actor: Actor, at: datetime | None = None):
+def offer_activate(
+    *,
+    member: Member,
+    offer: Offer,
+    actor: Actor,
+    at: datetime | None = None,
+    response=None,
+    reason: str = "",
+):
     """Activate an opt-in offer for a member; activating again returns the same state, unchanged.
 
     Returns the membership-offer after activation. Offer responses hook their clipping in here, in
-    the same transaction, so activation and clipping stay one act.
+    the same transaction, so activation and clipping stay one act. `response` names the pending
+    response to clip when the member clips it (the same act, started from the response): the
+    activation's visibility and limits decide, and its refusal is the clip's.
     """
     at = at or timezone.now()
     if not offer.requires_activation:
@@ -169,7 +179,8 @@ def offer_activate(*, member: Member, offer: Offer, actor: Actor, at: datetime |
         )
     with transaction.atomic():
         _member_lock(member)
-        if not Activation.objects.filter(offer=offer, member=member).exists():
+        activated = Activation.objects.filter(offer=offer, member=member).exists()
+        if not activated:
             view = selectors.membership_offer_get(member=member, offer_id=offer.pk, at=at)
             if view.state.visible_status != rules.VISIBLE:
                 raise _not_visible(view.state.visible_status)
@@ -178,9 +189,12 @@ def offer_activate(*, member: Member, offer: Offer, actor: Actor, at: datetime |
             Activation.objects.create(
                 offer=offer, member=member, activated_at=at, actor=actor.name, channel=actor.channel
             )
+        if not activated or response is not None:
             from .response_services import offer_response_clip_on_activation  # the responses build on offers
 
-            offer_response_clip_on_activation(member=member, offer=offer, actor=actor, at=at)
+            offer_response_clip_on_activation(
+                member=member, offer=offer, actor=actor, at=at, response=response, reason=reason
+            )
     return selectors.membership_offer_get(member=member, offer_id=offer.pk, at=at)
 
 

@@ -73,3 +73,27 @@ def test_claim_and_activation_racing_leave_one_clipped_response():
     assert list(OfferResponse.objects.filter(member=member, offer=offer).values_list("status", flat=True)) == [
         "clipped"
     ]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_clips_by_racing_members_take_the_activation_limit_exactly():
+    from offers.models import Activation, OfferLimit
+    from offers.response_services import offer_response_transition
+    from tests.offers.factories import LimitFactory
+
+    limit = 3
+    offer = OfferFactory(opt_in=True)
+    LimitFactory(offer=offer, kind="activation", max_count=limit)
+    responses = [offer_response_claim(member=MemberFactory(), offer=offer, actor=Actor.system()) for _ in range(RACERS)]
+
+    def clip(index):
+        return offer_response_transition(response=responses[index], to_status="clipped", actor=Actor.system()).status
+
+    outcomes = run_concurrently(RACERS, clip)
+
+    assert outcomes.count("clipped") == limit
+    assert outcomes.count("offer_not_visible") == RACERS - limit
+    assert OfferResponse.objects.filter(offer=offer, status="clipped").count() == limit
+    assert Activation.objects.filter(offer=offer).count() == limit
+    assert OfferLimit.objects.get(offer=offer).used_count == limit
