@@ -312,9 +312,8 @@ def coupon_issue(*, series: CouponSeries, member, actor: Actor, code: str | None
             if rules.should_resend(reasons, on_rematch=series.on_rematch, has_valid_coupon=valid is not None):
                 return IssueResult(coupon=valid, resent=True)
             raise CouponIssueError(f"Coupon not issued: {', '.join(reasons)}.", code=reasons[0], reasons=reasons)
-        coupon = _create_issued_coupon(series=series, member=member, now=now, code=code)
-        old = Status.UNISSUED if getattr(coupon, "was_unissued", False) else ""
-        _record(coupon, old=old, new=Status.ISSUED, actor=actor, reason="issued")
+        coupon, old, reason = _create_issued_coupon(series=series, member=member, now=now, code=code)
+        _record(coupon, old=old, new=Status.ISSUED, actor=actor, reason=reason)
         series_note_issued(series=series, count=1)
         return IssueResult(coupon=coupon)
 
@@ -337,7 +336,8 @@ def coupon_times(series: CouponSeries, now):
     return expires_at, redeemable_from
 
 
-def _create_issued_coupon(*, series, member, now, code):
+def _create_issued_coupon(*, series, member, now, code) -> tuple[Coupon, str, str]:
+    """The issued coupon, the status it came from ("" for a new row) and the reason its event records."""
     expires_at, redeemable_from = coupon_times(series, now)
     fields = dict(
         series=series,
@@ -350,11 +350,14 @@ def _create_issued_coupon(*, series, member, now, code):
     )
     mode = series.code_mode
     if code is not None:
+        reissued = _reissue_revoked_code(series=series, code=code, fields=fields)
+        if reissued is not None:
+            return reissued
         coupon = Coupon.objects.create(code=code, **fields)
         CouponSeries.objects.filter(pk=series.pk).update(code_count=F("code_count") + 1)
-        return coupon
+        return coupon, "", "issued"
     if mode == CouponSeries.CodeMode.COMMON:
-        return Coupon.objects.create(code=series.common_code, is_common=True, **fields)
+        return Coupon.objects.create(code=series.common_code, is_common=True, **fields), "", "issued"
     if mode == CouponSeries.CodeMode.UPLOAD:
         coupon = (
             Coupon.objects.select_for_update(skip_locked=True)
@@ -366,9 +369,34 @@ def _create_issued_coupon(*, series, member, now, code):
             raise CouponIssueError("No uploaded codes are left.", code="series_exhausted", reasons=["series_exhausted"])
         Coupon.objects.filter(pk=coupon.pk, status=Status.UNISSUED).update(**fields)
         coupon.refresh_from_db()
-        coupon.was_unissued = True
-        return coupon
-    return _create_generated_coupon(series=series, fields=fields)
+        return coupon, Status.UNISSUED, "issued"
+    return _create_generated_coupon(series=series, fields=fields), "", "issued"
+
+
+def _reissue_revoked_code(*, series, code, fields) -> tuple[Coupon, str, str] | None:
+    """Seed 003's route for moving a coupon: revoke it, then upload the same code with the new member.
+
+    A code revoked in this series, uploaded again with a member other than the one it was revoked
+    from, is issued to that member on its own row: the code stays unique (a till finds the one live
+    coupon), and the row's events keep the revoke and this re-issue. It is a fresh issue (new expiry and
+    redemption start, counted as issued) of a code uploaded again (counted in the capacity, as any
+    uploaded code). None when there is no such code; the caller then inserts it, and the unique index
+    refuses a code held anywhere else.
+    """
+    member = fields["member"]
+    coupon = (
+        Coupon.objects.select_for_update()
+        .filter(series=series, code=code, is_common=False, status=Status.REVOKED)
+        .exclude(member=member)
+        .first()
+    )
+    if coupon is None:
+        return None
+    previous = coupon.member.external_id if coupon.member_id else "no member"
+    Coupon.objects.filter(pk=coupon.pk, status=Status.REVOKED).update(**fields, is_reversed=False)
+    CouponSeries.objects.filter(pk=series.pk).update(code_count=F("code_count") + 1)
+    coupon.refresh_from_db()
+    return coupon, Status.REVOKED, f"re-issued by a codes upload (revoked from {previous})"
 
 
 def _create_generated_coupon(*, series, fields):

@@ -21,6 +21,7 @@ from members.models import Member
 
 from .exceptions import CouponIssueError, UploadError
 from .models import Coupon, CouponSeries, Upload, UploadIssue
+from .selectors import code_lookup
 from .services import CODE_RE, coupon_issue, series_allow_members
 
 IDENTIFIERS = ("external_id", "mobile", "email", "user_id")
@@ -165,12 +166,13 @@ def _code_row(*, upload, row, identifier, actor, seen_codes) -> list[str]:
     code = (row.get("code") or "").strip().upper()
     if not CODE_RE.match(code):
         return ["malformed_row"]
-    if code in seen_codes or Coupon.objects.filter(code=code).exists():
-        seen_codes.add(code)
-        return ["duplicate_code"]
-    seen_codes.add(code)
     series = upload.series
-    if identifier and (row.get(identifier) or "").strip():
+    with_member = bool(identifier and (row.get(identifier) or "").strip())
+    duplicate = code in seen_codes or not _code_free(code, series=series, with_member=with_member)
+    seen_codes.add(code)
+    if duplicate:
+        return ["duplicate_code"]
+    if with_member:
         member, error = member_resolve(identifier, row[identifier])
         if error:
             return [error]
@@ -182,6 +184,18 @@ def _code_row(*, upload, row, identifier, actor, seen_codes) -> list[str]:
         return ["duplicate_code"]
     CouponSeries.objects.filter(pk=series.pk).update(code_count=F("code_count") + 1)
     return []
+
+
+def _code_free(code: str, *, series, with_member: bool) -> bool:
+    """Whether an uploaded code is not a duplicate: no coupon has it, or (seed 003's way of moving a
+    coupon) its only coupon was revoked in this series and the row names the member to issue it to.
+    A live, redeemed or expired code, or one revoked in another series, stays a duplicate; so does a
+    revoked code uploaded again to the member it was revoked from (coupon_issue finds no code to move
+    and the unique index refuses it)."""
+    holders = list(Coupon.objects.filter(code_lookup(code)).values_list("series_id", "status", "is_common")[:2])
+    if not holders:
+        return True
+    return with_member and holders == [(series.pk, Coupon.Status.REVOKED, False)]
 
 
 def _issue(*, series, member, actor, code=None) -> list[str]:
