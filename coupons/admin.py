@@ -13,14 +13,14 @@ from config.actors import Actor
 from config.admin_progress import JobProgressAdminMixin
 from config.errors import DomainError
 from members.admin_tabs import MemberTab, register_member_tab
-from members.models import Segment
+from members.models import OrgEntity, Segment
 
 from . import selectors, services, uploads
 from .bulk import bulk_issue_start
 from .codes import GUESS_WARNING_ODDS
 from .models import BulkIssueJob, Coupon, CouponEvent, CouponSeries, Reminder, Upload
 
-M2M_FIELDS = ("exclude_recipients_of", "redemption_stores", "org_entities")
+M2M_FIELDS = ("exclude_recipients_of", "redemption_stores")
 CONCRETE_FIELDS = frozenset(f.name for f in CouponSeries._meta.concrete_fields)
 
 
@@ -37,6 +37,13 @@ class CouponSeriesForm(forms.ModelForm):
         "It cannot change once the series is saved.",
     )
 
+    redemption_stores_type = forms.ChoiceField(
+        choices=[("", "Any store (no restriction)"), *OrgEntity.Type.choices],
+        required=False,
+        label="Redemption restricted to",
+        help_text="The type of the entities below: a zone or concept covers the stores in it at the till.",
+    )
+
     class Meta:
         model = CouponSeries
         fields = [
@@ -49,6 +56,11 @@ class CouponSeriesForm(forms.ModelForm):
         data = super().clean()
         if self.errors:
             return data
+        stores_errors = redemption_stores_errors(
+            data.get("redemption_stores_type") or "", data.get("redemption_stores")
+        )
+        if stores_errors:
+            raise ValidationError({"redemption_stores": stores_errors})
         probe = CouponSeries(
             **{f.attname: getattr(self.instance, f.attname) for f in CouponSeries._meta.concrete_fields}
         )
@@ -68,6 +80,18 @@ class CouponSeriesForm(forms.ModelForm):
         return data
 
 
+def redemption_stores_errors(kind: str, stores) -> list[str]:
+    """The admin's twin of the API's `redemption.stores {type, codes}`: a type and its entities, or neither,
+    so what the till enforces and what the series list finds by org entity are the same entities."""
+    stores = list(stores or [])
+    if kind and not stores:
+        return ["Choose the entities redemption is restricted to, or no restriction."]
+    if stores and not kind:
+        return ["Choose the type of the entities redemption is restricted to."]
+    wrong = [entity.code for entity in stores if entity.type != kind]
+    return [f"Not a {kind}: {', '.join(wrong)}."] if wrong else []
+
+
 @admin.register(CouponSeries)
 class CouponSeriesAdmin(admin.ModelAdmin):
     form = CouponSeriesForm
@@ -77,14 +101,14 @@ class CouponSeriesAdmin(admin.ModelAdmin):
     list_select_related = ["offer"]
     search_fields = ["name", "offer__name", "offer__external_id"]
     raw_id_fields = ["offer"]
-    filter_horizontal = ["exclude_recipients_of", "redemption_stores", "org_entities"]
+    filter_horizontal = ["exclude_recipients_of", "redemption_stores"]
     readonly_fields = ["capacity_summary", "code_prefix", "issued_count", "redeemed_count", "revoke_link"]
     actions = ["start_bulk_issue"]
     fieldsets = [
         ("Coupon details", {"fields": [
             "offer", "name", "issued_by", "code_mode", "code_length", "code_charset", "common_code", "sample_code",
             "code_prefix", "capacity_summary", "discount_type", "discount_value", "discount_currency",
-            "expiry_mode", "expiry_days", "expiry_months", "specific_members_only", "org_entities",
+            "expiry_mode", "expiry_days", "expiry_months", "specific_members_only",
         ]}),
         ("Issual and reminders", {"fields": [
             "max_per_member", "min_gap_days", "on_rematch", "series_limit", "limit_notify_remaining",

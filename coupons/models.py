@@ -109,10 +109,6 @@ class CouponSeries(models.Model):
     new_members_registered_to = models.DateField(null=True, blank=True)
     new_members_max_transactions = models.PositiveIntegerField(null=True, blank=True)
 
-    org_entities = models.ManyToManyField(
-        "members.OrgEntity", blank=True, related_name="coupon_series_tagged", help_text="Where the series is listed."
-    )
-
     # Counters kept with F() by the services, in the transaction that changes the coupons.
     issued_count = models.PositiveBigIntegerField(default=0, editable=False)
     redeemed_count = models.PositiveBigIntegerField(default=0, editable=False)

@@ -1,10 +1,12 @@
 from django.db.models import Q, QuerySet
 
 from config.progress import job_progress
+from members.models import OrgEntity
 
 from .models import BulkIssueJob, Coupon, CouponSeries, Upload
 
-SERIES_PREFETCH = ("reminders", "exclude_recipients_of", "redemption_stores", "org_entities")
+MAX_ID = 2**63 - 1  # BigAutoField
+SERIES_PREFETCH = ("reminders", "exclude_recipients_of", "redemption_stores")
 
 
 def series_list() -> QuerySet[CouponSeries]:
@@ -38,18 +40,18 @@ def member_coupons(*, member) -> QuerySet[Coupon]:
 
 
 def series_tagged_to(*, org_entity_type: str, org_entity_ids: list[str]) -> QuerySet[CouponSeries]:
-    """Series tagged directly to any of these entities of one type (a zone does not include its stores).
+    """Series whose redemption is restricted to any of these entities of one type (`redemption.stores`,
+    seed 003's redemptionOrgEntityDetails), matched exactly: a zone does not include its stores, nor a
+    store the zone above it. An id is an entity code or its numeric id; unknown ids match nothing.
 
-    An id is an entity code or its numeric id; unknown ids simply match nothing.
+    One semi-join through the stores' join table (indexed on the entity), whatever the series count.
+    A series whose stores have no type is not restricted (redemption reads it so) and is not tagged.
     """
-    from django.db.models import Q
-
-    from members.models import OrgEntity
-
-    numeric = [int(value) for value in org_entity_ids if value.isdigit()]
+    numeric = [int(value) for value in org_entity_ids if value.isascii() and value.isdigit()]
+    numeric = [value for value in numeric if value <= MAX_ID]  # no entity has a larger id; the driver would refuse it
     entities = OrgEntity.objects.filter(type=org_entity_type).filter(Q(code__in=org_entity_ids) | Q(pk__in=numeric))
-    tagged = CouponSeries.org_entities.through.objects.filter(orgentity__in=entities).values("couponseries_id")
-    return series_list().filter(pk__in=tagged)
+    tagged = CouponSeries.redemption_stores.through.objects.filter(orgentity__in=entities).values("couponseries_id")
+    return series_list().filter(pk__in=tagged).exclude(redemption_stores_type="")
 
 
 def bulk_issue_job_progress(job: BulkIssueJob) -> dict:

@@ -57,7 +57,6 @@ def series_create(
     reminders=(),
     exclude_recipients_of=(),
     redemption_stores=(),
-    org_entities=(),
     sample_code: str | None = None,
     **fields,
 ) -> CouponSeries:
@@ -69,7 +68,7 @@ def series_create(
     try:
         with transaction.atomic():
             series.save()
-            _save_relations(series, reminders, exclude_recipients_of, redemption_stores, org_entities)
+            _save_relations(series, reminders, exclude_recipients_of, redemption_stores)
     except IntegrityError as exc:
         raise CouponSeriesInvalidError(
             "The fixed part of this sample code is used by another series.",
@@ -86,7 +85,6 @@ def series_update(
     reminders=None,
     exclude_recipients_of=None,
     redemption_stores=None,
-    org_entities=None,
     sample_code: str | None = None,
     **fields,
 ) -> CouponSeries:
@@ -103,7 +101,7 @@ def series_update(
         exclude_recipients_of=exclude_recipients_of or (),
     )
     series.save()
-    _save_relations(series, reminders, exclude_recipients_of, redemption_stores, org_entities)
+    _save_relations(series, reminders, exclude_recipients_of, redemption_stores)
     return series
 
 
@@ -170,7 +168,7 @@ def series_validate(series, *, reminders, exclude_recipients_of):
         raise CouponSeriesInvalidError("The coupon series settings are invalid.", errors=errors)
 
 
-def _save_relations(series, reminders, exclude_recipients_of, redemption_stores, org_entities):
+def _save_relations(series, reminders, exclude_recipients_of, redemption_stores):
     if reminders is not None:
         series.reminders.all().delete()
         Reminder.objects.bulk_create(
@@ -181,8 +179,6 @@ def _save_relations(series, reminders, exclude_recipients_of, redemption_stores,
         series.exclude_recipients_of.set(exclude_recipients_of)
     if redemption_stores is not None:
         series.redemption_stores.set(redemption_stores)
-    if org_entities is not None:
-        series.org_entities.set(org_entities)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -96,15 +96,12 @@ class CouponSeriesInputSerializer(serializers.Serializer):
     issual = IssualSerializer(required=False, allow_null=True)
     reminders = ReminderSerializer(many=True, required=False, allow_null=True)
     redemption = RedemptionSerializer(required=False, allow_null=True)
-    org_entities = serializers.SlugRelatedField(
-        slug_field="code", queryset=OrgEntity.objects.all(), many=True, required=False
-    )
 
     def to_fields(self) -> dict:
         """The nested contract shape as the service's flat, typed settings."""
         data = self.validated_data
         out: dict = {}
-        for name in ("offer", "name", "issued_by", "specific_members_only", "org_entities"):
+        for name in ("offer", "name", "issued_by", "specific_members_only"):
             if name in data:
                 out[name] = data[name]
         if "code_generation" in data:
@@ -233,7 +230,6 @@ class CouponSeriesOutputSerializer(serializers.Serializer):
                     "max_transactions": s.new_members_max_transactions,
                 },
             },
-            "org_entities": [e.code for e in s.org_entities.all()],
             "capacity": cap.capacity,
             "issued": cap.issued,
             "redeemed": cap.redeemed,

@@ -204,7 +204,7 @@ def test_validate_and_redeem_query_counts_stay_flat(pos, store, django_assert_ma
 def test_series_list_by_org_entity_has_no_n_plus_one(marketer, django_assert_max_num_queries):
     zone = OrgEntityFactory(code="Z-Q", type="zone")
     for _ in range(6):
-        CouponSeriesFactory().org_entities.set([zone])
+        CouponSeriesFactory(redemption_stores_type="zone").redemption_stores.set([zone])
     with django_assert_max_num_queries(12):
         response = marketer.get("/api/v1/coupon-series?org_entity_type=zone&org_entity_ids=Z-Q")
     data = response.json()

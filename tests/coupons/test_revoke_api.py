@@ -2,7 +2,7 @@ import pytest
 
 from coupons.models import Coupon, CouponEvent, CouponResend
 from tests.coupons.factories import CouponFactory, CouponSeriesFactory
-from tests.members.factories import MemberFactory, OrgEntityFactory
+from tests.members.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -135,29 +135,6 @@ def test_transfer_refuses_redeemed_and_bad_input(marketer, pos):
                          format="json").status_code == 404  # fmt: skip
     assert pos.post(f"/api/v1/coupons/{coupon.code}/transfer", {"member": other.external_id},
                     format="json").status_code == 403  # fmt: skip
-
-
-def test_series_list_filters_by_exact_org_entities(marketer):
-    zone = OrgEntityFactory(code="Z-A", type="zone")
-    shop = OrgEntityFactory(code="S-A", type="store", parent=zone)
-    in_zone = CouponSeriesFactory()
-    in_zone.org_entities.set([zone])
-    in_store = CouponSeriesFactory()
-    in_store.org_entities.set([shop])
-    CouponSeriesFactory()
-
-    def ids(query):
-        response = marketer.get(f"/api/v1/coupon-series?{query}")
-        assert response.status_code == 200, response.content
-        data = response.json()
-        return {row["id"] for row in (data["results"] if isinstance(data, dict) else data)}
-
-    assert ids("org_entity_type=zone&org_entity_ids=Z-A") == {in_zone.pk}
-    assert ids("org_entity_type=store&org_entity_ids=S-A") == {in_store.pk}
-    assert ids(f"org_entity_type=store&org_entity_ids={shop.pk},NOPE") == {in_store.pk}
-    assert ids("org_entity_type=zone&org_entity_ids=S-A") == set()
-    assert ids("org_entity_type=zone&org_entity_ids=UNKNOWN") == set()
-    assert len(ids("")) == 3
 
 
 @pytest.mark.parametrize(
