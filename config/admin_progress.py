@@ -1,12 +1,14 @@
 """A long job's live progress bar in its model admin (templates/admin/includes/job_progress.html).
 
 The admin gets a `live_progress` display (for list_display or readonly fields) and a JSON view at
-`<pk>/progress/`, named `admin:<app>_<model>_progress`, that the bar polls until the job finishes.
+`<pk>/progress/`, named `admin:<app>_<model>_progress`, that the bar polls until the job finishes, and a
+`failure_reason` column saying why a failed job failed.
 """
 
 from django.contrib import admin
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import truncatechars
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 
@@ -27,6 +29,13 @@ class JobProgressAdminMixin:
     def live_progress(self, job):
         poll_url = reverse(f"admin:{self._progress_url_name()}", args=[job.pk])
         return render_to_string("admin/includes/job_progress.html", {**self.progress_state(job), "poll_url": poll_url})
+
+    @admin.display(description="Why it failed")
+    def failure_reason(self, job):
+        """The job's error in a list column (whole on the job's page), empty unless it failed."""
+        if job.status != "failed" or not job.error:
+            return self.get_empty_value_display()
+        return truncatechars(job.error, 120)
 
     def progress_view(self, request, pk):
         job = get_object_or_404(self.model, pk=pk)

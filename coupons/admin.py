@@ -212,14 +212,15 @@ class UploadForm(forms.ModelForm):
 class UploadAdmin(JobProgressAdminMixin, admin.ModelAdmin):
     form = UploadForm
     list_display = ["id", "series", "kind", "status", "progress", "total_rows", "succeeded", "failed", "issues_link",
-                    "created_at"]  # fmt: skip
+                    "created_at", "failure_reason"]  # fmt: skip
     list_filter = ["status", "kind"]
     list_select_related = ["series"]
     autocomplete_fields = ["series"]
 
     # The upload's page (view only: an upload is not edited) shows its live progress bar.
     view_fields = ["series", "kind", "file", "live_progress", "total_rows", "processed_rows", "succeeded", "failed",
-                   "issues_link", "error", "actor", "channel", "created_at", "finished_at"]  # fmt: skip
+                   "issues_link", "error", "attempts", "heartbeat_at", "actor", "channel", "created_at",
+                   "finished_at"]  # fmt: skip
 
     def get_fields(self, request, obj=None):
         return self.view_fields if obj is not None else super().get_fields(request, obj)
@@ -310,12 +311,12 @@ class CouponAdmin(admin.ModelAdmin):
 @admin.register(BulkIssueJob)
 class BulkIssueJobAdmin(JobProgressAdminMixin, admin.ModelAdmin):
     list_display = ["id", "series", "source", "segment", "status", "progress", "issued", "skipped", "chunks_done",
-                    "created_at"]  # fmt: skip
+                    "created_at", "failure_reason"]  # fmt: skip
     list_select_related = ["series", "segment"]
     list_filter = ["status"]
     fields = ["series", "source", "segment", "live_progress", "total_members", "issued", "skipped", "chunks_done",
-              "chunk_size", "chunks_in_parallel", "error", "actor", "channel", "created_at", "started_at",
-              "finished_at"]  # fmt: skip
+              "chunk_size", "chunks_in_parallel", "error", "attempts", "heartbeat_at", "actor", "channel",
+              "created_at", "started_at", "finished_at"]  # fmt: skip
     readonly_fields = fields
 
     def has_add_permission(self, request):

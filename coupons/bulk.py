@@ -19,6 +19,7 @@ the same rows go through bulk_create.
 
 import itertools
 import threading
+import time
 from datetime import timedelta
 
 import numpy as np
@@ -30,6 +31,7 @@ from django.db.models.lookups import LessThan
 from django.utils import timezone
 
 from config.actors import Actor
+from config.jobs import Recovered, job_start, stale_jobs_recover
 from config.parallel import on_connections
 from config.tasks import enqueue_on_commit
 from members.models import Member
@@ -72,9 +74,8 @@ def bulk_issue_run(
     settings.BULK_ISSUE_WORKERS); inside an open transaction, whose rows other connections cannot see,
     it runs on the caller's connection alone.
     """
-    BulkIssueJob.objects.filter(pk=job_id, status__in=[BulkIssueJob.Status.QUEUED, BulkIssueJob.Status.RUNNING]).update(
-        status=BulkIssueJob.Status.RUNNING, started_at=Coalesce("started_at", timezone.now())
-    )
+    if not _claim(job_id=job_id):
+        return BulkIssueJob.objects.get(pk=job_id)
     parallel = _plan(job_id=job_id)
     workers = workers or settings.BULK_ISSUE_WORKERS
     if not parallel or connection.vendor != "postgresql" or connection.in_atomic_block:
@@ -86,6 +87,7 @@ def bulk_issue_run(
             while not failed.is_set() and (max_chunks is None or next(budget) < max_chunks):
                 if not bulk_issue_chunk(job_id=job_id):
                     break
+                _pause_after_chunk()
         except BaseException:
             failed.set()  # the other connections stop after their current chunk; a retry redoes the rest
             raise
@@ -95,6 +97,38 @@ def bulk_issue_run(
         Exists(BulkIssueChunk.objects.filter(job=OuterRef("pk"), done=False))
     ).update(status=BulkIssueJob.Status.SUCCEEDED, finished_at=timezone.now())
     return BulkIssueJob.objects.get(pk=job_id)
+
+
+def _claim(*, job_id: int) -> bool:
+    """Start (or restart) the job, counting the attempt; False when it is finished or its attempts are spent."""
+    unfinished = BulkIssueJob.objects.filter(
+        pk=job_id, status__in=[BulkIssueJob.Status.QUEUED, BulkIssueJob.Status.RUNNING]
+    )
+    return job_start(
+        unfinished, fail=lambda error: bulk_issue_fail(job_id=job_id, error=error),
+        status=BulkIssueJob.Status.RUNNING, started_at=Coalesce("started_at", timezone.now()),
+    )  # fmt: skip
+
+
+def _pause_after_chunk() -> None:
+    # Tests set this to make a job slow enough to kill its worker half-way; zero in production.
+    if settings.BULK_ISSUE_PAUSE_PER_CHUNK:
+        time.sleep(settings.BULK_ISSUE_PAUSE_PER_CHUNK)
+
+
+def bulk_issue_jobs_recover_stale(*, now) -> Recovered:
+    """Hand each running job whose worker died (stale heartbeat) to a new worker, or fail it, attempts spent.
+
+    A resumed job goes on after its last committed chunk (see the module docstring), so nothing is issued twice.
+    """
+    from .tasks import bulk_issue_run_task
+
+    return stale_jobs_recover(
+        model=BulkIssueJob,
+        now=now,
+        resume=lambda pk: enqueue_on_commit(bulk_issue_run_task, job_id=pk),
+        fail=lambda pk, error: bulk_issue_fail(job_id=pk, error=error),
+    )
 
 
 def bulk_issue_fail(*, job_id: int, error: str) -> None:
@@ -199,6 +233,7 @@ def bulk_issue_chunk(*, job_id: int) -> bool:
             issued=F("issued") + issued,
             skipped=F("skipped") + len(rows) - issued,
             chunks_done=F("chunks_done") + 1,
+            heartbeat_at=timezone.now(),
         )
     return True
 

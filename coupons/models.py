@@ -283,6 +283,10 @@ class Upload(models.Model):
     failed = models.PositiveIntegerField(default=0)
     error_report = models.FileField(upload_to="coupon_upload_reports/", blank=True)
     error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0, help_text="Times a worker started it (more after a restart).")
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life from its worker: set when it starts and after each row."
+    )
     actor = models.CharField(max_length=100)
     channel = models.CharField(max_length=30)
     created_at = models.DateTimeField(default=timezone.now)
@@ -290,6 +294,9 @@ class Upload(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["heartbeat_at"], condition=Q(status="running"), name="coupons_upload_running_idx")
+        ]
 
     def __str__(self):
         return f"Upload {self.pk} ({self.kind}) for {self.series}"
@@ -332,6 +339,10 @@ class BulkIssueJob(models.Model):
     chunks_done = models.PositiveIntegerField(default=0)
     total_members = models.PositiveBigIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0, help_text="Times a worker started it (more after a restart).")
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life from its worker: set when it starts and after each chunk."
+    )
     actor = models.CharField(max_length=100)
     channel = models.CharField(max_length=30)
     created_at = models.DateTimeField(default=timezone.now)
@@ -346,6 +357,9 @@ class BulkIssueJob(models.Model):
             models.CheckConstraint(
                 condition=~Q(source="segment") | Q(segment__isnull=False), name="coupons_bulkissuejob_segment_set"
             ),
+        ]
+        indexes = [
+            models.Index(fields=["heartbeat_at"], condition=Q(status="running"), name="coupons_bulkjob_running_idx")
         ]
 
     def __str__(self):

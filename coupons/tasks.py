@@ -1,7 +1,8 @@
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 
 from config.actors import Actor
-from config.tasks import TRANSIENT_ERRORS, retry_backoff
+from config.tasks import JOB_TASK_OPTIONS, TRANSIENT_ERRORS, retry_backoff
 
 
 @shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
@@ -11,20 +12,28 @@ def series_limit_notify_task(*, series_id: int, remaining: int) -> None:
     series_limit_notify(series_id=series_id, remaining=remaining)
 
 
-@shared_task(acks_late=True)
+@shared_task(**JOB_TASK_OPTIONS)
 def upload_process_task(*, upload_id: int) -> None:
+    """Process (or resume) an upload. Each row commits with the counters, so a rerun goes on after the last one."""
     from .uploads import upload_process
 
-    upload_process(upload_id=upload_id)
+    try:
+        upload_process(upload_id=upload_id)
+    except SoftTimeLimitExceeded:
+        # Out of time but resumable: a fresh task goes on after the last committed row.
+        upload_process_task.apply_async(kwargs={"upload_id": upload_id})
 
 
-@shared_task(bind=True, acks_late=True, max_retries=5)
+@shared_task(bind=True, max_retries=5, **JOB_TASK_OPTIONS)
 def bulk_issue_run_task(self, *, job_id: int) -> None:
     """Run or resume a bulk issuance job. Each chunk commits whole, so a retry goes on after the last one."""
     from .bulk import bulk_issue_fail, bulk_issue_run
 
     try:
         bulk_issue_run(job_id=job_id, actor=Actor.task("bulk_issue_run_task"))
+    except SoftTimeLimitExceeded:
+        # Out of time but resumable: a fresh task goes on after the last committed chunk.
+        bulk_issue_run_task.apply_async(kwargs={"job_id": job_id})
     except TRANSIENT_ERRORS as exc:
         if self.request.retries >= self.max_retries:
             bulk_issue_fail(job_id=job_id, error=f"Gave up after {self.max_retries} retries: {exc}")

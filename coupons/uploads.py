@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from config.actors import Actor
+from config.jobs import Recovered, job_start, stale_jobs_recover
 from config.tasks import enqueue_on_commit
 from members import validators
 from members.models import Member
@@ -64,12 +65,11 @@ def upload_create(*, series: CouponSeries, kind: str, file, actor: Actor) -> Upl
 
 
 def upload_process(*, upload_id: int) -> Upload:
-    claimed = Upload.objects.filter(pk=upload_id, status__in=[Upload.Status.QUEUED, Upload.Status.RUNNING]).update(
-        status=Upload.Status.RUNNING
-    )
+    if not _claim(upload_id=upload_id):
+        return Upload.objects.get(pk=upload_id)  # finished already (or attempts spent): a redelivery does nothing
     upload = Upload.objects.select_related("series").get(pk=upload_id)
-    if not claimed:
-        return upload  # finished already: a redelivered task does nothing
+    if upload.attempts > 1:
+        _discard_partial_report(upload)
     actor = Actor(name=upload.actor, channel=upload.channel)
     try:
         rows, identifier = _read(upload)
@@ -87,6 +87,17 @@ def upload_process(*, upload_id: int) -> Upload:
                 seen_codes.add((row.get("code") or "").strip().upper())
             continue
         with transaction.atomic():
+            # The row lock makes a second worker on the same upload (a reaper's resume while the first
+            # still lives) wait, then see the row done and skip it, so no row is handled twice.
+            status, processed = (
+                Upload.objects.select_for_update().values_list("status", "processed_rows").get(pk=upload.pk)
+            )
+            if status != Upload.Status.RUNNING:
+                return Upload.objects.get(pk=upload.pk)  # failed meanwhile (attempts spent): stop here
+            if number <= processed:
+                if upload.kind == Upload.Kind.CODES:
+                    seen_codes.add((row.get("code") or "").strip().upper())
+                continue
             problems = handle(upload=upload, row=row, identifier=identifier, actor=actor, seen_codes=seen_codes)
             label = (row.get(identifier) or "").strip() if identifier else (row.get("code") or "").strip()
             UploadIssue.objects.bulk_create(
@@ -97,11 +108,58 @@ def upload_process(*, upload_id: int) -> Upload:
                 processed_rows=number,
                 succeeded=F("succeeded") + (0 if problems else 1),
                 failed=F("failed") + (1 if problems else 0),
+                heartbeat_at=timezone.now(),
             )
     _write_report(upload)
-    Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.SUCCEEDED, finished_at=timezone.now())
+    Upload.objects.filter(pk=upload.pk, status=Upload.Status.RUNNING).update(
+        status=Upload.Status.SUCCEEDED, finished_at=timezone.now()
+    )
     upload.refresh_from_db()
     return upload
+
+
+def _claim(*, upload_id: int) -> bool:
+    """Start (or restart) the upload, counting the attempt; False when it is finished or its attempts are spent."""
+    unfinished = Upload.objects.filter(pk=upload_id, status__in=[Upload.Status.QUEUED, Upload.Status.RUNNING])
+    return job_start(
+        unfinished, fail=lambda error: upload_fail(upload_id=upload_id, error=error), status=Upload.Status.RUNNING
+    )
+
+
+def upload_fail(*, upload_id: int, error: str) -> None:
+    """Mark an unfinished upload failed with its error; the rows it committed stay done."""
+    Upload.objects.filter(pk=upload_id, status__in=[Upload.Status.QUEUED, Upload.Status.RUNNING]).update(
+        status=Upload.Status.FAILED, error=error[:2000], finished_at=timezone.now()
+    )
+
+
+def _discard_partial_report(upload: Upload) -> None:
+    """Delete a report an interrupted attempt may have left half-written, so the rerun's takes its name."""
+    storage = upload.error_report.storage
+    for name in {upload.error_report.name, upload.error_report.field.generate_filename(upload, _report_name(upload))}:
+        if name:
+            storage.delete(name)
+    Upload.objects.filter(pk=upload.pk).update(error_report="")
+    upload.error_report.name = ""
+
+
+def _report_name(upload: Upload) -> str:
+    return f"upload-{upload.pk}-issues.csv"  # the name _write_report saves under
+
+
+def uploads_recover_stale(*, now) -> Recovered:
+    """Hand each running upload whose worker died (stale heartbeat) to a new worker, or fail it, attempts spent.
+
+    A resumed upload goes on after its last committed row, so no row is issued twice.
+    """
+    from .tasks import upload_process_task
+
+    return stale_jobs_recover(
+        model=Upload,
+        now=now,
+        resume=lambda pk: enqueue_on_commit(upload_process_task, upload_id=pk),
+        fail=lambda pk, error: upload_fail(upload_id=pk, error=error),
+    )
 
 
 def _read(upload) -> tuple[list[dict], str | None]:

@@ -142,13 +142,14 @@ class ExportRunEventInline(admin.TabularInline):
 
 @admin.register(ExportRun)
 class ExportRunAdmin(JobProgressAdminMixin, admin.ModelAdmin):
-    list_display = ["id", "definition", "live_progress", "rows", "created_at", "duration", "download", "actor"]
+    list_display = ["id", "definition", "live_progress", "rows", "created_at", "duration", "download", "actor",
+                    "failure_reason"]  # fmt: skip
     list_filter = ["status", "definition"]
     list_select_related = ["definition"]
     search_fields = ["=id", "definition__name"]
     show_full_result_count = False
-    fields = ["definition", "live_progress", "rows", "download", "error", "attempts", "actor", "channel", "created_at",
-              "started_at", "finished_at", "duration"]  # fmt: skip
+    fields = ["definition", "live_progress", "rows", "download", "error", "attempts", "heartbeat_at", "actor",
+              "channel", "created_at", "started_at", "finished_at", "duration"]  # fmt: skip
     readonly_fields = fields
     inlines = [ExportRunEventInline]
 

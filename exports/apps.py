@@ -9,3 +9,8 @@ class ExportsConfig(AppConfig):
     def ready(self):
         # Each app registers the datasets it owns in its export_datasets.py.
         autodiscover_modules("export_datasets")
+        from django.core import checks
+
+        from config.tasks import visibility_timeout_check
+
+        checks.register(visibility_timeout_check)

@@ -1,8 +1,8 @@
 """The beat schedules every installation starts with; rows in django-celery-beat, editable in the admin.
 
 `default_schedules_ensure()` creates the ones that are missing and leaves existing rows alone, so an
-interval or enabled flag changed in the admin survives migrations and reruns. It runs from a data
-migration (exports 0002) and from `manage.py setup_schedules`.
+interval or enabled flag changed in the admin survives migrations and reruns. It runs from the data
+migrations (exports 0002, and 0004 for schedules added since) and from `manage.py setup_schedules`.
 """
 
 from dataclasses import dataclass
@@ -36,6 +36,13 @@ DEFAULT_SCHEDULES = (
         description="Deletes stored Idempotency-Key answers older than IDEMPOTENCY_KEY_TTL_HOURS.",
         crontab={"minute": "17", "hour": "3"},
     ),
+    DefaultSchedule(
+        name="Resume jobs whose worker died",
+        task="exports.tasks.jobs_resume_stale_task",
+        description="Queues again the bulk issuance jobs, uploads and export runs whose heartbeat is older than "
+        "JOBS_STALE_AFTER_SECONDS, and fails those started JOBS_MAX_ATTEMPTS times (manage.py resume_stale_jobs).",
+        every_minutes=2,
+    ),
 )
 
 
@@ -64,3 +71,14 @@ def default_schedules_ensure(*, models=None) -> list[str]:
         PeriodicTask.objects.create(**values)
         created.append(schedule.name)
     return created
+
+
+def default_schedules_migrate(apps, schema_editor) -> None:
+    """RunPython body for the data migrations that add default schedules (with the historical models)."""
+    default_schedules_ensure(
+        models=(
+            apps.get_model("django_celery_beat", "IntervalSchedule"),
+            apps.get_model("django_celery_beat", "CrontabSchedule"),
+            apps.get_model("django_celery_beat", "PeriodicTask"),
+        )
+    )

@@ -57,6 +57,9 @@ class ExportRun(models.Model):
     progress_done = models.BigIntegerField(default=0)
     progress_total = models.BigIntegerField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0, help_text="Times a worker started it (more after a restart).")
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life from its worker: set when it starts and after each chunk."
+    )
     actor = models.CharField(max_length=100)
     channel = models.CharField(max_length=30)
     created_at = models.DateTimeField(default=timezone.now)
@@ -66,7 +69,10 @@ class ExportRun(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["definition", "-created_at"])]
+        indexes = [
+            models.Index(fields=["definition", "-created_at"]),
+            models.Index(fields=["heartbeat_at"], condition=Q(status="running"), name="exports_exportrun_running_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=["queued", "running", "succeeded", "failed"]),

@@ -3,6 +3,7 @@
 import contextlib
 import os
 import tempfile
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
@@ -11,6 +12,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from config.actors import Actor
+from config.jobs import Recovered, attempts_exhausted_message, max_attempts, stale_condition, stale_jobs_recover
 from config.tasks import enqueue_on_commit
 
 from . import rules, streaming
@@ -251,15 +253,23 @@ def _execute(*, run_id: int, actor: Actor) -> ExportRun:
     run = ExportRun.objects.select_related("definition").get(pk=run_id)
     if run.is_finished:
         return run
+    if run.attempts >= max_attempts():
+        # Started that many times and never finished: its worker dies under it, so stop handing it out.
+        _discard_temporary_files(run_id)
+        return _fail(run_id=run_id, started=run.started_at or timezone.now(), actor=actor,
+                     error=attempts_exhausted_message(run.attempts))  # fmt: skip
     resumed = run.status == Status.RUNNING
     started = timezone.now()
     reason = "restarted after an interrupted attempt" if resumed else ""
     claimed = export_run_transition(
         run_id=run_id, to=Status.RUNNING, actor=actor, reason=reason, expected_attempts=run.attempts,
         started_at=started, attempts=F("attempts") + 1, progress_done=0, progress_total=None, error="",
+        heartbeat_at=started,
     )  # fmt: skip
     if not claimed:
         return ExportRun.objects.get(pk=run_id)
+    if resumed:
+        _discard_temporary_files(run_id)  # the partial file of the attempt that died (on this host)
     definition = run.definition
     try:
         dataset = _dataset_for(definition.dataset)
@@ -312,11 +322,11 @@ def _write_file(*, run: ExportRun, dataset: Dataset) -> tuple[str, int]:
     definition = run.definition
 
     def on_progress(done: int) -> None:
-        ExportRun.objects.filter(pk=run.pk).update(progress_done=done)
+        ExportRun.objects.filter(pk=run.pk).update(progress_done=done, heartbeat_at=timezone.now())
 
     # FILE_UPLOAD_TEMP_DIR on the storage's filesystem makes the final move a rename.
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, unlinked in finally)
-        prefix=f"export-{run.pk}-", suffix=".csv", delete=False, dir=settings.FILE_UPLOAD_TEMP_DIR
+        prefix=_temporary_prefix(run.pk), suffix=".csv", delete=False, dir=settings.FILE_UPLOAD_TEMP_DIR
     )
     try:
         with handle:
@@ -333,6 +343,72 @@ def _write_file(*, run: ExportRun, dataset: Dataset) -> tuple[str, int]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(handle.name)
     return stored, rows
+
+
+def _temporary_prefix(run_id: int) -> str:
+    return f"export-{run_id}-"
+
+
+def _temporary_files(run_id: int | None = None) -> list[Path]:
+    """Partial files of export runs in this host's temporary directory (of one run, or of all)."""
+    folder = Path(settings.FILE_UPLOAD_TEMP_DIR or tempfile.gettempdir())
+    pattern = f"{_temporary_prefix(run_id)}*.csv" if run_id is not None else "export-*-*.csv"
+    return list(folder.glob(pattern))
+
+
+def _discard_temporary_files(run_id: int) -> None:
+    for path in _temporary_files(run_id):
+        path.unlink(missing_ok=True)
+
+
+def export_run_has_live_executor(run_id: int) -> bool:
+    """True while a worker executes the run (it holds the run's advisory lock; PostgreSQL only)."""
+    if connection.vendor != "postgresql":
+        return False
+    with _run_lock(run_id) as acquired:
+        return not acquired
+
+
+def export_runs_recover_stale(*, now, actor: Actor) -> Recovered:
+    """Hand each running export whose worker died (stale heartbeat, no live executor) to a new worker, or fail
+    it, attempts spent; then delete the partial files on this host that no live run is writing.
+
+    A resumed run rewrites its file from scratch (see export_run_execute), so its rows stay exact.
+    """
+    from .tasks import export_run_execute_task
+
+    def fail(run_id: int, error: str) -> None:
+        export_run_fail(run_id=run_id, actor=actor, error=error)
+
+    recovered = stale_jobs_recover(
+        model=ExportRun,
+        now=now,
+        resume=lambda run_id: enqueue_on_commit(export_run_execute_task, run_id=run_id),
+        fail=fail,
+        alive=export_run_has_live_executor,
+    )
+    _discard_abandoned_temporary_files(now=now)
+    return recovered
+
+
+def _discard_abandoned_temporary_files(*, now) -> None:
+    """Partial files of runs that finished, or that are stale and have no live executor (a killed worker's)."""
+    files: dict[int, list[Path]] = {}
+    for path in _temporary_files():
+        run_id = path.name.split("-")[1]
+        if run_id.isdigit():
+            files.setdefault(int(run_id), []).append(path)
+    if not files:
+        return
+    live = set(
+        ExportRun.objects.filter(pk__in=files, status__in=[Status.QUEUED, Status.RUNNING])
+        .exclude(stale_condition(now))
+        .values_list("pk", flat=True)
+    )
+    for run_id, paths in files.items():
+        if run_id not in live and not export_run_has_live_executor(run_id):
+            for path in paths:
+                path.unlink(missing_ok=True)
 
 
 def _is_transient(exc: Exception) -> bool:

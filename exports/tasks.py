@@ -6,7 +6,7 @@ from celery import shared_task
 
 from config.actors import Actor
 from config.errors import DomainError
-from config.tasks import TRANSIENT_ERRORS, retry_backoff
+from config.tasks import JOB_TASK_OPTIONS, TRANSIENT_ERRORS, retry_backoff
 
 from . import services
 from .models import ExportDefinition
@@ -14,7 +14,7 @@ from .models import ExportDefinition
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=5, soft_time_limit=55 * 60, time_limit=60 * 60)
+@shared_task(bind=True, max_retries=5, soft_time_limit=55 * 60, time_limit=60 * 60, **JOB_TASK_OPTIONS)
 def export_run_execute_task(self, *, run_id: int) -> dict:
     actor = Actor.task("export_run_execute_task")
     try:
@@ -77,5 +77,16 @@ def idempotency_records_purge_task(self) -> int:
 
     try:
         return idempotency_records_purge()
+    except TRANSIENT_ERRORS as exc:
+        raise self.retry(exc=exc, countdown=retry_backoff(self.request.retries)) from exc
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5, soft_time_limit=4 * 60, time_limit=5 * 60)
+def jobs_resume_stale_task(self) -> dict:
+    """Resume bulk issuance jobs, uploads and export runs whose worker died; fail those out of attempts."""
+    from .sweeps import jobs_resume_stale
+
+    try:
+        return jobs_resume_stale(actor=Actor.task("jobs_resume_stale_task"))
     except TRANSIENT_ERRORS as exc:
         raise self.retry(exc=exc, countdown=retry_backoff(self.request.retries)) from exc

@@ -132,6 +132,13 @@ REMINDERS_LATE_HOURS = env.int("REMINDERS_LATE_HOURS", default=24)
 EXPIRY_SWEEP_WORKERS = env.int("EXPIRY_SWEEP_WORKERS", default=2)
 # Connections a bulk issuance job planned side by side runs its chunks on (PostgreSQL).
 BULK_ISSUE_WORKERS = env.int("BULK_ISSUE_WORKERS", default=2)
+# Seconds to pause after each bulk issuance chunk; for tests that kill a worker mid-job only.
+BULK_ISSUE_PAUSE_PER_CHUNK = env.float("BULK_ISSUE_PAUSE_PER_CHUNK", default=0.0)
+# Long jobs (bulk issuance, uploads, export runs) refresh a heartbeat after each chunk or row. One whose
+# heartbeat is older than this is taken for dead and resumed by the reaper; it must exceed the longest chunk.
+JOBS_STALE_AFTER_SECONDS = env.int("JOBS_STALE_AFTER_SECONDS", default=10 * 60)
+# A job started this many times without finishing (worker killed, out of memory, time limit) is failed.
+JOBS_MAX_ATTEMPTS = env.int("JOBS_MAX_ATTEMPTS", default=5)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["config.api.authentication.ApiTokenAuthentication"],
@@ -179,15 +186,23 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
 CELERY_RESULT_BACKEND = None
+# The queue tasks go to unless routed elsewhere, also for tasks a worker queues (a resumed job's).
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_TASK_ACKS_LATE = True
+# Off by default: a sweep that kills its worker would be handed straight back, forever. The job tasks
+# (bulk issuance, uploads, export runs) turn it on, each bounded by the attempt count on its job row.
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_TASK_TIME_LIMIT = 30 * 60
-# A task unacknowledged this long (its worker died) is delivered again; every task is idempotent.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+# A task unacknowledged this long (its whole worker died) is delivered again; every task is idempotent.
+# It must outlast the longest task (the export run's 60-minute hard limit) and every countdown, or a live
+# task is delivered a second time: the `config.W001` check says so at start-up. Jobs whose worker died are
+# resumed much sooner by the stale-job reaper (JOBS_STALE_AFTER_SECONDS).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=65 * 60)}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE

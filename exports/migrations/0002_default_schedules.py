@@ -1,16 +1,6 @@
 from django.db import migrations
 
-
-def create_default_schedules(apps, schema_editor):
-    from exports.default_schedules import default_schedules_ensure
-
-    default_schedules_ensure(
-        models=(
-            apps.get_model("django_celery_beat", "IntervalSchedule"),
-            apps.get_model("django_celery_beat", "CrontabSchedule"),
-            apps.get_model("django_celery_beat", "PeriodicTask"),
-        )
-    )
+from exports.default_schedules import default_schedules_migrate
 
 
 class Migration(migrations.Migration):
@@ -19,4 +9,4 @@ class Migration(migrations.Migration):
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(create_default_schedules, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(default_schedules_migrate, migrations.RunPython.noop)]

@@ -23,10 +23,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class WorkerProcess:
-    def __init__(self, *, queue: str, log_path: Path, visibility_timeout: int):
+    """`pool="solo"` runs tasks in the worker process itself; `pool="prefork"` in one pool child, which a
+    test can kill on its own (`kill_pool_child`) as the OOM killer or a hard time limit would."""
+
+    def __init__(self, *, queue: str, log_path: Path, visibility_timeout: int, pool: str = "solo"):
         self.queue = queue
         self.log_path = log_path
         self.visibility_timeout = visibility_timeout
+        self.pool = pool
         self.process = None
 
     def _environment(self):
@@ -37,6 +41,7 @@ class WorkerProcess:
             DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
             CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
             CELERY_VISIBILITY_TIMEOUT=str(self.visibility_timeout),
+            CELERY_TASK_DEFAULT_QUEUE=self.queue,  # tasks the worker queues itself stay on this test's queue
             MEDIA_ROOT=str(settings.MEDIA_ROOT),
             EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
             # Mail and SMS the worker sends land next to its log, in the test's tmp_path.
@@ -49,7 +54,7 @@ class WorkerProcess:
 
     def start(self):
         command = [
-            sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1",
+            sys.executable, "-m", "celery", "-A", "config", "worker", f"--pool={self.pool}", "--concurrency=1",
             "--without-gossip", "--without-mingle", "--without-heartbeat", "-Q", self.queue,
             "-n", f"{self.queue}@%h", "--loglevel=INFO",
         ]  # fmt: skip
@@ -74,6 +79,24 @@ class WorkerProcess:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(10)
         self.log.close()
+
+    def pool_children(self) -> list[int]:
+        """Pids of the worker's pool processes (none with the solo pool), read from /proc."""
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                state_and_parent = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (command)"
+            except (OSError, IndexError):
+                continue  # the process ended meanwhile
+            if int(state_and_parent[1]) == self.process.pid:
+                children.append(int(stat.parent.name))
+        return children
+
+    def kill_pool_child(self) -> int:
+        """SIGKILL the pool child, as the OOM killer does; the worker itself lives on and starts another."""
+        (child,) = self.pool_children()
+        os.kill(child, signal.SIGKILL)
+        return child
 
     def stop(self):
         if self.process and self.process.poll() is None:
@@ -101,9 +124,9 @@ def celery_worker_factory(transactional_db, tmp_path):
     celery_app.conf.update(overrides)
     workers = []
 
-    def start(visibility_timeout=3):
+    def start(visibility_timeout=3, pool="solo"):
         worker = WorkerProcess(queue=queue, log_path=tmp_path / f"worker-{len(workers)}.log",
-                               visibility_timeout=visibility_timeout)  # fmt: skip
+                               visibility_timeout=visibility_timeout, pool=pool)  # fmt: skip
         workers.append(worker)
         return worker.start()
 

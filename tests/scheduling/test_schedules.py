@@ -25,6 +25,12 @@ def test_default_schedules_exist_after_migrate():
     purge = tasks["Purge expired Idempotency-Key records"]
     assert purge.task == "exports.tasks.idempotency_records_purge_task"
     assert (purge.crontab.minute, purge.crontab.hour) == ("17", "3")
+    resume = tasks["Resume jobs whose worker died"]
+    assert (resume.task, resume.interval.every, resume.interval.period) == (
+        "exports.tasks.jobs_resume_stale_task",
+        2,
+        "minutes",
+    )
     assert all(task.enabled and json.loads(task.kwargs) == {} for task in tasks.values())
 
 
@@ -41,7 +47,7 @@ def test_default_schedules_ensure_keeps_admin_edits_and_recreates_deleted_rows()
 
     assert created == ["Purge expired Idempotency-Key records"]
     assert PeriodicTask.objects.get(name="Send coupon expiry reminders").enabled is False
-    assert PeriodicTask.objects.filter(name__in=[s.name for s in DEFAULT_SCHEDULES]).count() == 3
+    assert PeriodicTask.objects.filter(name__in=[s.name for s in DEFAULT_SCHEDULES]).count() == 4
 
 
 def test_setup_schedules_command_prints_each_schedule():
@@ -54,4 +60,5 @@ def test_setup_schedules_command_prints_each_schedule():
         "Expire due offer responses and coupons (exports.tasks.expire_due_task): created",
         "Send coupon expiry reminders (exports.tasks.send_reminders_task): already present",
         "Purge expired Idempotency-Key records (exports.tasks.idempotency_records_purge_task): already present",
+        "Resume jobs whose worker died (exports.tasks.jobs_resume_stale_task): already present",
     ]
