@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('coupons', '0008_bulk_issue_chunks'),
+        ('coupons', '0009_drop_series_listing_tags_for_redemption_stores'),
         ('members', '0001_initial'),
     ]
 
