@@ -27,7 +27,7 @@ def test_binding_is_server_side_on_postgres():
     assert connection.features.uses_server_side_binding
 
 
-@pytest.mark.parametrize("points", [2**31, 2**32 + 5, 2**62])
+@pytest.mark.parametrize("points", [2**31, 2**32 + 5, 10**15])
 def test_points_post_moves_the_balance_by_the_whole_value(points):
     member = MemberFactory()
 
