@@ -208,7 +208,7 @@ def series_validate(series, *, reminders, exclude_recipients_of):
         errors["expiry"] = ["days is required."]
     if series.expiry_mode == CouponSeries.ExpiryMode.MONTH_ENDS_FROM_ISSUE and series.expiry_months is None:
         errors["expiry"] = ["months is required."]
-    if series.discount_type == CouponSeries.DiscountType.PERCENTAGE and not 0 <= series.discount_value <= 100:
+    if series.discount_type == CouponSeries.DiscountType.PERCENTAGE and series.discount_value not in ranges.PERCENTAGE:
         errors["discount"] = ["A percentage is between 0 and 100."]
     if series.min_bill is not None and series.max_bill is not None and series.max_bill < series.min_bill:
         errors["redemption"] = ["max_bill is below min_bill."]
