@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('coupons', '0008_bulk_issue_chunks'),
+        ('coupons', '0010_job_heartbeat_and_attempts'),
     ]
 
     operations = [
