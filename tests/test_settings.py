@@ -128,3 +128,14 @@ def test_postgres_binds_on_the_server_and_prepares_repeated_statements_unless_tu
     assert prepared.stdout.strip() == "[('prepare_threshold', 5), ('server_side_binding', True)]"
     unprepared = database_options_probe({**url, "DB_PREPARE_THRESHOLD": "0"})
     assert unprepared.stdout.strip() == "[('prepare_threshold', None), ('server_side_binding', True)]"
+
+
+def test_media_files_are_not_served_in_development_either():
+    code = (
+        "import django; django.setup(); from django.urls import Resolver404, resolve\n"
+        "try:\n    resolve('/media/exports/export-1-run-1.csv'); print('served')\n"
+        "except Resolver404:\n    print('not served')"
+    )
+    result = run_bare(code, DJANGO_SETTINGS_MODULE="config.settings.development")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "not served"
