@@ -9,6 +9,8 @@ from pathlib import Path
 
 import environ
 
+from config import export_formats as import_export_formats
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -185,6 +187,8 @@ CELERY_TIMEZONE = TIME_ZONE
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# Every admin export, whatever its Resource: spreadsheet formats prefix formula cells with "'".
+EXPORT_FORMATS = import_export_formats.EXPORT_FORMATS
 
 # Exports: rows per chunk between progress updates; the pause is for tests that kill a worker mid-export.
 EXPORTS_CHUNK_ROWS = env.int("EXPORTS_CHUNK_ROWS", default=10_000)
