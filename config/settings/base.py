@@ -42,6 +42,7 @@ INSTALLED_APPS = [
 # Sessions, CSRF, session authentication and messages are Django's own, skipped for /api/v1/ (token clients).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.api.problems.DatabaseUnavailableMiddleware",
     "config.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "config.middleware.CsrfViewMiddleware",
