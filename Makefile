@@ -28,6 +28,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The Celery app defaults to production settings; these targets ask for development unless told otherwise.
+worker beat: export DJANGO_SETTINGS_MODULE ?= config.settings.development
+
 worker: $(STAMP)
 	$(BIN)/celery -A config worker --loglevel=info
 

@@ -60,7 +60,7 @@ def admin_sql(pg_url, sql):
 
 def setup_database(db_url, codes, contended):
     os.environ["DATABASE_URL"] = db_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.development")
     import django
 
     django.setup()

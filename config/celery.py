@@ -1,9 +1,27 @@
+"""The Celery app. Importing it chooses no settings: the process that runs it does.
+
+A worker or beat started without `DJANGO_SETTINGS_MODULE` uses production settings, chosen when the app
+first reads its configuration (at start-up), never as a side effect of importing this module: a web
+process imports it (through the `config` package) before its entry point has chosen its settings.
+"""
+
 import os
 
 from celery import Celery
+from celery.fixups.django import DjangoFixup
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+PRODUCTION_SETTINGS = "config.settings.production"
 
-app = Celery("offerdesk")
+# Celery installs its Django fix-up only when DJANGO_SETTINGS_MODULE is set at this point; it is installed
+# here in every case (it reads no settings until the worker starts).
+app = Celery("offerdesk", fixups=[])
+django_fixup = DjangoFixup(app).install()
+
+
+@app.on_configure.connect
+def default_to_production_settings(sender, **kwargs):
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", PRODUCTION_SETTINGS)
+
+
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+app.autodiscover_tasks(django_fixup.autodiscover_tasks)

@@ -1,10 +1,7 @@
-import csv
-import io
-
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -218,8 +215,8 @@ class UploadAdmin(JobProgressAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ["series"]
 
     # The upload's page (view only: an upload is not edited) shows its live progress bar.
-    view_fields = ["series", "kind", "file", "live_progress", "total_rows", "processed_rows", "succeeded", "failed",
-                   "issues_link", "error", "attempts", "heartbeat_at", "actor", "channel", "created_at",
+    view_fields = ["series", "kind", "file_link", "live_progress", "total_rows", "processed_rows", "succeeded",
+                   "failed", "issues_link", "error", "attempts", "heartbeat_at", "actor", "channel", "created_at",
                    "finished_at"]  # fmt: skip
 
     def get_fields(self, request, obj=None):
@@ -229,8 +226,10 @@ class UploadAdmin(JobProgressAdminMixin, admin.ModelAdmin):
         return self.view_fields if obj is not None else []
 
     def get_urls(self):
+        view = self.admin_site.admin_view
         return [
-            path("<int:pk>/issues.csv", self.admin_site.admin_view(self.issues_view), name="coupons_upload_issues"),
+            path("<int:pk>/issues.csv", view(self.issues_view), name="coupons_upload_issues"),
+            path("<int:pk>/file/", view(self.file_view), name="coupons_upload_file"),
             *super().get_urls(),
         ]
 
@@ -256,13 +255,32 @@ class UploadAdmin(JobProgressAdminMixin, admin.ModelAdmin):
             return "-"
         return format_html('<a href="{}">Download issues</a>', reverse("admin:coupons_upload_issues", args=[upload.pk]))
 
-    def issues_view(self, request, pk):
+    @admin.display(description="File")
+    def file_link(self, upload):
+        # Not the FileField's own link: MEDIA_ROOT is not served, the file downloads through this admin.
+        if not upload.file:
+            return self.get_empty_value_display()
+        return format_html('<a href="{}">{}</a>', reverse("admin:coupons_upload_file", args=[upload.pk]),
+                           upload.file.name.rsplit("/", 1)[-1])  # fmt: skip
+
+    def _upload_for(self, request, pk) -> Upload:
         upload = get_object_or_404(Upload, pk=pk)
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows(uploads.upload_report_rows(upload))
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="upload-{upload.pk}-issues.csv"'
+        if not self.has_view_permission(request, upload):
+            raise PermissionDenied
+        return upload
+
+    def issues_view(self, request, pk):
+        upload = self._upload_for(request, pk)
+        response = HttpResponse(uploads.upload_report_csv(upload), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{uploads.upload_report_filename(upload)}"'
         return response
+
+    def file_view(self, request, pk):
+        upload = self._upload_for(request, pk)
+        if not upload.file or not upload.file.storage.exists(upload.file.name):
+            raise Http404("This upload's file is no longer in storage.")
+        return FileResponse(upload.file.open("rb"), as_attachment=True, filename=upload.file.name.rsplit("/", 1)[-1],
+                            content_type="text/csv; charset=utf-8")  # fmt: skip
 
     def save_model(self, request, obj, form, change):
         try:

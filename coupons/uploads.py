@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from config.actors import Actor
 from config.jobs import Recovered, job_start, stale_jobs_recover
+from config.spreadsheet import spreadsheet_safe_row
 from config.tasks import enqueue_on_commit
 from members import validators
 from members.models import Member
@@ -136,15 +137,11 @@ def upload_fail(*, upload_id: int, error: str) -> None:
 def _discard_partial_report(upload: Upload) -> None:
     """Delete a report an interrupted attempt may have left half-written, so the rerun's takes its name."""
     storage = upload.error_report.storage
-    for name in {upload.error_report.name, upload.error_report.field.generate_filename(upload, _report_name(upload))}:
+    for name in {upload.error_report.name, upload.error_report.field.generate_filename(upload, upload_report_filename(upload))}:
         if name:
             storage.delete(name)
     Upload.objects.filter(pk=upload.pk).update(error_report="")
     upload.error_report.name = ""
-
-
-def _report_name(upload: Upload) -> str:
-    return f"upload-{upload.pk}-issues.csv"  # the name _write_report saves under
 
 
 def uploads_recover_stale(*, now) -> Recovered:
@@ -269,16 +266,22 @@ def _issue(*, series, member, actor, code=None) -> list[str]:
 def _write_report(upload) -> None:
     if not upload.issues.exists():
         return
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(REPORT_HEADER)
-    for issue in upload.issues.order_by("row", "id").iterator():
-        writer.writerow([issue.row, issue.identifier, issue.code, issue.message])
-    upload.error_report.save(f"upload-{upload.pk}-issues.csv", ContentFile(buffer.getvalue().encode()), save=False)
+    upload.error_report.save(upload_report_filename(upload), ContentFile(upload_report_csv(upload)), save=False)
     Upload.objects.filter(pk=upload.pk).update(error_report=upload.error_report.name)
 
 
 def upload_report_rows(upload: Upload):
+    """The report's header and rows; identifiers come from the uploaded file, so cells are spreadsheet-safe."""
     yield REPORT_HEADER
     for issue in upload.issues.order_by("row", "id").iterator():
-        yield [issue.row, issue.identifier, issue.code, issue.message]
+        yield spreadsheet_safe_row([issue.row, issue.identifier, issue.code, issue.message])
+
+
+def upload_report_csv(upload: Upload) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(upload_report_rows(upload))
+    return buffer.getvalue().encode()
+
+
+def upload_report_filename(upload: Upload) -> str:
+    return f"upload-{upload.pk}-issues.csv"

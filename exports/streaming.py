@@ -2,7 +2,8 @@
 
 PostgreSQL: `COPY (SELECT …) TO STDOUT WITH (FORMAT csv, HEADER)` through psycopg 3, written to the
 file in chunks as the server sends them. Other databases (SQLite): a chunked cursor and `csv.writer`.
-Either way memory stays flat whatever the row count.
+Either way memory stays flat whatever the row count, and text cells a spreadsheet would run as a formula
+are prefixed with `'` (config/spreadsheet.py): in the SQL on PostgreSQL, so COPY stays the fast path.
 """
 
 import csv
@@ -14,7 +15,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection
 
+from config.spreadsheet import spreadsheet_safe_row, spreadsheet_safe_sql
+
 from .datasets import Dataset
+
+# PostgreSQL's character types (name, text, char, varchar): the columns whose cells may hold a formula.
+TEXT_TYPE_OIDS = frozenset({19, 25, 1042, 1043})
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,30 @@ def select_query(dataset: Dataset, columns: list[str], filters: dict) -> Query:
     )
     where, params = _where(dataset, filters)
     return Query(f"SELECT {select_list} FROM {dataset.source}{where} ORDER BY {dataset.order_by}", params)
+
+
+def text_columns(query: Query) -> set[str]:
+    """The query's columns of a character type, as PostgreSQL describes them (it plans, returns no rows)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM ({query.sql}) AS described LIMIT 0", query.params)
+        return {column.name for column in cursor.description if column.type_code in TEXT_TYPE_OIDS}
+
+
+def spreadsheet_safe_query(query: Query, columns: list[str]) -> Query:
+    """The same rows with every text column made spreadsheet-safe in SQL (PostgreSQL).
+
+    `OFFSET 0` keeps the inner query a subquery of its own, so each column expression (some are
+    subqueries) is evaluated once per row, not once per mention in the CASE that neutralises it.
+    """
+    texts = text_columns(query)
+    if not texts:
+        return query
+    quote = connection.ops.quote_name
+    outer = ", ".join(
+        f"{spreadsheet_safe_sql(f'q.{quote(name)}')} AS {quote(name)}" if name in texts else f"q.{quote(name)}"
+        for name in columns
+    )
+    return Query(f"SELECT {outer} FROM ({query.sql} OFFSET 0) AS q", query.params)
 
 
 def count_query(dataset: Dataset, filters: dict) -> Query:
@@ -107,7 +137,7 @@ def write_csv(
     if method == "auto":
         method = "copy" if connection.vendor == "postgresql" else "cursor"
     if method == "copy":
-        return _write_with_copy(query, out, on_progress)
+        return _write_with_copy(spreadsheet_safe_query(query, columns), out, on_progress)
     return _write_with_cursor(query, columns, out, on_progress)
 
 
@@ -162,13 +192,19 @@ def _write_with_cursor(query: Query, columns: list[str], out, on_progress: Progr
     chunk_rows = _chunk_rows()
     text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
     writer = csv.writer(text, lineterminator="\n")
+    # csv.writer quotes a field holding a carriage return only when the line terminator has one, and an
+    # unquoted CR ends the record early in readers: a row with one is written with every field quoted.
+    quoting_writer = csv.writer(text, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(columns)
     rows = 0
     # chunked_cursor(): a server-side (named) cursor on PostgreSQL, a plain one elsewhere.
     with connection.chunked_cursor() as cursor:
         cursor.execute(query.sql, query.params)
         while batch := cursor.fetchmany(chunk_rows):
-            writer.writerows(batch)
+            for row in batch:
+                row = spreadsheet_safe_row(row)
+                has_carriage_return = any(isinstance(value, str) and "\r" in value for value in row)
+                (quoting_writer if has_carriage_return else writer).writerow(row)
             rows += len(batch)
             on_progress(rows)
             if len(batch) == chunk_rows:

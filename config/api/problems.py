@@ -1,10 +1,12 @@
 """Every API error as RFC 9457 problem details (`application/problem+json`)."""
 
 import logging
+import sys
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpResponse, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -15,6 +17,11 @@ from config.errors import DomainError
 logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+# The database is unreachable, went away mid-request, or refused the statement for a reason that passes
+# (a deadlock, a serialisation failure, a statement timeout): worth retrying, not a bug in the request.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
 
 
 def problem_body(*, status_code, code, detail, title=None, reasons=(), errors=None, **extra):
@@ -46,7 +53,19 @@ def problem_response(body, headers=None):
     return Response(body, status=body["status"], headers=headers, content_type=PROBLEM_CONTENT_TYPE)
 
 
+def service_unavailable_body():
+    detail = "The service cannot reach its database; retry after the time in Retry-After."
+    return problem_body(status_code=503, code="service_unavailable", detail=detail)
+
+
+def _log_database_unavailable(exc):
+    logger.error("Database unavailable: %s", exc, exc_info=exc)
+
+
 def problem_exception_handler(exc, context):
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        _log_database_unavailable(exc)
+        return problem_response(service_unavailable_body(), headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     if isinstance(exc, DomainError):
         return problem_response(
             problem_body(
@@ -99,7 +118,43 @@ def api_aware_404(request, exception=None):
     return page_not_found(request, exception)
 
 
+def database_unavailable_response(request):
+    """503 with Retry-After: problem details on the API, a plain page elsewhere (the admin)."""
+    if _is_api_path(request):
+        response = JsonResponse(service_unavailable_body(), status=503, content_type=PROBLEM_CONTENT_TYPE)
+    else:
+        response = HttpResponse(
+            "<!doctype html><title>Service unavailable</title><h1>Service unavailable</h1>"
+            "<p>The back office cannot reach its database. Try again in a moment.</p>",
+            status=503,
+        )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """Answers 503 instead of 500 when a view (the admin's or any other plain Django view) loses the database.
+
+    DRF views answer the same through `problem_exception_handler`; `api_aware_500` covers errors raised
+    outside a view (a middleware saving the session).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, DATABASE_UNAVAILABLE):
+            _log_database_unavailable(exception)
+            return database_unavailable_response(request)
+        return None
+
+
 def api_aware_500(request):
+    if isinstance(sys.exception(), DATABASE_UNAVAILABLE):
+        return database_unavailable_response(request)
     if _is_api_path(request):
         body = problem_body(status_code=500, code="server_error", detail="An unexpected error occurred.")
         return JsonResponse(body, status=500, content_type=PROBLEM_CONTENT_TYPE)

