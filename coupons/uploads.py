@@ -137,7 +137,8 @@ def upload_fail(*, upload_id: int, error: str) -> None:
 def _discard_partial_report(upload: Upload) -> None:
     """Delete a report an interrupted attempt may have left half-written, so the rerun's takes its name."""
     storage = upload.error_report.storage
-    for name in {upload.error_report.name, upload.error_report.field.generate_filename(upload, upload_report_filename(upload))}:
+    fresh_name = upload.error_report.field.generate_filename(upload, upload_report_filename(upload))
+    for name in {upload.error_report.name, fresh_name}:
         if name:
             storage.delete(name)
     Upload.objects.filter(pk=upload.pk).update(error_report="")
