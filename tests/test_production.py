@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 
 from config.actors import Actor
@@ -48,7 +49,7 @@ class ProductionServer:
         self.port = free_port()
         command = [str(Path(sys.executable).parent / "granian"), "--interface", "wsgi", "--workers", "2",
                    "--blocking-threads", "4", "--host", "127.0.0.1", "--port", str(self.port),
-                   "config.wsgi:application"]  # fmt: skip
+                   "--static-path-mount", str(settings.STATIC_ROOT), "config.wsgi:application"]  # fmt: skip
         self.log_path = log_path
         self.log = open(log_path, "wb")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=self.log, stderr=subprocess.STDOUT)
@@ -129,7 +130,7 @@ def test_production_command_runs_without_debug_and_serves_export_files_only_with
     assert (status, headers["content-type"], json.loads(body)["code"]) == (404, "application/problem+json",
                                                                             "not_found")  # fmt: skip
 
-    status, _, body = server.get(f"/{settings.MEDIA_URL}{run.file.name}")
+    status, _, body = server.get(f"{settings.MEDIA_URL}{run.file.name}")
     assert status == 404 and b"private@example.com" not in body
 
     status, headers, body = server.get(f"/api/v1/export-runs/{run.pk}/file", {"Authorization": f"Token {token}"})
@@ -150,3 +151,15 @@ def test_production_app_without_its_database_answers_503_problem(start_productio
     status, headers, body = server.get("/api/v1/offers", {"Authorization": "Token some-token"})
     assert (status, headers["content-type"], headers["retry-after"]) == (503, "application/problem+json", "5")
     assert json.loads(body)["code"] == "service_unavailable"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_production_command_serves_the_collected_static_files_the_admin_needs(start_production_server):
+    call_command("collectstatic", interactive=False, verbosity=0)
+    server = start_production_server(database=database_url())
+
+    status, headers, body = server.get(f"{settings.STATIC_URL}admin/css/base.css")
+    assert status == 200 and headers["content-type"].startswith("text/css")
+    assert body == (Path(settings.STATIC_ROOT) / "admin" / "css" / "base.css").read_bytes()
+    assert server.get(f"{settings.STATIC_URL}../config/settings/base.py")[0] == 404
