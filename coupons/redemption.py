@@ -21,6 +21,7 @@ from django.db.models import Count, F, Max
 from django.utils import timezone
 
 from config.actors import Actor
+from config.client_time import client_time_window
 from members.models import Member, OrgEntity
 from members.selectors import org_entity_lineage_ids
 
@@ -114,6 +115,7 @@ def redemption_facts(
         series_redeemed=series.redeemed_count,
         member_registered_on=timezone.localdate(member.registered_at) if member.registered_at else None,
         member_transactions=member.transaction_count,
+        time_window=client_time_window(),
     )
 
 

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+# The reason for an `at` a till may not state, shared with every path that takes a client's time.
+from config.client_time import TIME_OUT_OF_RANGE, ClientTimeWindow
+
 MEMBER_LIMIT_REACHED = "member_limit_reached"
 MIN_GAP_NOT_MET = "min_gap_not_met"
 SERIES_LIMIT_REACHED = "series_limit_reached"
@@ -112,7 +115,8 @@ NOT_NEW_MEMBER = "not_new_member"
 class RedemptionFacts:
     """What the redemption rules read: the coupon's state, the series' settings and the till's context.
 
-    `local_at` is the moment of redemption in the STORE's time zone (days and hours are the store's).
+    `local_at` is the moment of redemption in the STORE's time zone (days and hours are the store's);
+    `time_window` the moments a till may state now (None: `at` is not the till's to state).
     """
 
     at: datetime
@@ -144,6 +148,7 @@ class RedemptionFacts:
     series_redeemed: int = 0
     member_registered_on: date | None = None
     member_transactions: int = 0
+    time_window: ClientTimeWindow | None = None
 
 
 def status_reason(status: str) -> str | None:
@@ -222,6 +227,8 @@ def redemption_reasons(facts: RedemptionFacts | None) -> list[str]:
     if facts is None:
         return [COUPON_NOT_FOUND]
     reasons = []
+    if facts.time_window is not None and not facts.time_window.contains(facts.at):
+        reasons.append(TIME_OUT_OF_RANGE)
     state = status_reason(facts.status)
     if state == ALREADY_REDEEMED and facts.multi_use:
         state = None  # a multi-use coupon stays issued; a legacy redeemed row still counts as redeemed

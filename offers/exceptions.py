@@ -1,5 +1,7 @@
 from config.errors import DomainError
 
+TRANSACTION_ID_REUSED = "transaction_id_reused"
+
 
 class OfferError(DomainError):
     code = "offer_error"

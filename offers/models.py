@@ -202,21 +202,32 @@ class Activation(models.Model):
 
 
 class Transaction(models.Model):
-    """A purchase the POS recorded, kept with the answer it got so a repeat returns the same body."""
+    """A purchase the POS recorded, kept with the answer it got so a repeat returns the same body.
 
-    transaction_id = models.CharField(max_length=100, unique=True)
+    A transaction id names a purchase within its store (the receipt number a till prints): another store may
+    use the same id for its own purchase. `request_fingerprint` tells a till's repeat of this purchase from
+    another purchase reusing the id.
+    """
+
+    transaction_id = models.CharField(max_length=100)
     member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="offer_transactions")
     store = models.ForeignKey("members.OrgEntity", on_delete=models.PROTECT, related_name="+")
     occurred_at = models.DateTimeField()
     total_amount = models.DecimalField(max_digits=12, decimal_places=2, validators=ranges.MONEY.validators())
     items = models.JSONField(default=list)
     response_body = models.JSONField(null=True, blank=True)
+    # sha256 of the purchase as the till stated it; blank on rows recorded before it was kept
+    request_fingerprint = models.CharField(max_length=64, blank=True, default="")
     actor = models.CharField(max_length=100)
     channel = models.CharField(max_length=30)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # transaction_id first, so the index also serves a search by the id alone
+            models.UniqueConstraint(fields=["transaction_id", "store"], name="offers_transaction_one_id_per_store"),
+        ]
         indexes = [models.Index(fields=["member", "-occurred_at"])]
 
     def __str__(self):

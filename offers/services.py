@@ -1,6 +1,8 @@
 """Writes for offers: set-up (create, update, discontinue), activation and earning."""
 
-from datetime import datetime
+import hashlib
+import json
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -8,11 +10,12 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from config.actors import Actor
+from config.client_time import client_time_check
 from members.models import Member, OrgEntity, PointsEntry
 from members.services import member_transaction_count_increment, points_post
 
 from . import rules, selectors
-from .exceptions import ActivationError, OfferError
+from .exceptions import TRANSACTION_ID_REUSED, ActivationError, OfferError, TransactionError
 from .models import (
     Activation,
     Audience,
@@ -212,17 +215,21 @@ def transaction_record(
     transaction_id: str,
     member: Member,
     store: OrgEntity,
-    occurred_at: datetime,
+    occurred_at: datetime | None = None,
     total_amount: Decimal,
     items: list[dict],
     actor: Actor,
 ) -> tuple[dict, bool]:
     """Record a purchase and award every offer visible and eligible to the member at `occurred_at`.
 
-    Returns (body, created). The same `transaction_id` again returns the first body and
-    created=False, awarding nothing: the id's unique index makes a concurrent repeat wait for the
-    first and then find its row.
+    Returns (body, created). A transaction id names one purchase per store: the same id at the same store
+    for the same purchase returns the first body and created=False, awarding nothing (the unique index on
+    id and store makes a concurrent repeat wait for the first and then find its row); for another purchase
+    it is refused with `transaction_id_reused`. `occurred_at` (default now) must lie in the window a
+    client's time may (`config.client_time`); a repeat is answered before that check, as it changes nothing.
     """
+    fingerprint = _purchase_fingerprint(member=member, occurred_at=occurred_at, total_amount=total_amount, items=items)
+    occurred_at = occurred_at or timezone.now()
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -235,11 +242,20 @@ def transaction_record(
                     items=[
                         {"sku": i["sku"], "quantity": i["quantity"], "unit_price": str(i["unit_price"])} for i in items
                     ],
+                    request_fingerprint=fingerprint,
                     actor=actor.name,
                     channel=actor.channel,
                 )
         except IntegrityError:
-            return Transaction.objects.get(transaction_id=transaction_id).response_body, False
+            first = Transaction.objects.get(transaction_id=transaction_id, store=store)
+            if first.request_fingerprint and first.request_fingerprint != fingerprint:
+                raise TransactionError(
+                    f"Transaction {transaction_id!r} is already recorded at store {store.code} for another purchase.",
+                    code=TRANSACTION_ID_REUSED,
+                    reasons=[TRANSACTION_ID_REUSED],
+                ) from None
+            return first.response_body, False
+        client_time_check(occurred_at, field="occurred_at")
 
         _member_lock(member)
         basket = tuple(
@@ -280,6 +296,22 @@ def transaction_record(
         body = {"transaction_id": transaction_id, "awards": awards, "points_balance": balance}
         Transaction.objects.filter(pk=row.pk).update(response_body=body)
     return body, True
+
+
+def _purchase_fingerprint(*, member: Member, occurred_at: datetime | None, total_amount, items: list[dict]) -> str:
+    """What makes two posts of one transaction id the same purchase: the member, the time as stated (an instant,
+    or none when the server's clock chose it), the total and the lines in any order, amounts by value."""
+    purchase = {
+        "member": member.pk,
+        "occurred_at": occurred_at.astimezone(UTC).isoformat() if occurred_at else None,
+        "total_amount": _amount_text(total_amount),
+        "items": sorted([i["sku"], int(i["quantity"]), _amount_text(i["unit_price"])] for i in items),
+    }
+    return hashlib.sha256(json.dumps(purchase, separators=(",", ":")).encode()).hexdigest()
+
+
+def _amount_text(value) -> str:
+    return format(Decimal(value).normalize(), "f")
 
 
 def _earnable_views(*, member: Member, occurred_at: datetime, time_zone: str, skus: set[str], total_amount: Decimal):

@@ -2,9 +2,14 @@
 
 The key row is inserted in the same transaction as the work it guards. A second request with the
 same key waits on the key's unique index until the first commits and then replays the stored
-answer, so two concurrent requests with one key never both execute. A key reused with another
-body answers 422 `idempotency_key_reused`. An unexpected failure (5xx) rolls back the key with the
-work, so the client may retry.
+answer, so two concurrent requests with one key never both execute (there is no "key in flight"
+answer to give: the second request waits for the first's outcome). A key reused with another body
+answers 422 `idempotency_key_reused`.
+
+Only final answers are stored (`is_final_answer`): a success, or a refusal that says what became of
+the request (400 invalid input, 403, 404, a 409 rule or state, 422). An answer that asks the client to
+come back later (429 throttled, 408, 425) or a failure on our side (any 5xx, 503 included) rolls back
+the key with the work, so the retry with the same key executes.
 """
 
 import hashlib
@@ -59,7 +64,7 @@ def idempotent(handler):
                 response = handler(view, request, *args, **kwargs)
             except Exception as exc:  # a domain error is an answer to store; anything else re-raises
                 response = view.handle_exception(exc)
-            if response.status_code >= 500:
+            if not is_final_answer(response.status_code):
                 transaction.set_rollback(True)
                 return response
             _store(record, response)
@@ -67,6 +72,15 @@ def idempotent(handler):
 
     wrapper.idempotent = True
     return wrapper
+
+
+# Answers about when to ask again, not about the request: Request Timeout, Too Early, Too Many Requests.
+RETRY_LATER_STATUSES = frozenset({408, 425, 429})
+
+
+def is_final_answer(status: int) -> bool:
+    """Whether an answer settles the request, so a retry with its key must get the same answer."""
+    return status < 500 and status not in RETRY_LATER_STATUSES
 
 
 def request_fingerprint(request) -> str:

@@ -217,6 +217,12 @@ EXPORTS_PAUSE_PER_CHUNK = env.float("EXPORTS_PAUSE_PER_CHUNK", default=0.0)
 # How long a stored Idempotency-Key answer is replayed before the key may be used again.
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 
+# Times a client states (`at` on validate and redeem, `occurred_at` on transactions, offline redemptions) are
+# accepted up to this far ahead of the server's clock (a till's clock drift) and this far behind it (how long a
+# till may stay offline); outside, 409 `time_out_of_range` (config/client_time.py).
+CLIENT_CLOCK_SKEW_SECONDS = env.int("CLIENT_CLOCK_SKEW_SECONDS", default=300)
+OFFLINE_WINDOW_HOURS = env.int("OFFLINE_WINDOW_HOURS", default=72)
+
 # Unknown coupon codes a POS client may try per minute before it gets 429 (code guessing).
 COUPON_UNKNOWN_CODES_PER_MINUTE = env.int("COUPON_UNKNOWN_CODES_PER_MINUTE", default=20)
 

@@ -139,7 +139,7 @@ class TransactionRecordApi(APIView):
             transaction_id=data["transaction_id"],
             member=data["member"],
             store=data["store"],
-            occurred_at=data.get("occurred_at") or timezone.now(),
+            occurred_at=data.get("occurred_at"),
             total_amount=data["total_amount"],
             items=data["items"],
             actor=Actor.from_request(request),

@@ -2,10 +2,16 @@ import threading
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from rest_framework.test import APIClient
 
+from config.api.idempotency import is_final_answer
 from config.api.models import IdempotencyRecord
+from config.errors import DomainError
+from coupons.models import Coupon, CouponRedemption
+from members import services as members_services
 from members.models import PointsEntry
+from tests.coupons.factories import CouponFactory
 from tests.members.factories import MemberFactory
 
 URL = "/api/v1/members/M-1/points"
@@ -91,3 +97,52 @@ def test_concurrent_requests_with_one_key_execute_once(member_care):
     assert {status for status, _ in results} == {201}
     assert len({entry_id for _, entry_id in results}) == 1
     assert PointsEntry.objects.filter(member__external_id="M-1").count() == 1
+
+
+@pytest.mark.django_db
+@override_settings(COUPON_UNKNOWN_CODES_PER_MINUTE=1)
+def test_a_429_is_not_stored_and_the_retry_after_the_block_lifts_executes(pos, store):
+    coupon = CouponFactory()
+    redeem = {"code": coupon.code, "member": coupon.member.external_id, "store": store.code, "bill_amount": "10"}
+    guess = {**redeem, "code": "NO-SUCH-CODE"}
+    assert pos.post("/api/v1/coupons/validate", guess, format="json").json()["reasons"] == ["coupon_not_found"]
+
+    blocked = pos.post("/api/v1/coupons/redeem", redeem, format="json", HTTP_IDEMPOTENCY_KEY="till-1")
+    with override_settings(COUPON_UNKNOWN_CODES_PER_MINUTE=100):  # the block lifts
+        retried = pos.post("/api/v1/coupons/redeem", redeem, format="json", HTTP_IDEMPOTENCY_KEY="till-1")
+        replayed = pos.post("/api/v1/coupons/redeem", redeem, format="json", HTTP_IDEMPOTENCY_KEY="till-1")
+
+    assert blocked.status_code == 429
+    assert retried.status_code == 201, retried.json()
+    assert "Idempotent-Replayed" not in retried
+    assert (replayed.status_code, replayed["Idempotent-Replayed"]) == (201, "true")
+    assert replayed.json() == retried.json()
+    assert Coupon.objects.get(pk=coupon.pk).status == "redeemed"
+    assert CouponRedemption.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_503_is_not_stored_and_the_retry_executes(member_care, monkeypatch):
+    MemberFactory(external_id="M-1")
+    adjust = members_services.points_adjust
+
+    def unavailable(**kwargs):
+        raise DomainError("The database is unavailable.", code="service_unavailable", http_status=503)
+
+    monkeypatch.setattr(members_services, "points_adjust", unavailable)
+    first = member_care.post(URL, {"points": 5, "reason": "a"}, format="json", HTTP_IDEMPOTENCY_KEY="k-503")
+    monkeypatch.setattr(members_services, "points_adjust", adjust)
+    retried = member_care.post(URL, {"points": 5, "reason": "a"}, format="json", HTTP_IDEMPOTENCY_KEY="k-503")
+
+    assert first.status_code == 503
+    assert retried.status_code == 201
+    assert PointsEntry.objects.filter(member__external_id="M-1").count() == 1
+
+
+@pytest.mark.parametrize(
+    "status, final",
+    [(200, True), (201, True), (202, True), (204, True), (400, True), (403, True), (404, True), (409, True),
+     (422, True), (408, False), (425, False), (429, False), (500, False), (502, False), (503, False)],
+)  # fmt: skip
+def test_only_final_answers_are_stored(status, final):
+    assert is_final_answer(status) is final

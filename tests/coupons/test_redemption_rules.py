@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from config.client_time import ClientTimeWindow
 from coupons import rules
 
 AT = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)  # a Tuesday
@@ -33,6 +34,22 @@ def test_redemption_reasons_unknown_code_is_only_coupon_not_found():
 )
 def test_redemption_reasons_status(status, reason):
     assert reasons(status=status) == [reason]
+
+
+@pytest.mark.parametrize(
+    ("at", "inside"),
+    [(AT - timedelta(hours=72), True), (AT - timedelta(hours=72, microseconds=1), False),
+     (AT + timedelta(minutes=5), True), (AT + timedelta(minutes=5, microseconds=1), False)],
+)  # fmt: skip
+def test_redemption_reasons_time_window_bounds_are_inclusive(at, inside):
+    window = ClientTimeWindow(earliest=AT - timedelta(hours=72), latest=AT + timedelta(minutes=5))
+    assert reasons(at=at, time_window=window) == ([] if inside else ["time_out_of_range"])
+
+
+def test_redemption_reasons_time_out_of_range_comes_first_beside_the_others():
+    window = ClientTimeWindow(earliest=AT + timedelta(days=1), latest=AT + timedelta(days=2))
+    found = reasons(time_window=window, status="revoked", is_owner=False)
+    assert found == ["time_out_of_range", "revoked", "not_owner"]
 
 
 def test_redemption_reasons_not_owner_unless_anyone_may_redeem():

@@ -4,7 +4,9 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from config.actors import Actor
 from members.models import Member, PointsEntry
@@ -25,6 +27,8 @@ def purchase(client, member, store_code="S-MAIN", items=(("MILK", 2),), total="1
         "total_amount": total,
         "items": [{"sku": sku, "quantity": qty, "unit_price": "2.50"} for sku, qty in items],
     }
+    if body["occurred_at"] is None:
+        del body["occurred_at"]
     body.update(raw or {})
     return client.post("/api/v1/transactions", body, format="json", **extra)
 
@@ -110,12 +114,110 @@ def test_transaction_checks_visibility_at_occurred_at(pos):
 def test_transaction_same_id_returns_first_body_with_200_and_awards_once(pos):
     member = MemberFactory()
     milk_offer()
-    first = purchase(pos, member, transaction_id="T-SAME")
-    second = purchase(pos, member, transaction_id="T-SAME", items=[("MILK", 9)])
+    occurred_at = timezone.now().isoformat()
+    first = purchase(pos, member, transaction_id="T-SAME", occurred_at=occurred_at)
+    second = purchase(pos, member, transaction_id="T-SAME", occurred_at=occurred_at)
     assert (first.status_code, second.status_code) == (201, 200)
     assert second.json() == first.json()
     assert Fulfillment.objects.count() == 1
     assert Member.objects.get(pk=member.pk).points_balance == 50
+
+
+@pytest.mark.django_db
+def test_transaction_same_id_without_occurred_at_is_the_same_purchase(pos):
+    """The server's clock fills a missing `occurred_at`; a till's retry of that body is still the same purchase."""
+    member = MemberFactory()
+    milk_offer()
+    first = purchase(pos, member, transaction_id="T-NOW", occurred_at=None)
+    second = purchase(pos, member, transaction_id="T-NOW", occurred_at=None)
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert second.json() == first.json()
+    assert Fulfillment.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"items": [{"sku": "MILK", "quantity": 9, "unit_price": "2.50"}]},
+        {"total_amount": "11.00"},
+        {"occurred_at": "2026-01-01T00:00:00+00:00"},
+        {"member": "OTHER"},
+    ],
+)
+def test_transaction_id_reused_with_another_body_is_409_and_never_the_first_answer(pos, change):
+    member = MemberFactory()
+    MemberFactory(external_id="OTHER")
+    milk_offer()
+    occurred_at = timezone.now().isoformat()
+    first = purchase(pos, member, transaction_id="T-SAME", occurred_at=occurred_at)
+
+    reused = purchase(pos, member, transaction_id="T-SAME", occurred_at=occurred_at, raw=change)
+
+    assert first.status_code == 201
+    assert reused.status_code == 409, reused.json()
+    assert reused["Content-Type"] == "application/problem+json"
+    assert reused.json()["code"] == "transaction_id_reused"
+    assert reused.json()["reasons"] == ["transaction_id_reused"]
+    assert "awards" not in reused.json() and "points_balance" not in reused.json()
+    assert Transaction.objects.count() == 1
+    assert Fulfillment.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_transaction_same_id_from_another_store_is_another_purchase(make_api_client, store):
+    other_store = OrgEntityFactory(code="S-NORTH")
+    main, north = make_api_client("pos", stores=[store]), make_api_client("pos", stores=[other_store])
+    member = MemberFactory()
+    milk_offer()
+
+    first = purchase(main, member, transaction_id="0001")
+    second = purchase(north, member, store_code="S-NORTH", transaction_id="0001", items=[("MILK", 4)])
+
+    assert (first.status_code, second.status_code) == (201, 201), second.json()
+    assert first.json()["points_balance"] == 50
+    assert second.json()["points_balance"] == 100
+    assert sorted(Transaction.objects.values_list("store__code", flat=True)) == ["S-MAIN", "S-NORTH"]
+    assert Fulfillment.objects.count() == 2
+    assert Member.objects.get(pk=member.pk).points_balance == 100
+
+
+@pytest.mark.django_db
+def test_transaction_with_an_old_occurred_at_does_not_award_an_expired_offer(pos):
+    member = MemberFactory()
+    milk_offer(expire_at=timezone.now() - timedelta(days=4))
+
+    response = purchase(pos, member, occurred_at=(timezone.now() - timedelta(days=5)).isoformat())
+
+    assert response.status_code == 409, response.json()
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "time_out_of_range"
+    assert response.json()["reasons"] == ["time_out_of_range"]
+    assert not Transaction.objects.exists()
+    assert not Fulfillment.objects.exists()
+    assert Member.objects.get(pk=member.pk).points_balance == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("offset, status", [(timedelta(minutes=6), 409), (timedelta(minutes=4), 201),
+                                            (timedelta(hours=-71), 201), (timedelta(hours=-73), 409)])  # fmt: skip
+def test_transaction_occurred_at_is_bounded_by_the_clock_skew_and_the_offline_window(pos, offset, status):
+    response = purchase(pos, MemberFactory(), occurred_at=(timezone.now() + offset).isoformat())
+    assert response.status_code == status, response.json()
+    assert Transaction.objects.count() == (1 if status == 201 else 0)
+
+
+@pytest.mark.django_db
+def test_transaction_replay_of_a_recorded_purchase_answers_after_its_window_passed(pos):
+    """A repeat changes nothing, so it gets the first answer even once its time is too old to record anew."""
+    member = MemberFactory()
+    milk_offer()
+    occurred_at = timezone.now() - timedelta(hours=70)
+    first = purchase(pos, member, transaction_id="T-LATE", occurred_at=occurred_at.isoformat())
+    with override_settings(OFFLINE_WINDOW_HOURS=1):
+        again = purchase(pos, member, transaction_id="T-LATE", occurred_at=occurred_at.isoformat())
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
 
 
 @pytest.mark.django_db
@@ -226,7 +328,6 @@ def _record(member, store, transaction_id):
         transaction_id=transaction_id,
         member=member,
         store=store,
-        occurred_at=timezone.now(),
         total_amount=Decimal("5"),
         items=[{"sku": "MILK", "quantity": 2, "unit_price": Decimal("2.50")}],
         actor=Actor.system(),
@@ -279,6 +380,39 @@ def test_transaction_same_id_concurrently_awards_once():
     assert Fulfillment.objects.count() == 1
     member.refresh_from_db()
     assert member.points_balance == 50
+
+
+def _post_purchase(token, body):
+    def post():
+        http = APIClient()
+        http.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        response = http.post("/api/v1/transactions", body, format="json")
+        return response.status_code, response.json()
+
+    return post
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_transaction_same_id_same_store_posted_concurrently_awards_once(make_api_client):
+    main, north = OrgEntityFactory(code="S-MAIN"), OrgEntityFactory(code="S-NORTH")
+    main_till, north_till = make_api_client("pos", stores=[main]), make_api_client("pos", stores=[north])
+    milk_offer()
+    member = MemberFactory()
+    body = {"transaction_id": "R-1", "member": member.external_id, "occurred_at": timezone.now().isoformat(),
+            "total_amount": "5.00", "items": [{"sku": "MILK", "quantity": 2, "unit_price": "2.50"}]}  # fmt: skip
+
+    outcomes = _race(
+        [_post_purchase(main_till.token, {**body, "store": "S-MAIN"}) for _ in range(6)]
+        + [_post_purchase(north_till.token, {**body, "store": "S-NORTH"}) for _ in range(2)]
+    )
+
+    assert sorted(status for status, _ in outcomes) == [200] * 6 + [201] * 2
+    assert sorted(answer["points_balance"] for _, answer in outcomes) in ([50] * 6 + [100] * 2, [50] * 2 + [100] * 6)
+    assert Transaction.objects.count() == 2
+    assert Fulfillment.objects.count() == 2
+    member.refresh_from_db()
+    assert member.points_balance == 100
 
 
 @pytest.mark.django_db
