@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('members', '0001_initial'),
-        ('offers', '0003_offer_responses'),
+        ('offers', '0004_input_ranges'),
     ]
 
     operations = [
