@@ -1,11 +1,13 @@
 """The till's lean path: statements per request, input errors, auth, and the one-statement redemption write."""
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
 from django.test import override_settings
+from django.utils import timezone
 
 from config.actors import Actor
 from config.api import authentication
@@ -51,6 +53,25 @@ def test_validate_is_one_statement(pos, store, cached_clients, django_assert_num
     for table in ("coupons_unknowncodewindow", "members_member", "members_orgentity", "coupons_couponseries"):
         assert table in read
     assert "FOR UPDATE" not in read
+
+
+def test_validate_with_an_at_out_of_range_is_still_one_statement(pos, store, cached_clients, django_assert_num_queries):
+    coupon = CouponFactory()
+    pos.post(VALIDATE, body(coupon, store), format="json")  # the client is cached from here on
+    future = (timezone.now() + timedelta(days=1)).isoformat()
+    with django_assert_num_queries(1):
+        assert pos.post(VALIDATE, body(coupon, store, at=future), format="json").json()["reasons"] == [
+            "time_out_of_range"
+        ]
+
+
+@pytest.mark.postgres
+def test_redeem_with_an_at_is_still_two_statements_on_postgres(pos, store, cached_clients, django_assert_num_queries):
+    coupon = CouponFactory()
+    pos.post(VALIDATE, body(CouponFactory(), store), format="json")
+    at = (timezone.now() - timedelta(hours=1)).isoformat()
+    with django_assert_num_queries(2):
+        assert pos.post(REDEEM, body(coupon, store, at=at), format="json").status_code == 201
 
 
 def test_validate_of_a_common_code_reads_the_members_row(pos, store):
