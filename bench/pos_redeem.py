@@ -124,6 +124,7 @@ def start_server(db_url, port, workers, threads, server="granian"):
         "SECRET_KEY": "bench-only-secret-key-not-for-production-use-0123456789",
         "ALLOWED_HOSTS": "127.0.0.1",
         "DEBUG": "false",
+        "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback: no TLS proxy in front of the bench
         "LOG_LEVEL": "ERROR",
         "API_CLIENT_CACHE_SECONDS": os.environ.get("API_CLIENT_CACHE_SECONDS", "30"),
         "CELERY_BROKER_URL": "",
