@@ -26,6 +26,7 @@ if settings.DEBUG:
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
+handler400 = "config.api.problems.api_aware_400"
 handler404 = "config.api.problems.api_aware_404"
 handler500 = "config.api.problems.api_aware_500"
 

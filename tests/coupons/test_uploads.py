@@ -151,3 +151,17 @@ def test_upload_codes_refused_for_generated_series(run):
         run(CouponSeriesFactory(), "code\nX\n", "codes")
     with pytest.raises(UploadError):
         run(CouponSeriesFactory(code_mode=CouponSeries.CodeMode.RANDOMIZED_COMMON, code_prefix="AB"), "user_id\nx\n")
+
+
+@pytest.mark.parametrize("bad_cell", [b"M\x00X", b"M\xed\xa0\x80X", b"\xff"])
+def test_upload_row_with_a_nul_or_undecodable_cell_is_malformed_and_the_rest_issue(django_capture_on_commit_callbacks,
+                                                                                   bad_cell):  # fmt: skip
+    series = CouponSeriesFactory(max_per_member=None, min_gap_days=None, series_limit=None)
+    first, last = MemberFactory(), MemberFactory()
+    raw = b"external_id\n" + first.external_id.encode() + b"\n" + bad_cell + b"\n" + last.external_id.encode() + b"\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        upload = upload_create(series=series, kind="members", file=ContentFile(raw, name="f.csv"), actor=ACTOR)
+    upload.refresh_from_db()
+    assert (upload.status, upload.total_rows, upload.succeeded, upload.failed) == ("succeeded", 3, 2, 1)
+    assert [(r["row"], r["code"]) for r in report(upload)] == [("2", "malformed_row")]
+    assert set(Coupon.objects.filter(series=series).values_list("member_id", flat=True)) == {first.pk, last.pk}
