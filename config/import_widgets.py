@@ -1,7 +1,10 @@
 """django-import-export widgets shared by every app's Resources."""
 
+from decimal import Decimal, InvalidOperation
+
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.formats import sanitize_separators
 from import_export import widgets
 
 
@@ -20,3 +23,25 @@ class IsoDateTimeWidget(widgets.DateTimeWidget):
 
     def render(self, value, obj=None, **kwargs):
         return value.isoformat() if value else ""
+
+
+class WholeNumberWidget(widgets.IntegerWidget):
+    """An integer cell read as written: `12` or `12.0`, never `1.5` quietly read as 1, nor `inf` or `1e400`.
+
+    The column's range is the model field's validators' business (`clean_model_instances`); this only
+    refuses what is not a whole number, as a row error naming the column.
+    """
+
+    # More digits than any 64-bit integer has: refused before Python builds the number.
+    MAX_DIGITS = 19
+
+    def clean(self, value, row=None, **kwargs):
+        if self.is_empty(value):
+            return None
+        try:
+            number = Decimal(sanitize_separators(str(value).strip()))
+        except InvalidOperation as exc:
+            raise ValueError(f"{value!r} is not a whole number.") from exc
+        if not number.is_finite() or number != number.to_integral_value() or number.adjusted() >= self.MAX_DIGITS:
+            raise ValueError(f"{value!r} is not a whole number of at most {self.MAX_DIGITS} digits.")
+        return int(number)

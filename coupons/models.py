@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from config import ranges
+
 
 def new_code_key() -> str:
     return secrets.token_hex(16)
@@ -64,13 +66,15 @@ class CouponSeries(models.Model):
 
     # Discount
     discount_type = models.CharField(max_length=10, choices=DiscountType.choices, default=DiscountType.FIXED)
-    discount_value = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    discount_value = models.DecimalField(
+        max_digits=12, decimal_places=2, default=0, validators=ranges.MONEY.validators()
+    )
     discount_currency = models.CharField(max_length=3, blank=True)
 
     # Expiry
     expiry_mode = models.CharField(max_length=24, choices=ExpiryMode.choices, default=ExpiryMode.WITH_OFFER)
-    expiry_days = models.PositiveIntegerField(null=True, blank=True)
-    expiry_months = models.PositiveIntegerField(null=True, blank=True)
+    expiry_days = models.PositiveIntegerField(null=True, blank=True, validators=ranges.DAYS.validators())
+    expiry_months = models.PositiveIntegerField(null=True, blank=True, validators=ranges.MONTHS.validators())
 
     specific_members_only = models.BooleanField(default=False)
     allowed_members = models.ManyToManyField(
@@ -78,36 +82,46 @@ class CouponSeries(models.Model):
     )
 
     # Issual
-    max_per_member = models.PositiveIntegerField(null=True, blank=True)
-    min_gap_days = models.PositiveIntegerField(null=True, blank=True)
+    max_per_member = models.PositiveIntegerField(null=True, blank=True, validators=ranges.POSITIVE_COUNT.validators())
+    min_gap_days = models.PositiveIntegerField(null=True, blank=True, validators=ranges.DAYS.validators())
     on_rematch = models.CharField(max_length=16, choices=OnRematch.choices, default=OnRematch.DO_NOT_SEND)
-    series_limit = models.PositiveIntegerField(null=True, blank=True)
-    limit_notify_remaining = models.PositiveIntegerField(null=True, blank=True)
+    series_limit = models.PositiveIntegerField(null=True, blank=True, validators=ranges.COUNT.validators())
+    limit_notify_remaining = models.PositiveIntegerField(null=True, blank=True, validators=ranges.COUNT.validators())
     limit_notify_emails = models.JSONField(default=list, blank=True)
     limit_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
     exclude_recipients_of = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="+")
-    exclude_window_days = models.PositiveIntegerField(null=True, blank=True)
+    exclude_window_days = models.PositiveIntegerField(null=True, blank=True, validators=ranges.DAYS.validators())
     resend_sms_template = models.TextField(blank=True)
 
     # Redemption (read by the redemption rules)
     allow_anyone = models.BooleanField(default=False)
     redemption_start_mode = models.CharField(max_length=20, choices=StartMode.choices, default=StartMode.ON_ISSUE)
-    redemption_start_days = models.PositiveIntegerField(null=True, blank=True)
+    redemption_start_days = models.PositiveIntegerField(null=True, blank=True, validators=ranges.DAYS.validators())
     redemption_start_date = models.DateField(null=True, blank=True)
     multi_use = models.BooleanField(default=False)
-    redemption_max_per_member = models.PositiveIntegerField(null=True, blank=True)
+    redemption_max_per_member = models.PositiveIntegerField(
+        null=True, blank=True, validators=ranges.POSITIVE_COUNT.validators()
+    )
     redemption_stores_type = models.CharField(max_length=10, blank=True)
     redemption_stores = models.ManyToManyField("members.OrgEntity", blank=True, related_name="coupon_series_redeemable")
-    min_bill = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    max_bill = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    days_of_week = models.JSONField(null=True, blank=True, help_text="0 = Monday … 6 = Sunday")
-    days_of_month = models.JSONField(null=True, blank=True)
-    hours = models.JSONField(null=True, blank=True)
-    redemption_min_gap_days = models.PositiveIntegerField(null=True, blank=True)
-    redemption_series_limit = models.PositiveIntegerField(null=True, blank=True)
+    min_bill = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, validators=ranges.MONEY.validators()
+    )
+    max_bill = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, validators=ranges.MONEY.validators()
+    )
+    days_of_week = models.JSONField(
+        null=True, blank=True, help_text="0 = Monday … 6 = Sunday", validators=[ranges.DAY_OF_WEEK.list_validator()]
+    )
+    days_of_month = models.JSONField(null=True, blank=True, validators=[ranges.DAY_OF_MONTH.list_validator()])
+    hours = models.JSONField(null=True, blank=True, validators=[ranges.HOUR.list_validator()])
+    redemption_min_gap_days = models.PositiveIntegerField(null=True, blank=True, validators=ranges.DAYS.validators())
+    redemption_series_limit = models.PositiveIntegerField(null=True, blank=True, validators=ranges.COUNT.validators())
     new_members_registered_from = models.DateField(null=True, blank=True)
     new_members_registered_to = models.DateField(null=True, blank=True)
-    new_members_max_transactions = models.PositiveIntegerField(null=True, blank=True)
+    new_members_max_transactions = models.PositiveIntegerField(
+        null=True, blank=True, validators=ranges.COUNT.validators()
+    )
 
     org_entities = models.ManyToManyField(
         "members.OrgEntity", blank=True, related_name="coupon_series_tagged", help_text="Where the series is listed."
@@ -171,7 +185,7 @@ class Reminder(models.Model):
         EMAIL = "email", "Email"
 
     series = models.ForeignKey(CouponSeries, on_delete=models.CASCADE, related_name="reminders")
-    days_before_expiry = models.PositiveIntegerField()
+    days_before_expiry = models.PositiveIntegerField(validators=ranges.DAYS.validators())
     channel = models.CharField(max_length=5, choices=Channel.choices)
     time = models.TimeField()
 

@@ -4,10 +4,12 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
+from config import ranges
 from config.actors import Actor
 from config.tasks import enqueue_on_commit
 
@@ -135,8 +137,54 @@ def apply_sample_code(series, sample_code):
     series.code_charset = "numeric" if space.alphabet.isdigit() else "alphanumeric"
 
 
+# Each numeric setting: the contract's group and name for it, and its range (config.ranges).
+SETTING_RANGES = {
+    "discount_value": ("discount", "value", ranges.MONEY),
+    "expiry_days": ("expiry", "days", ranges.DAYS),
+    "expiry_months": ("expiry", "months", ranges.MONTHS),
+    "max_per_member": ("issual", "max_per_member", ranges.POSITIVE_COUNT),
+    "min_gap_days": ("issual", "min_gap_days", ranges.DAYS),
+    "series_limit": ("issual", "series_limit", ranges.COUNT),
+    "limit_notify_remaining": ("issual", "limit_notify_remaining", ranges.COUNT),
+    "exclude_window_days": ("issual", "exclude_window_days", ranges.DAYS),
+    "redemption_start_days": ("redemption", "start.days", ranges.DAYS),
+    "redemption_max_per_member": ("redemption", "max_per_member", ranges.POSITIVE_COUNT),
+    "min_bill": ("redemption", "min_bill", ranges.MONEY),
+    "max_bill": ("redemption", "max_bill", ranges.MONEY),
+    "redemption_min_gap_days": ("redemption", "min_gap_days", ranges.DAYS),
+    "redemption_series_limit": ("redemption", "series_limit", ranges.COUNT),
+    "new_members_max_transactions": ("redemption", "new_members.max_transactions", ranges.COUNT),
+}
+SETTING_LISTS = {
+    "days_of_week": ranges.DAY_OF_WEEK,
+    "days_of_month": ranges.DAY_OF_MONTH,
+    "hours": ranges.HOUR,
+}
+
+
+def _range_errors(series, reminders) -> dict[str, list[str]]:
+    """Every numeric setting outside its range, so a series that could not issue is never saved."""
+    errors: dict[str, list[str]] = {}
+    for attribute, (group, name, allowed) in SETTING_RANGES.items():
+        value = getattr(series, attribute)
+        if value is not None and value not in allowed:
+            errors.setdefault(group, []).append(f"{name}: between {allowed.min:,} and {allowed.max:,}.")
+    for attribute, allowed in SETTING_LISTS.items():
+        try:
+            allowed.list_validator()(getattr(series, attribute))
+        except ValidationError as exc:
+            errors.setdefault("redemption", []).append(f"{attribute}: {' '.join(exc.messages)}")
+    for reminder in reminders:
+        days = reminder["days_before_expiry"]
+        if days not in ranges.DAYS:
+            errors.setdefault("reminders", []).append(f"days_before_expiry: {ranges.DAYS.message()}")
+    return errors
+
+
 def series_validate(series, *, reminders, exclude_recipients_of):
-    errors = {}
+    errors = _range_errors(series, reminders)
+    if errors:
+        raise CouponSeriesInvalidError("The coupon series settings are out of range.", errors=errors)
     if series.is_third_party:
         refused = [name for name in THIRD_PARTY_REFUSED if getattr(series, name) is not None]
         if refused or reminders or exclude_recipients_of or series.limit_notify_emails:
@@ -160,7 +208,7 @@ def series_validate(series, *, reminders, exclude_recipients_of):
         errors["expiry"] = ["days is required."]
     if series.expiry_mode == CouponSeries.ExpiryMode.MONTH_ENDS_FROM_ISSUE and series.expiry_months is None:
         errors["expiry"] = ["months is required."]
-    if series.discount_type == CouponSeries.DiscountType.PERCENTAGE and not 0 <= series.discount_value <= 100:
+    if series.discount_type == CouponSeries.DiscountType.PERCENTAGE and series.discount_value not in ranges.PERCENTAGE:
         errors["discount"] = ["A percentage is between 0 and 100."]
     if series.min_bill is not None and series.max_bill is not None and series.max_bill < series.min_bill:
         errors["redemption"] = ["max_bill is below min_bill."]

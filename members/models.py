@@ -2,6 +2,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from config import ranges
+
 from .validators import validate_external_id, validate_mobile, validate_user_id
 
 
@@ -67,7 +69,7 @@ class Member(models.Model):
     birth_date = models.DateField(null=True, blank=True)
     registered_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    transaction_count = models.PositiveIntegerField(default=0)
+    transaction_count = models.PositiveIntegerField(default=0, validators=ranges.COUNT.validators())
     segments = models.ManyToManyField(Segment, blank=True, related_name="members")
     # Kept in step with the ledger by services.points_post, in the same transaction.
     points_balance = models.BigIntegerField(default=0, editable=False)

@@ -1,6 +1,6 @@
 from import_export import fields, resources, widgets
 
-from config.import_widgets import IsoDateTimeWidget
+from config.import_widgets import IsoDateTimeWidget, WholeNumberWidget
 
 from .models import Member, Segment
 
@@ -15,6 +15,9 @@ class MemberResource(resources.ModelResource):
     )
 
     registered_at = fields.Field(attribute="registered_at", column_name="registered_at", widget=IsoDateTimeWidget())
+    transaction_count = fields.Field(
+        attribute="transaction_count", column_name="transaction_count", widget=WholeNumberWidget()
+    )
 
     class Meta:
         model = Member

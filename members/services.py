@@ -2,6 +2,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from config.actors import Actor
+from config.ranges import POINTS_BALANCE
 
 from .exceptions import MemberError, PointsError
 from .models import Member, OrgEntity, PointsEntry, Segment
@@ -57,15 +58,29 @@ def points_post(
     """Add (or, negative, take) points: one ledger line and the balance, in one transaction.
 
     The balance moves with a conditional UPDATE, so concurrent spends can never take it below zero:
-    the one that would is refused with `insufficient_points` and writes nothing.
+    the one that would is refused with `insufficient_points` and writes nothing; nor does a credit that
+    would take the balance past its bound (`points_balance_limit`, config.ranges.POINTS_BALANCE).
     """
     if points == 0:
         raise PointsError("A points entry cannot be zero.", code="zero_points", http_status=400)
-    with transaction.atomic():
-        updated = Member.objects.filter(pk=member.pk, points_balance__gte=-points).update(
-            points_balance=F("points_balance") + points
+    if abs(points) > POINTS_BALANCE.max:
+        raise PointsError(
+            "A points entry is too large.",
+            code="invalid",
+            http_status=400,
+            errors={"points": [f"At most {POINTS_BALANCE.max:,} points at a time."]},
         )
+    with transaction.atomic():
+        updated = Member.objects.filter(
+            pk=member.pk, points_balance__gte=-points, points_balance__lte=POINTS_BALANCE.max - points
+        ).update(points_balance=F("points_balance") + points)
         if not updated:
+            if points > 0:
+                raise PointsError(
+                    f"The member's balance would pass {POINTS_BALANCE.max:,} points.",
+                    code="points_balance_limit",
+                    reasons=["points_balance_limit"],
+                )
             raise PointsError(
                 "The member does not have enough points.",
                 code="insufficient_points",

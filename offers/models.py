@@ -2,6 +2,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from config import ranges
+
 
 class Offer(models.Model):
     """An offer as the marketer sets it up (seed 001). Components hang off it in their own models."""
@@ -65,11 +67,13 @@ class EarningMechanism(models.Model):
     offer = models.OneToOneField(Offer, on_delete=models.CASCADE, related_name="earning_mechanism")
     behavior_type = models.CharField(max_length=20, choices=Behavior.choices)
     sku = models.CharField(max_length=64, blank=True)
-    min_quantity = models.PositiveIntegerField(null=True, blank=True)
-    min_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    min_quantity = models.PositiveIntegerField(null=True, blank=True, validators=ranges.POSITIVE_COUNT.validators())
+    min_amount = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, validators=ranges.MONEY.validators()
+    )
     award_type = models.CharField(max_length=20, choices=Award.choices)
-    points = models.PositiveIntegerField(null=True, blank=True)
-    points_per_unit = models.PositiveIntegerField(null=True, blank=True)
+    points = models.PositiveIntegerField(null=True, blank=True, validators=ranges.AWARD_POINTS.validators())
+    points_per_unit = models.PositiveIntegerField(null=True, blank=True, validators=ranges.AWARD_POINTS.validators())
 
     class Meta:
         constraints = [
@@ -100,8 +104,8 @@ class Audience(models.Model):
 
     offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="audiences")
     type = models.CharField(max_length=10, choices=Type.choices)
-    min_age = models.PositiveSmallIntegerField(null=True, blank=True)
-    max_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    min_age = models.PositiveSmallIntegerField(null=True, blank=True, validators=ranges.AGE.validators())
+    max_age = models.PositiveSmallIntegerField(null=True, blank=True, validators=ranges.AGE.validators())
     segment = models.ForeignKey("members.Segment", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -147,7 +151,7 @@ class OfferLimit(models.Model):
     offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="limits")
     scope = models.CharField(max_length=10, choices=Scope.choices)
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    max_count = models.PositiveIntegerField()
+    max_count = models.PositiveIntegerField(validators=ranges.COUNT.validators())
     used_count = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
@@ -204,7 +208,7 @@ class Transaction(models.Model):
     member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="offer_transactions")
     store = models.ForeignKey("members.OrgEntity", on_delete=models.PROTECT, related_name="+")
     occurred_at = models.DateTimeField()
-    total_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    total_amount = models.DecimalField(max_digits=12, decimal_places=2, validators=ranges.MONEY.validators())
     items = models.JSONField(default=list)
     response_body = models.JSONField(null=True, blank=True)
     actor = models.CharField(max_length=100)

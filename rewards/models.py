@@ -2,6 +2,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from config import ranges
+
 
 class Reward(models.Model):
     """Something a member gets for points (a redemption) or for free (an award)."""
@@ -12,7 +14,7 @@ class Reward(models.Model):
     external_id = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
     type = models.CharField(max_length=20, choices=Type.choices, default=Type.CERTIFICATE)
-    cost_points = models.PositiveIntegerField()
+    cost_points = models.PositiveIntegerField(validators=ranges.REWARD_COST.validators())
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -3,6 +3,8 @@
 import re
 import string
 
+from config import ranges
+
 UNUSED, RESERVED, REDEEMED, AWARDED, FULFILLED = "unused", "reserved", "redeemed", "awarded", "fulfilled"
 
 # The one table of allowed status moves. Fulfilled is final; nothing goes back to unused.
@@ -32,9 +34,8 @@ CHARSETS: dict[str, str] = {
     # No 0/O, 1/I/L: codes read aloud or typed from a receipt.
     "unambiguous": "23456789ABCDEFGHJKMNPQRSTUVWXYZ",
 }
-MIN_LENGTH = 6
-MAX_LENGTH = 32
-MAX_COUNT = 1_000_000
+LENGTH = ranges.CERTIFICATE_CODE_LENGTH
+COUNT = ranges.CERTIFICATE_CODES_PER_REQUEST
 # Live codes must stay a tiny fraction of the space, so a guessed code is almost never valid and
 # random draws rarely collide.
 SPACE_FACTOR = 1000
@@ -46,10 +47,10 @@ CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{3,63}$")
 def code_generation_problems(*, count: int, length: int, charset: str) -> dict[str, list[str]]:
     """Field → messages for a generation request that cannot be honoured; empty when it can."""
     errors: dict[str, list[str]] = {}
-    if not 1 <= count <= MAX_COUNT:
-        errors["count"] = [f"Generate between 1 and {MAX_COUNT:,} codes at a time."]
-    if not MIN_LENGTH <= length <= MAX_LENGTH:
-        errors["length"] = [f"Length must be between {MIN_LENGTH} and {MAX_LENGTH}."]
+    if count not in COUNT:
+        errors["count"] = [f"Generate between {COUNT.min} and {COUNT.max:,} codes at a time."]
+    if length not in LENGTH:
+        errors["length"] = [f"Length must be between {LENGTH.min} and {LENGTH.max}."]
     if charset not in CHARSETS:
         errors["charset"] = [f"Charset must be one of {', '.join(sorted(CHARSETS))}."]
     if errors:

@@ -1,11 +1,11 @@
 import pytest
-from django.conf import settings
+from django.db import connection
 from rest_framework.test import APIClient
 
 from config.api.roles import Role
 from config.api.services import api_client_create
 
-ON_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+ON_POSTGRES = connection.vendor == "postgresql"
 
 
 def pytest_collection_modifyitems(config, items):

@@ -37,7 +37,7 @@ def test_settings_switch_to_postgres_and_redis_from_environment():
         }
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.db.backends.postgresql", "True", "False", "redis://127.0.0.1:6379/0"]
+    assert result.stdout.split() == ["config.postgresql", "True", "False", "redis://127.0.0.1:6379/0"]
 
 
 def test_settings_refuse_to_start_without_secret_and_hosts_when_debug_is_off():

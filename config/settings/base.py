@@ -98,6 +98,10 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"server_side_binding": True, "prepare_threshold": prepare_threshold or None}
     )
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, except that an integer too large for its column's type is sent whole (and
+        # refused by the server) instead of truncated by the driver's 32-bit binding: config/postgresql.
+        DATABASES["default"]["ENGINE"] = "config.postgresql"
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

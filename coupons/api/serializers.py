@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from config import ranges
 from config.api.fields import AwareDateTimeField
 from members.models import Member, OrgEntity
 from offers.models import Offer
@@ -9,7 +10,7 @@ from ..models import Coupon, CouponRedemption, CouponSeries, Upload
 
 class CodeGenerationSerializer(serializers.Serializer):
     mode = serializers.ChoiceField(choices=CouponSeries.CodeMode.choices)
-    length = serializers.IntegerField(min_value=4, max_value=16, required=False, allow_null=True)
+    length = serializers.IntegerField(**ranges.COUPON_CODE_LENGTH.bounds, required=False, allow_null=True)
     charset = serializers.ChoiceField(choices=CouponSeries.Charset.choices, required=False)
     code = serializers.CharField(max_length=64, required=False)
     sample_code = serializers.CharField(max_length=10, required=False)
@@ -17,39 +18,39 @@ class CodeGenerationSerializer(serializers.Serializer):
 
 class DiscountSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=CouponSeries.DiscountType.choices)
-    value = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    value = serializers.DecimalField(**ranges.MONEY.bounds)
     currency = serializers.CharField(max_length=3, required=False, allow_blank=True)
 
 
 class ExpirySerializer(serializers.Serializer):
     mode = serializers.ChoiceField(choices=CouponSeries.ExpiryMode.choices)
-    days = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    months = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    days = serializers.IntegerField(**ranges.DAYS.bounds, required=False, allow_null=True)
+    months = serializers.IntegerField(**ranges.MONTHS.bounds, required=False, allow_null=True)
 
 
 class IssualSerializer(serializers.Serializer):
-    max_per_member = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    min_gap_days = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    max_per_member = serializers.IntegerField(**ranges.POSITIVE_COUNT.bounds, required=False, allow_null=True)
+    min_gap_days = serializers.IntegerField(**ranges.DAYS.bounds, required=False, allow_null=True)
     on_rematch = serializers.ChoiceField(choices=CouponSeries.OnRematch.choices, required=False)
-    series_limit = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    limit_notify_remaining = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    series_limit = serializers.IntegerField(**ranges.COUNT.bounds, required=False, allow_null=True)
+    limit_notify_remaining = serializers.IntegerField(**ranges.COUNT.bounds, required=False, allow_null=True)
     limit_notify_emails = serializers.ListField(child=serializers.EmailField(), required=False)
     exclude_recipients_of = serializers.PrimaryKeyRelatedField(
         queryset=CouponSeries.objects.all(), many=True, required=False
     )
-    exclude_window_days = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    exclude_window_days = serializers.IntegerField(**ranges.DAYS.bounds, required=False, allow_null=True)
     resend_sms_template = serializers.CharField(required=False, allow_blank=True)
 
 
 class ReminderSerializer(serializers.Serializer):
-    days_before_expiry = serializers.IntegerField(min_value=0)
+    days_before_expiry = serializers.IntegerField(**ranges.DAYS.bounds)
     channel = serializers.ChoiceField(choices=["sms", "email"])
     time = serializers.TimeField(format="%H:%M")
 
 
 class StartSerializer(serializers.Serializer):
     mode = serializers.ChoiceField(choices=CouponSeries.StartMode.choices)
-    days = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    days = serializers.IntegerField(**ranges.DAYS.bounds, required=False, allow_null=True)
     date = serializers.DateField(required=False, allow_null=True)
 
 
@@ -61,28 +62,26 @@ class StoresSerializer(serializers.Serializer):
 class NewMembersSerializer(serializers.Serializer):
     registered_from = serializers.DateField(required=False, allow_null=True)
     registered_to = serializers.DateField(required=False, allow_null=True)
-    max_transactions = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    max_transactions = serializers.IntegerField(**ranges.COUNT.bounds, required=False, allow_null=True)
 
 
 class RedemptionSerializer(serializers.Serializer):
     allow_anyone = serializers.BooleanField(required=False)
     start = StartSerializer(required=False, allow_null=True)
     multi_use = serializers.BooleanField(required=False)
-    max_per_member = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    max_per_member = serializers.IntegerField(**ranges.POSITIVE_COUNT.bounds, required=False, allow_null=True)
     stores = StoresSerializer(required=False, allow_null=True)
-    min_bill = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True)
-    max_bill = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True)
+    min_bill = serializers.DecimalField(**ranges.MONEY.bounds, required=False, allow_null=True)
+    max_bill = serializers.DecimalField(**ranges.MONEY.bounds, required=False, allow_null=True)
     days_of_week = serializers.ListField(
-        child=serializers.IntegerField(min_value=0, max_value=6), required=False, allow_null=True
+        child=serializers.IntegerField(**ranges.DAY_OF_WEEK.bounds), required=False, allow_null=True
     )
     days_of_month = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=31), required=False, allow_null=True
+        child=serializers.IntegerField(**ranges.DAY_OF_MONTH.bounds), required=False, allow_null=True
     )
-    hours = serializers.ListField(
-        child=serializers.IntegerField(min_value=0, max_value=23), required=False, allow_null=True
-    )
-    min_gap_days = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    series_limit = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    hours = serializers.ListField(child=serializers.IntegerField(**ranges.HOUR.bounds), required=False, allow_null=True)
+    min_gap_days = serializers.IntegerField(**ranges.DAYS.bounds, required=False, allow_null=True)
+    series_limit = serializers.IntegerField(**ranges.COUNT.bounds, required=False, allow_null=True)
     new_members = NewMembersSerializer(required=False, allow_null=True)
 
 
@@ -285,7 +284,7 @@ class RedemptionInputSerializer(serializers.Serializer):
     store = serializers.SlugRelatedField(
         slug_field="code", queryset=OrgEntity.objects.filter(type__in=[OrgEntity.Type.STORE, OrgEntity.Type.TILL])
     )
-    bill_amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    bill_amount = serializers.DecimalField(**ranges.MONEY.bounds)
     at = AwareDateTimeField(required=False, allow_null=True)
 
 

@@ -2,6 +2,7 @@ import zoneinfo
 
 from rest_framework import serializers
 
+from config import ranges
 from config.api.fields import AwareDateTimeField
 from members.models import Member, OrgEntity, Segment
 from members.validators import validate_external_id, validate_mobile, validate_user_id
@@ -55,7 +56,7 @@ class MemberInputSerializer(serializers.Serializer):
     segments = serializers.SlugRelatedField(
         slug_field="code", queryset=Segment.objects.all(), many=True, required=False, default=list
     )
-    transaction_count = serializers.IntegerField(min_value=0, required=False, default=0)
+    transaction_count = serializers.IntegerField(**ranges.COUNT.bounds, required=False, default=0)
 
     def validate_mobile(self, value):
         if value:
@@ -101,7 +102,7 @@ class MemberOutputSerializer(serializers.ModelSerializer):
 
 
 class PointsAdjustInputSerializer(serializers.Serializer):
-    points = serializers.IntegerField()
+    points = serializers.IntegerField(**ranges.POINTS_ADJUSTMENT.bounds)
     reason = serializers.CharField(max_length=255)
 
     def validate_points(self, value):

@@ -1,27 +1,20 @@
-from decimal import Decimal
-
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
+from config import ranges
 from config.api.fields import AwareDateTimeField
 from members.models import Member, OrgEntity, Segment
 from offers import rules
 from offers.models import Audience, EarningMechanism, MarketingContent, Offer, OfferLimit
-
-MAX_COUNT = 2_000_000_000  # fits the PositiveIntegerField columns
-MAX_POINTS = 1_000_000
-MAX_QUANTITY = 100_000
 
 
 class BehaviorSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=EarningMechanism.Behavior.choices)
     sku = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     min_quantity = serializers.IntegerField(
-        min_value=1, max_value=MAX_COUNT, required=False, allow_null=True, default=None
+        **ranges.POSITIVE_COUNT.bounds, required=False, allow_null=True, default=None
     )
-    min_amount = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False, allow_null=True, default=None
-    )
+    min_amount = serializers.DecimalField(**ranges.MONEY.bounds, required=False, allow_null=True, default=None)
 
     def validate(self, attrs):
         if attrs["type"] == EarningMechanism.Behavior.PURCHASE_PRODUCT and not attrs.get("sku"):
@@ -33,9 +26,9 @@ class BehaviorSerializer(serializers.Serializer):
 
 class AwardSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=EarningMechanism.Award.choices)
-    points = serializers.IntegerField(min_value=1, max_value=MAX_POINTS, required=False, allow_null=True, default=None)
+    points = serializers.IntegerField(**ranges.AWARD_POINTS.bounds, required=False, allow_null=True, default=None)
     points_per_unit = serializers.IntegerField(
-        min_value=1, max_value=MAX_POINTS, required=False, allow_null=True, default=None
+        **ranges.AWARD_POINTS.bounds, required=False, allow_null=True, default=None
     )
 
     def validate(self, attrs):
@@ -80,8 +73,8 @@ class AudienceSerializer(serializers.ModelSerializer):
     segment = serializers.SlugRelatedField(
         slug_field="code", queryset=Segment.objects.all(), required=False, allow_null=True, default=None
     )
-    min_age = serializers.IntegerField(min_value=0, max_value=150, required=False, allow_null=True, default=None)
-    max_age = serializers.IntegerField(min_value=0, max_value=150, required=False, allow_null=True, default=None)
+    min_age = serializers.IntegerField(**ranges.AGE.bounds, required=False, allow_null=True, default=None)
+    max_age = serializers.IntegerField(**ranges.AGE.bounds, required=False, allow_null=True, default=None)
 
     class Meta:
         model = Audience
@@ -108,7 +101,7 @@ class AudienceSerializer(serializers.ModelSerializer):
 
 
 class LimitSerializer(serializers.ModelSerializer):
-    max_count = serializers.IntegerField(min_value=0, max_value=MAX_COUNT)
+    max_count = serializers.IntegerField(**ranges.COUNT.bounds)
     used_count = serializers.IntegerField(
         read_only=True, allow_null=True, help_text="Uses counted so far; null for a member limit (counted per member)."
     )
@@ -322,8 +315,8 @@ class MembershipOfferRowExtension(OpenApiSerializerExtension):
 
 class BasketItemSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
-    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
+    quantity = serializers.IntegerField(**ranges.QUANTITY.bounds)
+    unit_price = serializers.DecimalField(**ranges.MONEY.bounds)
 
 
 class TransactionInputSerializer(serializers.Serializer):
@@ -333,7 +326,7 @@ class TransactionInputSerializer(serializers.Serializer):
         slug_field="code", queryset=OrgEntity.objects.filter(type__in=[OrgEntity.Type.STORE, OrgEntity.Type.TILL])
     )
     occurred_at = AwareDateTimeField(required=False)
-    total_amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
+    total_amount = serializers.DecimalField(**ranges.MONEY.bounds)
     items = BasketItemSerializer(many=True, required=False, default=list)
 
 

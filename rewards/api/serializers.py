@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from config.api.fields import AwareDateTimeField
+from config.ranges import REWARD_COST
 from members.models import Member
 from rewards import rules
 from rewards.models import CertificateCode, Reward, RewardRedemption
@@ -10,7 +11,7 @@ class RewardInputSerializer(serializers.Serializer):
     external_id = serializers.CharField(max_length=64)
     name = serializers.CharField(max_length=200)
     type = serializers.ChoiceField(choices=Reward.Type.choices, default=Reward.Type.CERTIFICATE)
-    cost_points = serializers.IntegerField(min_value=0, max_value=2_000_000_000)
+    cost_points = serializers.IntegerField(**REWARD_COST.bounds)
     active = serializers.BooleanField(default=True)
 
 
@@ -26,9 +27,9 @@ class RewardOutputSerializer(serializers.ModelSerializer):
 
 
 class CertificateCodeGenerateInputSerializer(serializers.Serializer):
-    count = serializers.IntegerField(min_value=1, max_value=rules.MAX_COUNT)
+    count = serializers.IntegerField(**rules.COUNT.bounds)
     reward = serializers.PrimaryKeyRelatedField(queryset=Reward.objects.all(), allow_null=True, default=None)
-    length = serializers.IntegerField(default=10)
+    length = serializers.IntegerField(**rules.LENGTH.bounds, default=10)
     charset = serializers.ChoiceField(choices=sorted(rules.CHARSETS), default="alphanumeric")
 
 

@@ -61,10 +61,14 @@ def test_member_list_is_paginated_with_constant_queries(pos, django_assert_max_n
     assert body["results"][0]["segments"] == ["vip"]
 
 
-def test_member_list_page_size_is_capped_at_500(pos):
+def test_member_list_page_size_above_500_is_refused_naming_the_parameter(member_care):
     MemberFactory()
-    body = pos.get("/api/v1/members?page_size=100000").json()
-    assert body["count"] == 1
+    assert member_care.get("/api/v1/members?page_size=500").json()["count"] == 1
+
+    response = member_care.get("/api/v1/members?page_size=100000")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["page_size"]
 
 
 def test_patch_member_changes_only_sent_fields(member_care):
