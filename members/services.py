@@ -63,13 +63,6 @@ def points_post(
     """
     if points == 0:
         raise PointsError("A points entry cannot be zero.", code="zero_points", http_status=400)
-    if abs(points) > POINTS_BALANCE.max:
-        raise PointsError(
-            "A points entry is too large.",
-            code="invalid",
-            http_status=400,
-            errors={"points": [f"At most {POINTS_BALANCE.max:,} points at a time."]},
-        )
     with transaction.atomic():
         updated = Member.objects.filter(
             pk=member.pk, points_balance__gte=-points, points_balance__lte=POINTS_BALANCE.max - points

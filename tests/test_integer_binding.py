@@ -105,3 +105,14 @@ def test_expression_past_64_bits_is_refused_by_the_server():
         Member.objects.filter(pk=member.pk).update(points_balance=F("points_balance") + 2**63)
 
     assert Member.objects.values_list("points_balance", flat=True).get(pk=member.pk) == 1
+
+
+@pytest.mark.parametrize("points", [10**15 + 1, 2**63, 2**64 + 5])
+def test_points_credit_past_the_balance_bound_is_refused_whole(points):
+    member = MemberFactory()
+
+    with pytest.raises(Exception, match="would pass"):
+        points_post(member=member, points=points, kind=PointsEntry.Kind.ADJUSTMENT, actor=Actor.system())
+
+    assert Member.objects.values_list("points_balance", flat=True).get(pk=member.pk) == 0
+    assert not PointsEntry.objects.exists()

@@ -270,3 +270,14 @@ def test_series_admin_at_the_bounds_stores_exactly(admin_client):
     assert response.status_code == 302, response.context["adminform"].form.errors
     series = CouponSeries.objects.get()
     assert (series.series_limit, series.expiry_days, series.days_of_week) == (ranges.COUNT.max, ranges.DAYS.max, [0, 6])
+
+
+@pytest.mark.parametrize("series_id", [2**31, 2**63, 2**64 + 5])
+def test_series_excluding_an_id_past_any_column_is_400_naming_it(marketer, series_id):
+    body = series_body(OfferFactory(), issual={"exclude_recipients_of": [series_id], "exclude_window_days": 30})
+
+    response = marketer.post("/api/v1/coupon-series", body, format="json")
+
+    assert response.status_code == 400
+    assert "exclude_recipients_of" in response.json()["errors"]["issual"]
+    assert not CouponSeries.objects.exists()

@@ -199,3 +199,18 @@ def test_offer_admin_form_refuses_values_outside_their_ranges(admin_client, fiel
 
     assert response.status_code == 200
     assert not Offer.objects.exists()
+
+
+def test_purchase_whose_award_would_pass_the_balance_bound_is_409_and_records_nothing(pos):
+    member = MemberFactory()
+    EarningMechanismFactory(
+        offer=OfferFactory(), behavior_type="spend", sku="", min_quantity=None, min_amount=Decimal("1"),
+        award_type="points_per_unit", points=None, points_per_unit=ranges.AWARD_POINTS.max,
+    )  # fmt: skip
+
+    response = purchase(pos, member, total="9999999999.99")
+
+    assert response.status_code == 409
+    assert response.json()["reasons"] == ["points_balance_limit"]
+    assert not Transaction.objects.exists() and not PointsEntry.objects.exists()
+    assert Member.objects.values_list("points_balance", flat=True).get(pk=member.pk) == 0

@@ -6,6 +6,7 @@ from django.urls import reverse
 from config import ranges
 from rewards.models import CertificateCode, Reward
 from tests.extremes import inside, outside
+from tests.members.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +78,22 @@ def test_generate_admin_form_refuses_values_outside_their_ranges(admin_client, f
     assert response.status_code == 200
     assert field in response.context["form"].errors
     assert not CertificateCode.objects.exists()
+
+
+@pytest.mark.parametrize("reward_id", [2**31, 2**63, 2**64 + 5])
+def test_code_generation_for_a_reward_id_past_any_column_is_400(marketer, reward_id):
+    body = {"count": 3, "reward": reward_id, "length": 10, "charset": "alphanumeric"}
+
+    response = marketer.post("/api/v1/certificate-codes/generate", body, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["reward"]
+
+
+@pytest.mark.parametrize("reward_id", [2**31, 2**63, 2**64 + 5])
+def test_redeeming_a_reward_id_past_any_column_is_404(member_care, reward_id):
+    member = MemberFactory(points=100)
+
+    response = member_care.post(f"/api/v1/members/{member.external_id}/rewards/{reward_id}/redeem")
+
+    assert response.status_code == 404
