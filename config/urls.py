@@ -23,6 +23,7 @@ urlpatterns = [
 # MEDIA_ROOT is never served, in development either: export files, uploads and their reports download
 # only through the API (with a token that may read them) or the admin (a staff login with the permission).
 
+handler400 = "config.api.problems.api_aware_400"
 handler404 = "config.api.problems.api_aware_404"
 handler500 = "config.api.problems.api_aware_500"
 

@@ -18,6 +18,7 @@ from config.actors import Actor
 from config.jobs import Recovered, job_start, stale_jobs_recover
 from config.spreadsheet import spreadsheet_safe_row
 from config.tasks import enqueue_on_commit
+from config.text import FORBIDDEN_CHARACTERS, printable_label
 from members import validators
 from members.models import Member
 
@@ -99,8 +100,12 @@ def upload_process(*, upload_id: int) -> Upload:
                 if upload.kind == Upload.Kind.CODES:
                     seen_codes.add((row.get("code") or "").strip().upper())
                 continue
-            problems = handle(upload=upload, row=row, identifier=identifier, actor=actor, seen_codes=seen_codes)
+            if any(FORBIDDEN_CHARACTERS.search(value) for value in row.values()):
+                problems = ["malformed_row"]
+            else:
+                problems = handle(upload=upload, row=row, identifier=identifier, actor=actor, seen_codes=seen_codes)
             label = (row.get(identifier) or "").strip() if identifier else (row.get("code") or "").strip()
+            label = printable_label(label)
             UploadIssue.objects.bulk_create(
                 UploadIssue(upload=upload, row=number, identifier=label[:255], code=code,
                             message=MESSAGES.get(code, code)) for code in problems
@@ -165,7 +170,8 @@ def _read(upload) -> tuple[list[dict], str | None]:
         upload.file.open("rb")
         raw = upload.file.read()
         upload.file.close()
-        text = raw.decode("utf-8-sig")
+        # Bytes that are not UTF-8 become lone surrogates, so only the rows holding them are malformed.
+        text = raw.decode("utf-8-sig", errors="surrogateescape")
         reader = csv.DictReader(io.StringIO(text, newline=""))
         header = [name.strip().lower() for name in (reader.fieldnames or [])]
         reader.fieldnames = header

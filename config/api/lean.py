@@ -8,7 +8,8 @@ POST with a JSON body, or none, skips DRF's Request wrapper, content negotiation
   and role permission), called on the Django request with the same outcomes (401 with
   `WWW-Authenticate`, 403);
 - `post` gets the Django request, with `request.user` set to the client, reads its body with
-  `request_data` (DRF's JSON parser; a parse error is DRF's 400) and answers with `LeanJsonResponse`;
+  `request_data` (the API's JSON reader, `config.api.parsers.parse_json`; bad JSON is a 400) and
+  answers with `LeanJsonResponse`;
 - every exception goes through DRF's `handle_exception`, so errors stay the API's problem details;
   those responses are rendered with the JSON renderer, as DRF would.
 
@@ -16,7 +17,6 @@ A form or multipart body takes DRF's full path, so `post` must accept both reque
 does). Input validation can reuse a serializer's field definitions with `validate_fields`.
 """
 
-import io
 import json
 from collections.abc import Mapping
 
@@ -24,14 +24,14 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from rest_framework import exceptions
 from rest_framework.fields import SkipField, empty
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from .parsers import RequestTooLarge, parse_json
+
 _renderer = JSONRenderer()
-_parser = JSONParser()
 
 
 def _takes_lean_path(request) -> bool:
@@ -88,11 +88,11 @@ def request_data(request):
         return request.data
     try:
         body = request.body
-    except RequestDataTooBig as exc:
-        raise exceptions.ParseError(str(exc)) from exc
+    except RequestDataTooBig:
+        raise RequestTooLarge() from None
     if not body:
         return {}
-    return _parser.parse(io.BytesIO(body), request.content_type, {})
+    return parse_json(body)
 
 
 class LeanJsonResponse(HttpResponse):

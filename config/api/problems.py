@@ -4,6 +4,7 @@ import logging
 import sys
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse, JsonResponse
@@ -62,10 +63,32 @@ def _log_database_unavailable(exc):
     logger.error("Database unavailable: %s", exc, exc_info=exc)
 
 
+def invalid_fields_body(errors):
+    return problem_body(status_code=400, code="invalid", title="Invalid input",
+                        detail="The request has invalid fields; see `errors`.", errors=errors)  # fmt: skip
+
+
+def problem_json_response(body):
+    """A problem answer outside DRF's views (middleware, Django's error handlers)."""
+    return JsonResponse(body, status=body["status"], content_type=PROBLEM_CONTENT_TYPE)
+
+
+def malformed_request_body(exc):
+    """What Django's request checks refuse: a body over DATA_UPLOAD_MAX_MEMORY_SIZE (413), too many fields (400)."""
+    if isinstance(exc, RequestDataTooBig):
+        return problem_body(status_code=413, code="request_too_large",
+                            detail="The request body is larger than this API accepts.")  # fmt: skip
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return problem_body(status_code=400, code="too_many_fields", detail=str(exc))
+    return problem_body(status_code=400, code="bad_request", detail="The request is malformed.")
+
+
 def problem_exception_handler(exc, context):
     if isinstance(exc, DATABASE_UNAVAILABLE):
         _log_database_unavailable(exc)
         return problem_response(service_unavailable_body(), headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    if isinstance(exc, SuspiciousOperation):
+        return problem_response(malformed_request_body(exc))
     if isinstance(exc, DomainError):
         return problem_response(
             problem_body(
@@ -90,14 +113,7 @@ def problem_exception_handler(exc, context):
         return None
 
     if isinstance(exc, exceptions.ValidationError):
-        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        body = problem_body(
-            status_code=response.status_code,
-            code="invalid",
-            title="Invalid input",
-            detail="The request has invalid fields; see `errors`.",
-            errors=errors,
-        )
+        body = invalid_fields_body(exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail})
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
         code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
@@ -107,6 +123,14 @@ def problem_exception_handler(exc, context):
 
 def _is_api_path(request):
     return request.path.startswith("/api/")
+
+
+def api_aware_400(request, exception=None):
+    if _is_api_path(request):
+        return problem_json_response(malformed_request_body(exception))
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
 
 
 def api_aware_404(request, exception=None):

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
 
 # Sessions, CSRF, session authentication and messages are Django's own, skipped for /api/v1/ (token clients).
 MIDDLEWARE = [
+    "config.middleware.ApiRequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.api.problems.DatabaseUnavailableMiddleware",
     "config.middleware.SessionMiddleware",
@@ -147,9 +148,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.api.problems.problem_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.FormParser",
+        "config.api.parsers.JSONParser",
+        "config.api.parsers.MultiPartParser",
+        "config.api.parsers.FormParser",
     ],
     "UNAUTHENTICATED_USER": None,
     "PAGE_SIZE": 50,
@@ -163,6 +164,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.schema.document_problem_responses",
+    ],
     # Choice sets that share a field name with another app's get their own schema names.
     "ENUM_NAME_OVERRIDES": {
         "CertificateCodeStatusEnum": "rewards.models.CertificateCode.Status",
@@ -222,6 +227,11 @@ IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 # till may stay offline); outside, 409 `time_out_of_range` (config/client_time.py).
 CLIENT_CLOCK_SKEW_SECONDS = env.int("CLIENT_CLOCK_SKEW_SECONDS", default=300)
 OFFLINE_WINDOW_HOURS = env.int("OFFLINE_WINDOW_HOURS", default=72)
+
+# Request limits of the API: a body (other than a multipart file) of more than DATA_UPLOAD_MAX_MEMORY_SIZE
+# bytes answers 413, a URL (path and query string) longer than this 414, as problem details.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)  # Django's default
+API_MAX_URL_LENGTH = env.int("API_MAX_URL_LENGTH", default=8000)  # RFC 9110 §4.1: at least 8,000 octets
 
 # Unknown coupon codes a POS client may try per minute before it gets 429 (code guessing).
 COUPON_UNKNOWN_CODES_PER_MINUTE = env.int("COUPON_UNKNOWN_CODES_PER_MINUTE", default=20)

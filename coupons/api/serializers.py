@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from config import ranges
+from config.api.fields import AwareDateTimeField
 from members.models import Member, OrgEntity
 from offers.models import Offer
 
@@ -280,7 +281,7 @@ class RedemptionInputSerializer(serializers.Serializer):
         slug_field="code", queryset=OrgEntity.objects.filter(type__in=[OrgEntity.Type.STORE, OrgEntity.Type.TILL])
     )
     bill_amount = serializers.DecimalField(**ranges.MONEY.bounds)
-    at = serializers.DateTimeField(required=False, allow_null=True)
+    at = AwareDateTimeField(required=False, allow_null=True)
 
 
 class RedeemInputSerializer(RedemptionInputSerializer):
@@ -337,14 +338,14 @@ class ResendOutputSerializer(serializers.Serializer):
     channel = serializers.CharField()
     recipient = serializers.CharField()
     message = serializers.CharField()
-    sent_at = serializers.DateTimeField()
+    sent_at = AwareDateTimeField()
 
 
 # The till's hot path renders its answers with plain functions (ModelSerializer builds its fields on
 # every instantiation); the serializers above stay the schema and must list the same fields.
 
 
-_datetime = serializers.DateTimeField()
+_datetime = AwareDateTimeField()
 
 
 def _iso(moment):

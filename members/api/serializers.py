@@ -3,6 +3,7 @@ import zoneinfo
 from rest_framework import serializers
 
 from config import ranges
+from config.api.fields import AwareDateTimeField
 from members.models import Member, OrgEntity, Segment
 from members.validators import validate_external_id, validate_mobile, validate_user_id
 
@@ -34,8 +35,8 @@ class OrgEntityInputSerializer(serializers.Serializer):
 
 
 class OrgEntityOutputSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    concept = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    concept = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = OrgEntity
@@ -50,7 +51,7 @@ class MemberInputSerializer(serializers.Serializer):
     first_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
     last_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
     birth_date = serializers.DateField(required=False, allow_null=True, default=None)
-    registered_at = serializers.DateTimeField(required=False)
+    registered_at = AwareDateTimeField(required=False)
     status = serializers.ChoiceField(choices=Member.Status.choices, default=Member.Status.ACTIVE)
     segments = serializers.SlugRelatedField(
         slug_field="code", queryset=Segment.objects.all(), many=True, required=False, default=list
@@ -116,5 +117,5 @@ class PointsEntryOutputSerializer(serializers.Serializer):
     balance_after = serializers.IntegerField()
     kind = serializers.CharField()
     reason = serializers.CharField()
-    created_at = serializers.DateTimeField()
+    created_at = AwareDateTimeField()
     points_balance = serializers.IntegerField(source="balance_after")

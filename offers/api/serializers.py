@@ -1,6 +1,8 @@
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
 from config import ranges
+from config.api.fields import AwareDateTimeField
 from members.models import Member, OrgEntity, Segment
 from offers import rules
 from offers.models import Audience, EarningMechanism, MarketingContent, Offer, OfferLimit
@@ -100,16 +102,18 @@ class AudienceSerializer(serializers.ModelSerializer):
 
 class LimitSerializer(serializers.ModelSerializer):
     max_count = serializers.IntegerField(**ranges.COUNT.bounds)
+    used_count = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="Uses counted so far; null for a member limit (counted per member)."
+    )
 
     class Meta:
         model = OfferLimit
         fields = ["scope", "kind", "max_count", "used_count"]
-        read_only_fields = ["used_count"]
 
     def to_representation(self, limit):
         data = super().to_representation(limit)
         if limit.scope == OfferLimit.Scope.MEMBER:
-            data.pop("used_count")
+            data["used_count"] = None
         return data
 
 
@@ -153,10 +157,10 @@ class OfferInputSerializer(serializers.Serializer):
     external_id = serializers.CharField(max_length=64)
     name = serializers.CharField(max_length=200)
     category = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    publish_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    expire_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    usage_start = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    usage_end = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    publish_at = AwareDateTimeField(required=False, allow_null=True, default=None)
+    expire_at = AwareDateTimeField(required=False, allow_null=True, default=None)
+    usage_start = AwareDateTimeField(required=False, allow_null=True, default=None)
+    usage_end = AwareDateTimeField(required=False, allow_null=True, default=None)
     requires_activation = serializers.BooleanField(required=False, default=False)
     allow_multiple_responses = serializers.BooleanField(required=False, default=False)
     fulfillment_flow = serializers.ChoiceField(
@@ -257,7 +261,10 @@ class OfferOutputSerializer(serializers.ModelSerializer):
 
 
 class MembershipOfferOutputSerializer(serializers.Serializer):
-    """The offer, plus the member's visible_status, eligible, activation and fulfillment count."""
+    """The offer, plus the member's visible_status, eligible, activation and fulfillment count.
+
+    One flat object (the offer's fields and the member's), documented as `MembershipOfferRowSerializer`.
+    """
 
     id = serializers.IntegerField()
     member = serializers.CharField(source="member.external_id")
@@ -279,6 +286,33 @@ class MembershipOfferOutputSerializer(serializers.Serializer):
         return {**offer, **data}
 
 
+class MembershipOfferRowSerializer(OfferOutputSerializer):
+    """What `MembershipOfferOutputSerializer` answers, for the schema: the offer's fields, with the member's
+    statuses in place of the global ones."""
+
+    member = serializers.CharField()
+    visible_status = serializers.ChoiceField(choices=rules.MEMBER_STATUSES)
+    eligible = serializers.BooleanField()
+    activation_status = serializers.ChoiceField(choices=rules.MEMBER_ACTIVATION_STATUSES)
+    fulfillment_count = serializers.IntegerField()
+    must_activate = serializers.BooleanField(help_text="Deprecated: read activation_status.")
+    activated = serializers.BooleanField(allow_null=True, help_text="Deprecated: read activation_status.")
+
+    class Meta(OfferOutputSerializer.Meta):
+        fields = [*OfferOutputSerializer.Meta.fields, "member", "eligible", "fulfillment_count", "must_activate",
+                  "activated"]  # fmt: skip
+
+
+class MembershipOfferRowExtension(OpenApiSerializerExtension):
+    target_class = MembershipOfferOutputSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        return auto_schema._map_serializer(MembershipOfferRowSerializer, direction)
+
+    def get_name(self, auto_schema, direction):
+        return "MembershipOfferOutput"
+
+
 class BasketItemSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
     quantity = serializers.IntegerField(**ranges.QUANTITY.bounds)
@@ -291,7 +325,7 @@ class TransactionInputSerializer(serializers.Serializer):
     store = serializers.SlugRelatedField(
         slug_field="code", queryset=OrgEntity.objects.filter(type__in=[OrgEntity.Type.STORE, OrgEntity.Type.TILL])
     )
-    occurred_at = serializers.DateTimeField(required=False)
+    occurred_at = AwareDateTimeField(required=False)
     total_amount = serializers.DecimalField(**ranges.MONEY.bounds)
     items = BasketItemSerializer(many=True, required=False, default=list)
 

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from config.api.fields import AwareDateTimeField
 from config.ranges import REWARD_COST
 from members.models import Member
 from rewards import rules
@@ -58,12 +59,12 @@ class RewardRedemptionOutputSerializer(serializers.Serializer):
     code_status = serializers.CharField(source="certificate_code.status")
     points_spent = serializers.IntegerField()
     points_balance = serializers.IntegerField(source="member.points_balance", allow_null=True, default=None)
-    created_at = serializers.DateTimeField()
-    assigned_at = serializers.DateTimeField(allow_null=True)
+    created_at = AwareDateTimeField()
+    assigned_at = AwareDateTimeField(allow_null=True)
 
 
 class CertificateCodeOutputSerializer(serializers.ModelSerializer):
-    member = serializers.SlugRelatedField(slug_field="external_id", read_only=True)
+    member = serializers.SlugRelatedField(slug_field="external_id", read_only=True, allow_null=True)
 
     class Meta:
         model = CertificateCode

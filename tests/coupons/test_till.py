@@ -146,11 +146,11 @@ def test_malformed_json_is_400_parse_error(pos):
 
 
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=100)
-def test_a_body_past_the_upload_limit_is_a_400_problem(pos):
+def test_a_body_past_the_upload_limit_is_a_413_problem(pos):
     response = post_raw(pos, REDEEM, json.dumps({"code": "X" * 200}))
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert response["Content-Type"] == "application/problem+json"
-    assert response.json()["code"] == "parse_error"
+    assert response.json()["code"] == "request_too_large"
 
 
 def test_a_body_that_is_not_an_object_is_400(pos):

@@ -174,3 +174,28 @@ def test_upload_report_download_through_the_api_is_neutralised(run, marketer):
     assert response.status_code == 200
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert [row["identifier"] for row in rows] == SAFE_IDENTIFIERS
+
+
+@pytest.mark.parametrize("bad_cell", [b"M\x00X", b"M\xed\xa0\x80X", b"\xff"])
+def test_upload_row_with_a_nul_or_undecodable_cell_is_malformed_and_the_rest_issue(django_capture_on_commit_callbacks,
+                                                                                   bad_cell):  # fmt: skip
+    series = CouponSeriesFactory(max_per_member=None, min_gap_days=None, series_limit=None)
+    first, last = MemberFactory(), MemberFactory()
+    raw = b"external_id\n" + first.external_id.encode() + b"\n" + bad_cell + b"\n" + last.external_id.encode() + b"\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        upload = upload_create(series=series, kind="members", file=ContentFile(raw, name="f.csv"), actor=ACTOR)
+    upload.refresh_from_db()
+    assert (upload.status, upload.total_rows, upload.succeeded, upload.failed) == ("succeeded", 3, 2, 1)
+    assert [(r["row"], r["code"]) for r in report(upload)] == [("2", "malformed_row")]
+    assert set(Coupon.objects.filter(series=series).values_list("member_id", flat=True)) == {first.pk, last.pk}
+
+
+def test_upload_short_row_is_judged_and_a_nul_in_any_named_column_is_malformed(django_capture_on_commit_callbacks):
+    series = CouponSeriesFactory(max_per_member=None, min_gap_days=None, series_limit=None)
+    member = MemberFactory()
+    raw = f"external_id,note\n{member.external_id}\nM-NONE,a\x00b,extra\n".encode()
+    with django_capture_on_commit_callbacks(execute=True):
+        upload = upload_create(series=series, kind="members", file=ContentFile(raw, name="f.csv"), actor=ACTOR)
+    upload.refresh_from_db()
+    assert (upload.status, upload.succeeded, upload.failed) == ("succeeded", 1, 1)
+    assert [(r["row"], r["code"]) for r in report(upload)] == [("2", "malformed_row")]
