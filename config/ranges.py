@@ -94,6 +94,7 @@ CERTIFICATE_CODE_LENGTH = IntegerRange(6, 32)
 CERTIFICATE_CODES_PER_REQUEST = IntegerRange(1, 1_000_000)
 
 # Lists
+OBJECT_ID = IntegerRange(1, 2**63 - 1)  # a row's id: the bigint primary keys
 PAGE = IntegerRange(1, COUNT_MAX)
 PAGE_SIZE = IntegerRange(1, 500)
 

@@ -147,11 +147,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.problems.problem_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "config.api.parsers.JSONParser",
-        "config.api.parsers.MultiPartParser",
-        "config.api.parsers.FormParser",
-    ],
+    # JSON only: a form body cannot carry the nested settings, limits and items the API takes, and read as one
+    # it dropped them silently. The upload endpoint declares the multipart parser itself.
+    "DEFAULT_PARSER_CLASSES": ["config.api.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": None,
     "PAGE_SIZE": 50,
 }

@@ -97,6 +97,23 @@ class CouponSeriesInputSerializer(serializers.Serializer):
     reminders = ReminderSerializer(many=True, required=False, allow_null=True)
     redemption = RedemptionSerializer(required=False, allow_null=True)
 
+    def validate(self, attrs):
+        """A setting sent in a PATCH replaces the whole setting, so its required parts are required then too.
+
+        DRF's partial validation skips required fields at every depth: `{"expiry": {"days": 3}}` passed
+        without its `mode`.
+        """
+        missing = {
+            name: {part: [serializers.Field.default_error_messages["required"]] for part in absent}
+            for name, field in self.fields.items()
+            if isinstance(field, serializers.Serializer) and isinstance(attrs.get(name), dict)
+            for absent in [[part for part, sub in field.fields.items() if sub.required and part not in attrs[name]]]
+            if absent
+        }
+        if missing:
+            raise serializers.ValidationError(missing)
+        return attrs
+
     def to_fields(self) -> dict:
         """The nested contract shape as the service's flat, typed settings."""
         data = self.validated_data

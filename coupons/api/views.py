@@ -3,12 +3,12 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.actors import Actor
 from config.api.idempotency import idempotent
+from config.api.parsers import FormParser, MultiPartParser
 from config.api.roles import ANY_ROLE, MARKETER_ONLY, MEMBER_CARE_ONLY, STAFF
 from members.models import Member
 

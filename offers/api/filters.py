@@ -1,6 +1,7 @@
 import django_filters
 from django.utils import timezone
 
+from config.api.filters import ObjectIdFilter
 from offers import response_selectors, rules, selectors
 from offers.models import Offer, OfferResponse
 
@@ -32,7 +33,7 @@ class MembershipOfferFilterSet(django_filters.FilterSet):
 
 
 class OfferResponseFilterSet(django_filters.FilterSet):
-    offer = django_filters.NumberFilter(field_name="offer_id")
+    offer = ObjectIdFilter(field_name="offer_id")
     member = django_filters.CharFilter(field_name="member__external_id")
     status = django_filters.ChoiceFilter(choices=OfferResponse.Status.choices)
     source = django_filters.ChoiceFilter(choices=OfferResponse.Source.choices)
@@ -47,7 +48,7 @@ class MemberOfferResponseFilterSet(django_filters.FilterSet):
     # a choice rather than a BooleanFilter, so `?usable=maybe` is a 400 rather than silently ignored
     usable = django_filters.ChoiceFilter(choices=[("true", "true"), ("false", "false")], method="filter_usable")
     status = django_filters.ChoiceFilter(choices=OfferResponse.Status.choices)
-    offer = django_filters.NumberFilter(field_name="offer_id")
+    offer = ObjectIdFilter(field_name="offer_id")
 
     class Meta:
         model = OfferResponse

@@ -1,12 +1,13 @@
 import django_filters
 
+from config.api.filters import ObjectIdFilter
 from rewards.models import CertificateCode
 
 
 class CertificateCodeFilterSet(django_filters.FilterSet):
     code = django_filters.CharFilter()
     status = django_filters.ChoiceFilter(choices=CertificateCode.Status.choices)
-    reward = django_filters.NumberFilter(field_name="reward_id")
+    reward = ObjectIdFilter(field_name="reward_id")
     bank = django_filters.BooleanFilter(field_name="reward", lookup_expr="isnull", label="In the bank (no reward)")
     member = django_filters.CharFilter(field_name="member__external_id")
 

@@ -4,16 +4,17 @@ and URLs, timestamps without an offset. Each runs on DRF's path and on the till'
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from rest_framework import serializers
 
 from config.api.fields import AwareDateTimeField
 from config.api.parsers import MAX_JSON_DEPTH
-from coupons.models import CouponRedemption
+from coupons.models import CouponRedemption, Upload
 from exports.models import ExportDefinition
-from members.models import Member, PointsEntry
+from members.models import Member
 from offers.models import Offer
-from tests.coupons.factories import CouponFactory
+from tests.coupons.factories import CouponFactory, CouponSeriesFactory
 from tests.members.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,11 +71,12 @@ def test_nul_in_a_json_key_is_400(marketer):
     assert_field_problem(response, "non_field_errors", "Null characters")
 
 
-def test_nul_in_a_form_body_is_400(member_care):
-    member = MemberFactory()
-    response = member_care.post(f"/api/v1/members/{member.external_id}/points", {"points": "5", "reason": "a\x00"})
-    assert_field_problem(response, "reason", "Null characters")
-    assert PointsEntry.objects.count() == 0
+def test_nul_in_a_multipart_field_is_400(marketer):
+    series = CouponSeriesFactory()
+    file = SimpleUploadedFile("members.csv", b"external_id\nM1\n", content_type="text/csv")
+    response = marketer.post(f"/api/v1/coupon-series/{series.pk}/uploads", {"kind": "members\x00", "file": file})
+    assert_field_problem(response, "kind", "Null characters")
+    assert Upload.objects.count() == 0
 
 
 @pytest.mark.parametrize("path", ["/api/v1/members/%00", "/api/v1/coupons/%00", "/api/v1/members/M%00/offers"])
@@ -123,9 +125,27 @@ def test_a_body_over_the_size_limit_is_413(pos, marketer, path, idempotency_key)
 
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
 def test_a_multipart_field_over_the_size_limit_is_413(marketer):
-    response = marketer.post("/api/v1/segments", {"code": "vip", "name": "x" * 2000})
+    series = CouponSeriesFactory()
+    response = marketer.post(f"/api/v1/coupon-series/{series.pk}/uploads", {"kind": "members", "note": "x" * 2000})
     assert response.status_code == 413
     assert response["Content-Type"] == PROBLEM
+
+
+def test_a_form_body_outside_the_upload_endpoint_is_415_and_writes_nothing(marketer):
+    """A form cannot carry the nested limits and contents an offer takes; read as one, it dropped them."""
+    response = marketer.post("/api/v1/offers", {"external_id": "O-FORM", "name": "Form", "limits": "x"})
+    assert (response.status_code, response.json()["code"]) == (415, "unsupported_media_type")
+    assert not Offer.objects.filter(external_id="O-FORM").exists()
+
+
+@pytest.mark.parametrize("value", ["1.5", "-1.8e308", "0", str(2**63), "x"])
+@pytest.mark.parametrize(
+    ("path", "name"), [("/api/v1/offer-responses", "offer"), ("/api/v1/certificate-codes", "reward")]
+)
+def test_an_id_filter_outside_the_ids_range_is_400_naming_it(member_care, path, name, value):
+    response = member_care.get(path, {name: value})
+    assert response.status_code == 400
+    assert name in response.json()["errors"]
 
 
 def test_an_over_long_url_is_414(pos):

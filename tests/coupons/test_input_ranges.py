@@ -281,3 +281,17 @@ def test_series_excluding_an_id_past_any_column_is_400_naming_it(marketer, serie
     assert response.status_code == 400
     assert "exclude_recipients_of" in response.json()["errors"]["issual"]
     assert not CouponSeries.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("setting", "part"),
+    [("expiry", "mode"), ("discount", "type"), ("discount", "value"), ("code_generation", "mode")],
+)
+def test_series_patch_of_a_setting_without_its_required_part_is_400_naming_it(marketer, setting, part):
+    series = CouponSeriesFactory()
+    whole = {"expiry": {"mode": "days", "days": 3}, "discount": {"type": "percentage", "value": "10"},
+             "code_generation": {"mode": "unique", "length": 8}}[setting]  # fmt: skip
+    without_part = {key: value for key, value in whole.items() if key != part}
+    response = marketer.patch(f"/api/v1/coupon-series/{series.pk}", {setting: without_part}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"][setting][part] == ["This field is required."]
