@@ -202,8 +202,16 @@ EXPORTS_PAUSE_PER_CHUNK = env.float("EXPORTS_PAUSE_PER_CHUNK", default=0.0)
 # How long a stored Idempotency-Key answer is replayed before the key may be used again.
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 
-# Unknown coupon codes a POS client may try per minute before it gets 429 (code guessing).
+# Unknown coupon codes a POS client, and all clients together in one store, may try per minute before
+# they get 429 (code guessing, coupons/guessing.py).
 COUPON_UNKNOWN_CODES_PER_MINUTE = env.int("COUPON_UNKNOWN_CODES_PER_MINUTE", default=20)
+COUPON_UNKNOWN_CODES_PER_STORE_PER_MINUTE = env.int("COUPON_UNKNOWN_CODES_PER_STORE_PER_MINUTE", default=20)
+
+# Failed token authentications one address may make per minute; after that the address gets 429, even
+# with a correct token, until the minute ends (config/api/authentication.py).
+API_AUTH_FAILURES_PER_MINUTE = env.int("API_AUTH_FAILURES_PER_MINUTE", default=20)
+# Reverse proxies (addresses or networks) whose X-Forwarded-For is believed; by default none: REMOTE_ADDR.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # Seconds a process may reuse an authenticated API client (0: read it on every request).
 API_CLIENT_CACHE_SECONDS = env.float("API_CLIENT_CACHE_SECONDS", default=0)
