@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Exists, F
 from django.utils import timezone
 
 from .models import AttemptWindow
@@ -63,11 +63,19 @@ RETURNING "key", attempts"""
     return Counted(refused=frozenset(), reached=frozenset(k for k, n in counted.items() if n >= limits[k]))
 
 
+def _at_limit(keys: Iterable[str], now: datetime | None):
+    rows = AttemptWindow.objects.filter(key__in=list(keys), window_start=window_start(now or timezone.now()))
+    return rows.filter(attempts__gte=F("attempt_limit"))
+
+
 def keys_at_limit(keys: Iterable[str], *, now: datetime | None = None) -> frozenset[str]:
     """Which of these keys have reached their limit this minute (one indexed read)."""
-    now = now or timezone.now()
-    rows = AttemptWindow.objects.filter(key__in=list(keys), window_start=window_start(now))
-    return frozenset(rows.filter(attempts__gte=F("attempt_limit")).values_list("key", flat=True))
+    return frozenset(_at_limit(keys, now).values_list("key", flat=True))
+
+
+def any_at_limit(keys: Iterable[str], *, now: datetime | None = None) -> Exists:
+    """Whether any of these keys has reached its limit this minute, as an expression to annotate a query with."""
+    return Exists(_at_limit(keys, now))
 
 
 def at_limit_sql(keys_sql: str) -> str:

@@ -58,18 +58,29 @@ class ApiTokenAuthentication(TokenAuthentication):
     keyword = "Token"
 
     def authenticate(self, request):
-        found = self.authenticate_counting_failures(request)
-        if found is not None:
-            address_refuse_if_blocked(request)
-        return found
+        return self._authenticate(request, check_address=True)
 
     def authenticate_counting_failures(self, request):
         """Authenticate without checking the address's block (for a caller that checks it in its own read)."""
+        return self._authenticate(request, check_address=False)
+
+    def _authenticate(self, request, *, check_address):
+        now = timezone.now()
+        # Read with the client when the client is read (no extra statement); a cached client needs its own read.
+        self._address_check = (address_key(client_address(request)), now) if check_address else None
+        self._address_blocked = None
         try:
-            return super().authenticate(request)
+            found = super().authenticate(request)
         except exceptions.AuthenticationFailed:
             authentication_failure_note(request)
             raise
+        if found is not None and check_address:
+            blocked = self._address_blocked
+            if blocked is None:
+                blocked = bool(attempts.keys_at_limit([self._address_check[0]], now=now))
+            if blocked:
+                raise TooManyFailedAuthentications(attempts.retry_after_seconds(now))
+        return found
 
     def authenticate_credentials(self, key):
         key_hash = hash_token(key)
@@ -78,9 +89,14 @@ class ApiTokenAuthentication(TokenAuthentication):
             cached = _cache.get(key_hash)
             if cached is not None and cached[1] > time.monotonic():
                 return cached[0], None
-        client = ApiClient.objects.filter(key_hash=key_hash, is_active=True).prefetch_related("stores").first()
+        rows = ApiClient.objects.filter(key_hash=key_hash, is_active=True).prefetch_related("stores")
+        if getattr(self, "_address_check", None):
+            address, now = self._address_check
+            rows = rows.annotate(address_blocked=attempts.any_at_limit([address], now=now))
+        client = rows.first()
         if client is None:
             raise exceptions.AuthenticationFailed("Invalid or inactive token.")
+        self._address_blocked = client.__dict__.pop("address_blocked", None)  # never kept on a cached client
         if ttl > 0:
             list(client.stores.all())  # evaluated once, so cached readers share the prefetched list
             with _cache_lock:
@@ -105,20 +121,6 @@ def authentication_failure_note(request) -> None:
         raise TooManyFailedAuthentications(attempts.retry_after_seconds(now))
     if counted.reached:
         logger.warning("Token authentication blocked for %s: %d failures this minute", address, failures_limit())
-
-
-def address_blocked_for(request, *, now=None) -> int | None:
-    """Seconds the request's address must wait after too many failed authentications, or None."""
-    now = now or timezone.now()
-    if attempts.keys_at_limit([address_key(client_address(request))], now=now):
-        return attempts.retry_after_seconds(now)
-    return None
-
-
-def address_refuse_if_blocked(request, *, now=None) -> None:
-    wait = address_blocked_for(request, now=now)
-    if wait is not None:
-        raise TooManyFailedAuthentications(wait)
 
 
 def client_address(request) -> str:

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from config.actors import Actor
 from config.api.idempotency import idempotent
-from config.api.roles import ANY_ROLE, MARKETER_ONLY, MEMBER_CARE_ONLY, STAFF, Role
+from config.api.roles import ANY_ROLE, MARKETER_ONLY, STAFF, Role
 from members.models import Member
 
 from .. import guessing, revocation, selectors, services, uploads
@@ -137,13 +137,13 @@ class SeriesUploadCreateApi(APIView):
 
 
 class UploadDetailApi(generics.RetrieveAPIView):
-    roles = ANY_ROLE
+    roles = STAFF
     serializer_class = UploadOutputSerializer
     queryset = Upload.objects.all()
 
 
 class UploadErrorReportApi(APIView):
-    roles = ANY_ROLE
+    roles = STAFF  # the report names members
 
     @extend_schema(responses={(200, "text/csv"): str})
     def get(self, request, pk):
@@ -172,7 +172,7 @@ class SeriesRevokeApi(APIView):
 
 
 class CouponResendApi(APIView):
-    roles = MEMBER_CARE_ONLY
+    roles = STAFF
 
     @extend_schema(request=None, responses=ResendOutputSerializer)
     def post(self, request, code):
