@@ -139,11 +139,11 @@ class ExchangeRateAdmin(admin.ModelAdmin):
 
 @admin.register(UnknownCodeBurst)
 class UnknownCodeBurstAdmin(ReadOnlyAdmin):
-    """Minutes in which a till tried more unknown codes than allowed: possible code guessing."""
+    """Minutes in which a POS client, or a store, tried more unknown codes than allowed: possible code guessing."""
 
-    list_display = ["window_start", "client", "limit", "first_blocked_at", "last_code_tried"]
-    list_select_related = ["client"]
-    list_filter = ["client"]
+    list_display = ["window_start", "scope", "client", "store", "limit", "first_blocked_at", "last_code_tried"]
+    list_select_related = ["client", "store"]
+    list_filter = ["scope", "client"]
 
 
 @admin.register(CouponResend)

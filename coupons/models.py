@@ -485,26 +485,20 @@ class ExchangeRate(models.Model):
         return f"1 {self.from_currency} = {self.rate} {self.to_currency}"
 
 
-class UnknownCodeWindow(models.Model):
-    """Unknown-code attempts of one POS client in one minute, counted with a conditional UPDATE."""
-
-    client = models.ForeignKey("api.ApiClient", on_delete=models.CASCADE, related_name="+")
-    window_start = models.DateTimeField()
-    attempts = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["client", "window_start"], name="coupons_unknowncodewindow_unique"),
-        ]
-
-    def __str__(self):
-        return f"{self.client_id} at {self.window_start:%H:%M}: {self.attempts}"
-
-
 class UnknownCodeBurst(models.Model):
-    """A minute in which a POS client passed the unknown-code limit: possible code guessing."""
+    """A minute in which a POS client, or a store, reached the unknown-code limit: possible code guessing.
 
+    `client` is the client that reached its own limit (scope client) or the store's (scope store);
+    `store` is the store reached, or for a client's burst the store it was trying when one was named.
+    """
+
+    class Scope(models.TextChoices):
+        CLIENT = "client", "POS client"
+        STORE = "store", "Store"
+
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.CLIENT)
     client = models.ForeignKey("api.ApiClient", on_delete=models.CASCADE, related_name="+")
+    store = models.ForeignKey("members.OrgEntity", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     window_start = models.DateTimeField()
     limit = models.PositiveIntegerField()
     first_blocked_at = models.DateTimeField(default=timezone.now)
@@ -513,11 +507,17 @@ class UnknownCodeBurst(models.Model):
     class Meta:
         ordering = ["-window_start", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["client", "window_start"], name="coupons_unknowncodeburst_unique"),
+            models.UniqueConstraint(
+                fields=["client", "window_start"], condition=Q(scope="client"), name="coupons_unknowncodeburst_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["store", "window_start"], condition=Q(scope="store"), name="coupons_unknowncodeburst_store"
+            ),
         ]
 
     def __str__(self):
-        return f"{self.client} at {self.window_start:%Y-%m-%d %H:%M}"
+        whom = self.store if self.scope == self.Scope.STORE else self.client
+        return f"{whom} at {self.window_start:%Y-%m-%d %H:%M}"
 
 
 class CouponResend(models.Model):

@@ -1,7 +1,8 @@
 """The till's statements: what validate and redeem read and write, in as few round trips as possible.
 
-A validation reads everything in one statement: the member, the store with its parent, this client's
-unknown-code count for the minute, and the coupon with its series. A redemption reads the same context
+A validation reads everything in one statement: the member, the store with its parent, whether this
+client, that store or the caller's address is at an abuse limit this minute (`coupons.guessing`,
+`config.api.authentication`), and the coupon with its series. A redemption reads the same context
 without the coupon, then in its transaction the coupon with its series, locked, and on PostgreSQL
 writes in one statement: a data-modifying CTE that moves the coupon, records its event, inserts the
 redemption row and counts it on the series under the series' limit. The decisions stay in
@@ -20,12 +21,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from config.actors import Actor
+from config.api import attempts
 from config.rawrows import ModelColumns
 from members.models import Member, OrgEntity
 
-from . import rules
+from . import guessing, rules
 from .exceptions import CouponTransitionError
-from .models import Coupon, CouponEvent, CouponRedemption, CouponSeries, UnknownCodeWindow
+from .models import Coupon, CouponEvent, CouponRedemption, CouponSeries
 from .services import coupon_transition
 
 MEMBER = ModelColumns(Member, "m")
@@ -36,8 +38,9 @@ SERIES = ModelColumns(CouponSeries, "ser")
 
 TILL_STORE_TYPES = (OrgEntity.Type.STORE, OrgEntity.Type.TILL)
 
+# The client's and the address's keys, and the store's (computed from the store row joined below).
 CONTEXT_COLUMNS = f"""{MEMBER.sql}, {STORE.sql}, {PARENT.sql},
-       (SELECT w.attempts FROM {UnknownCodeWindow._meta.db_table} w WHERE w.client_id = %s AND w.window_start = %s)"""
+       {attempts.at_limit_sql("%s, %s, " + guessing.store_key_sql("s"))}"""
 CONTEXT_JOINS = f"""FROM (SELECT 1 AS one) one
 LEFT JOIN {Member._meta.db_table} m ON m.external_id = %s
 LEFT JOIN {OrgEntity._meta.db_table} s ON s.code = %s AND s.type IN ('{TILL_STORE_TYPES[0]}', '{TILL_STORE_TYPES[1]}')
@@ -73,16 +76,20 @@ CONTEXT_WIDTH = MEMBER.width + STORE.width + PARENT.width + 1
 class TillContext:
     member: Member | None
     store: OrgEntity | None  # a store or a till, its parent already loaded
-    unknown_codes: int | None  # this client's unknown codes in the current minute
+    limited: bool  # the client, the store or the address is at an abuse limit this minute
     coupon: Coupon | None = None  # with its series, when the coupon was read too
 
 
-def till_context(*, client_id: int, member_external_id, store_code, window_start: datetime, code=None) -> TillContext:
-    """The member and store a till names and the client's unknown-code count, in one statement.
+def till_context(
+    *, limit_keys: tuple[str, str], member_external_id, store_code, now: datetime, code=None
+) -> TillContext:
+    """The member and store a till names, and whether a limit applies, in one statement.
 
-    With `code`, the same statement reads the coupon (as `coupon_with_series` would, unlocked).
+    `limit_keys` are the client's unknown-code key and the caller's address key; the store's is read
+    from its row. With `code`, the same statement reads the coupon (as `coupon_with_series` would, unlocked).
     """
-    params = [client_id, connection.ops.adapt_datetimefield_value(window_start), member_external_id, store_code]
+    window_start = connection.ops.adapt_datetimefield_value(attempts.window_start(now))
+    params = [window_start, *limit_keys, member_external_id, store_code]
     sql = CONTEXT_SQL if code is None else CONTEXT_AND_COUPON_SQL
     if code is not None:
         params += [code, code, code]
@@ -94,7 +101,7 @@ def till_context(*, client_id: int, member_external_id, store_code, window_start
     if store is not None and store.parent_id is not None:
         store.parent = PARENT.build(row, MEMBER.width + STORE.width)
     coupon = None if code is None else _coupon_from(row, CONTEXT_WIDTH)
-    return TillContext(member=member, store=store, unknown_codes=row[CONTEXT_WIDTH - 1], coupon=coupon)
+    return TillContext(member=member, store=store, limited=bool(row[CONTEXT_WIDTH - 1]), coupon=coupon)
 
 
 def coupon_with_series(*, code: str, member_id: int | None, lock: bool = False) -> Coupon | None:

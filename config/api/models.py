@@ -63,3 +63,22 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self):
         return f"{self.key} ({self.response_status or 'in flight'})"
+
+
+class AttemptWindow(models.Model):
+    """Attempts counted under one key in one minute: unknown coupon codes, failed token authentications.
+
+    The key names what is counted (`client:12`, `store:34`, `address:203.0.113.9`). The count moves only
+    with one conditional upsert under the limit in force (`config.api.attempts`), so it never passes it.
+    """
+
+    key = models.CharField(max_length=80)
+    window_start = models.DateTimeField(db_index=True)
+    attempts = models.PositiveIntegerField(default=1)
+    attempt_limit = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="api_attemptwindow_key_unique")]
+
+    def __str__(self):
+        return f"{self.key} at {self.window_start:%H:%M}: {self.attempts}/{self.attempt_limit}"

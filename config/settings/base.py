@@ -5,6 +5,7 @@
 Celery tasks in-process; `DATABASE_URL` and `CELERY_BROKER_URL` switch the same code to PostgreSQL and Redis.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -31,6 +32,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "import_export",
     "django_celery_beat",
+    "axes",
     "config.api",
     "members",
     "offers",
@@ -50,6 +52,7 @@ MIDDLEWARE = [
     "config.middleware.AuthenticationMiddleware",
     "config.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: it turns a lockout into its answer
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -231,8 +234,25 @@ OFFLINE_WINDOW_HOURS = env.int("OFFLINE_WINDOW_HOURS", default=72)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)  # Django's default
 API_MAX_URL_LENGTH = env.int("API_MAX_URL_LENGTH", default=8000)  # RFC 9110 §4.1: at least 8,000 octets
 
-# Unknown coupon codes a POS client may try per minute before it gets 429 (code guessing).
+# Unknown coupon codes a POS client, and all clients together in one store, may try per minute before
+# they get 429 (code guessing, coupons/guessing.py).
 COUPON_UNKNOWN_CODES_PER_MINUTE = env.int("COUPON_UNKNOWN_CODES_PER_MINUTE", default=20)
+COUPON_UNKNOWN_CODES_PER_STORE_PER_MINUTE = env.int("COUPON_UNKNOWN_CODES_PER_STORE_PER_MINUTE", default=20)
+
+# Failed token authentications one address may make per minute; after that the address gets 429, even
+# with a correct token, until the minute ends (config/api/authentication.py).
+API_AUTH_FAILURES_PER_MINUTE = env.int("API_AUTH_FAILURES_PER_MINUTE", default=20)
+# Reverse proxies (addresses or networks) whose X-Forwarded-For is believed; by default none: REMOTE_ADDR.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
+# The admin login locks out a username at one address after repeated failures (django-axes); unlock in
+# the admin (Axes, Access attempts) or with `manage.py axes_reset_username USERNAME`.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "config.api.authentication.client_address"
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 
 # Seconds a process may reuse an authenticated API client (0: read it on every request).
 API_CLIENT_CACHE_SECONDS = env.float("API_CLIENT_CACHE_SECONDS", default=0)

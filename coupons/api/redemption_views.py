@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.actors import Actor
+from config.api.authentication import address_key, client_address
 from config.api.idempotency import idempotent
 from config.api.lean import LeanJsonResponse, LeanPostApiView, request_data, validate_fields
 from config.api.permissions import ensure_store_permitted
@@ -17,6 +18,7 @@ from config.api.roles import POS_ONLY
 from .. import guessing, redemption, rules, till
 from ..exceptions import RedemptionError
 from ..models import CouponRedemption
+from .guard import UnknownCodeGuardMixin
 from .serializers import (
     RedeemInputSerializer,
     RedemptionInputSerializer,
@@ -27,61 +29,49 @@ from .serializers import (
 )
 
 
-class TooManyUnknownCodes(exceptions.Throttled):
-    default_code = "too_many_unknown_codes"
-    default_detail = "Too many unknown coupon codes from this client; wait before trying again."
-
-    def __init__(self, wait):
-        super().__init__(wait=wait, detail=self.default_detail, code=self.default_code)
-
-
-class UnknownCodeGuardMixin:
-    """Refuse a client that has tried too many unknown codes this minute, before any other work."""
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        self.refuse_if_blocked(request.user)
-
-    def refuse_if_blocked(self, client, *, attempts=None, counted=False):
-        """429 for a blocked client; `counted` when the caller already read the client's `attempts`."""
-        now = timezone.now()
-        wait = guessing.blocked_for(attempts, now) if counted else guessing.client_blocked(client=client, now=now)
-        if wait is not None:
-            raise TooManyUnknownCodes(wait)
-
-    def note_unknown(self, request, code):
-        attempts = guessing.unknown_code_note(client=request.user, code=code)
-        return attempts
-
-
 class TillApi(UnknownCodeGuardMixin, LeanPostApiView):
-    """Validate and redeem: the till's hot path (see `config.api.lean` and `coupons.till`)."""
+    """Validate and redeem: the till's hot path (see `config.api.lean` and `coupons.till`).
+
+    The address's failed-authentication block is checked in the till's one read (`till_input`), not by
+    the authenticator; every answer given before that read checks it explicitly (`handle_exception`).
+    """
 
     roles = POS_ONLY
     input_serializer = RedemptionInputSerializer
 
     read_coupon = False  # whether the input statement reads the coupon too (unlocked)
+    limits_checked = False  # whether this request's limits were already checked
+
+    def lean_authenticate_with(self, authenticator, request):
+        return authenticator.authenticate_counting_failures(request)
+
+    def handle_exception(self, exc):
+        if not self.limits_checked and getattr(self.request, "user", None) is not None:
+            self.limits_checked = True
+            try:
+                self.refuse_if_blocked(self.request)
+            except exceptions.Throttled as throttled:
+                exc = throttled
+        return super().handle_exception(exc)
 
     def till_input(self, request) -> dict:
         """The input serializer's validated data, with the member and store, from one statement.
 
-        The statement also reads the client's unknown-code count, so a blocked client still gets its 429
-        before any input error, as on DRF's path (where `initial` runs first); with `read_coupon`, it reads
-        the coupon as well (`data["coupon"]`).
+        The statement also reads whether the client, the store or the address is at a limit, so a
+        blocked caller gets its 429 before any input error, as on DRF's path (where `initial` runs
+        first); with `read_coupon`, it reads the coupon as well (`data["coupon"]`).
         """
-        try:
-            data = request_data(request)
-            values, errors = validate_fields(self.input_serializer, data, skip=("member", "store"))
-        except exceptions.APIException:
-            self.refuse_if_blocked(request.user)
-            raise
+        data = request_data(request)
+        values, errors = validate_fields(self.input_serializer, data, skip=("member", "store"))
         names = {name: _slug(data, name) for name in ("member", "store")}
         code = redemption.redemption_code(values["code"]) if self.read_coupon and "code" in values else None
         context = till.till_context(
-            client_id=request.user.pk, member_external_id=names["member"], store_code=names["store"],
-            window_start=guessing.window_start(timezone.now()), code=code,
+            limit_keys=(guessing.client_key(request.user.pk), address_key(client_address(request))),
+            member_external_id=names["member"], store_code=names["store"], now=timezone.now(), code=code,
         )  # fmt: skip
-        self.refuse_if_blocked(request.user, attempts=context.unknown_codes, counted=True)
+        if context.limited:
+            self.refuse_if_blocked(request, store_ids=[guessing.guard_store_id(context.store)] if context.store else [])
+        self.limits_checked = True
         found = {"member": context.member, "store": context.store}
         for name in ("member", "store"):
             error = _slug_error(self.input_serializer, data, name, names[name], found[name])
@@ -125,7 +115,7 @@ class CouponValidateApi(TillApi):
             at=data.get("at"), coupon=data.get("coupon", redemption.NOT_READ),
         )  # fmt: skip
         if result.coupon is None:
-            self.note_unknown(request, data["code"])
+            self.note_unknown(request, data["code"], store_ids=[guessing.guard_store_id(data["store"])])
         coupon = None
         if result.coupon is not None:
             owner = data["member"].external_id if result.coupon.member_id == data["member"].pk else None
@@ -150,7 +140,7 @@ class CouponRedeemApi(TillApi):
             )  # fmt: skip
         except RedemptionError as exc:
             if exc.reasons == [rules.COUPON_NOT_FOUND]:
-                self.note_unknown(request, data["code"])
+                self.note_unknown(request, data["code"], store_ids=[guessing.guard_store_id(data["store"])])
             raise
         body = redemption_body(row, code=row.coupon.code, member=data["member"].external_id, store=data["store"].code)
         return LeanJsonResponse(body, status=status.HTTP_201_CREATED)

@@ -9,11 +9,12 @@ from rest_framework.views import APIView
 from config.actors import Actor
 from config.api.idempotency import idempotent
 from config.api.parsers import FormParser, MultiPartParser
-from config.api.roles import ANY_ROLE, MARKETER_ONLY, MEMBER_CARE_ONLY, STAFF
+from config.api.roles import ANY_ROLE, MARKETER_ONLY, STAFF, Role
 from members.models import Member
 
-from .. import revocation, selectors, services, uploads
+from .. import guessing, revocation, selectors, services, uploads
 from ..models import Coupon, CouponSeries, Upload
+from .guard import UnknownCodeGuardMixin
 from .serializers import (
     CouponIssueInputSerializer,
     CouponOutputSerializer,
@@ -87,13 +88,22 @@ class CouponIssueApi(APIView):
         return Response(body, status=status.HTTP_200_OK if result.resent else status.HTTP_201_CREATED)
 
 
-class CouponDetailApi(APIView):
+class CouponDetailApi(UnknownCodeGuardMixin, APIView):
+    """One coupon by code. For a POS client the lookup is guarded as a till's validation is: a blocked
+    client gets 429, and an unknown code counts (under the client and the stores in its scope)."""
+
     roles = ANY_ROLE
 
     @extend_schema(responses=CouponOutputSerializer)
     def get(self, request, code):
+        guarded = request.user.role == Role.POS
+        if guarded:
+            store_ids = guessing.scope_store_ids(request.user)
+            self.refuse_if_blocked(request, store_ids=store_ids)
         coupon = selectors.coupon_by_code(code=code, member_external_id=request.query_params.get("member"))
         if coupon is None:
+            if guarded:
+                self.note_unknown(request, code, store_ids=store_ids)
             raise Http404("No coupon has this code.")
         return Response(CouponOutputSerializer(coupon).data)
 
@@ -124,13 +134,13 @@ class SeriesUploadCreateApi(APIView):
 
 
 class UploadDetailApi(generics.RetrieveAPIView):
-    roles = ANY_ROLE
+    roles = STAFF
     serializer_class = UploadOutputSerializer
     queryset = Upload.objects.all()
 
 
 class UploadErrorReportApi(APIView):
-    roles = ANY_ROLE
+    roles = STAFF  # the report names members
 
     @extend_schema(responses={(200, "text/csv"): str})
     def get(self, request, pk):
@@ -157,7 +167,7 @@ class SeriesRevokeApi(APIView):
 
 
 class CouponResendApi(APIView):
-    roles = MEMBER_CARE_ONLY
+    roles = STAFF
 
     @extend_schema(request=None, responses=ResendOutputSerializer)
     def post(self, request, code):

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from config.actors import Actor
 from config.api.idempotency import idempotent
-from config.api.roles import ANY_ROLE, MARKETER_ONLY
+from config.api.roles import MARKETER_ONLY, STAFF
 from exports import selectors, services
 from exports.exceptions import ExportRunError
 from exports.models import ExportRun
@@ -78,7 +78,7 @@ class ExportDefinitionRunApi(APIView):
 
 
 class ExportRunListApi(generics.ListAPIView):
-    roles = ANY_ROLE
+    roles = STAFF
     serializer_class = ExportRunOutputSerializer
     filterset_class = ExportRunFilterSet
 
@@ -87,7 +87,7 @@ class ExportRunListApi(generics.ListAPIView):
 
 
 class ExportRunDetailApi(APIView):
-    roles = ANY_ROLE
+    roles = STAFF
 
     @extend_schema(responses=ExportRunOutputSerializer)
     def get(self, request, pk):
@@ -98,7 +98,7 @@ class ExportRunDetailApi(APIView):
 class ExportRunFileApi(APIView):
     """The run's CSV, streamed from storage to a caller holding a token (never a public media URL)."""
 
-    roles = ANY_ROLE
+    roles = STAFF  # export files hold member data: never a till's to read
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY})
     def get(self, request, pk):

@@ -24,7 +24,7 @@ from .serializers import (
 
 
 class SegmentListCreateApi(generics.ListAPIView):
-    roles = {"GET": ANY_ROLE, "POST": MARKETER_ONLY}
+    roles = MARKETER_ONLY  # set-up, read and written by marketers only
     serializer_class = SegmentSerializer
     queryset = Segment.objects.order_by("code")
 
@@ -37,7 +37,7 @@ class SegmentListCreateApi(generics.ListAPIView):
 
 
 class OrgEntityListCreateApi(generics.ListAPIView):
-    roles = {"GET": ANY_ROLE, "POST": MARKETER_ONLY}
+    roles = MARKETER_ONLY  # set-up, read and written by marketers only
     serializer_class = OrgEntityOutputSerializer
     filterset_class = OrgEntityFilterSet
     queryset = OrgEntity.objects.select_related("parent", "concept").order_by("type", "code")
@@ -51,7 +51,7 @@ class OrgEntityListCreateApi(generics.ListAPIView):
 
 
 class MemberListCreateApi(generics.ListAPIView):
-    roles = {"GET": ANY_ROLE, "POST": STAFF}
+    roles = STAFF  # a till reads one member by id, never the list
     serializer_class = MemberOutputSerializer
     filterset_class = MemberFilterSet
 

@@ -18,6 +18,11 @@ urlpatterns = [
         name="reward-redemption-assign",
     ),
     path("certificate-codes", views.CertificateCodeListApi.as_view(), name="certificate-code-list"),
+    path(
+        "members/<str:external_id>/certificate-codes",
+        views.MemberCertificateCodeListApi.as_view(),
+        name="member-certificate-codes",
+    ),
     path("certificate-codes/generate", views.CertificateCodeGenerateApi.as_view(), name="certificate-code-generate"),
     path(
         "certificate-codes/<str:code>/fulfill",

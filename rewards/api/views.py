@@ -29,7 +29,7 @@ def _redemption_response(redemption):
 
 
 class RewardListCreateApi(generics.ListAPIView):
-    roles = {"GET": ANY_ROLE, "POST": MARKETER_ONLY}
+    roles = MARKETER_ONLY  # set-up, read and written by marketers only
     serializer_class = RewardOutputSerializer
 
     def get_queryset(self):
@@ -44,7 +44,7 @@ class RewardListCreateApi(generics.ListAPIView):
 
 
 class RewardDetailApi(generics.RetrieveAPIView):
-    roles = ANY_ROLE
+    roles = MARKETER_ONLY
     serializer_class = RewardOutputSerializer
     lookup_url_kwarg = "reward_id"
 
@@ -126,12 +126,25 @@ class RewardRedemptionAssignApi(APIView):
 
 
 class CertificateCodeListApi(generics.ListAPIView):
-    roles = ANY_ROLE
+    roles = STAFF  # the bank and every member's codes; a till reads one member's (below)
     serializer_class = CertificateCodeOutputSerializer
     filterset_class = CertificateCodeFilterSet
 
     def get_queryset(self):
         return selectors.certificate_code_list()
+
+
+class MemberCertificateCodeListApi(generics.ListAPIView):
+    """One member's certificate codes, for every role (a till shows the member what they hold)."""
+
+    roles = ANY_ROLE
+    serializer_class = CertificateCodeOutputSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return selectors.certificate_code_list().none()
+        member = get_object_or_404(Member, external_id=self.kwargs["external_id"])
+        return selectors.certificate_code_list().filter(member=member)
 
 
 class CertificateCodeFulfillApi(APIView):

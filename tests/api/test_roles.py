@@ -25,7 +25,8 @@ MEMBER = {"external_id": "NEW-1", "email": "new@example.com"}
         (Role.POS, "post", "/api/v1/members/M-1/points", {"points": 5, "reason": "x"}, 403),
         (Role.MEMBER_CARE, "post", "/api/v1/members/M-1/points", {"points": 5, "reason": "x"}, 201),
         (Role.POS, "get", "/api/v1/members/M-1", None, 200),
-        (Role.POS, "get", "/api/v1/members", None, 200),
+        (Role.POS, "get", "/api/v1/members", None, 403),
+        (Role.MEMBER_CARE, "get", "/api/v1/members", None, 200),
     ],
 )
 def test_role_matrix(make_api_client, store, role, method, path, body, expected):

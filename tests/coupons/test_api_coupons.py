@@ -157,9 +157,11 @@ def test_upload_api_202_progress_and_error_report(marketer, pos, django_capture_
         response = marketer.post(f"/api/v1/coupon-series/{series.pk}/uploads", {"file": file, "kind": "members"},
                                  format="multipart")  # fmt: skip
     assert response.status_code == 202 and set(response.json()) == {"id", "status"}
-    status = pos.get(f"/api/v1/uploads/{response.json()['id']}").json()
+    assert pos.get(f"/api/v1/uploads/{response.json()['id']}").status_code == 403
+    status = marketer.get(f"/api/v1/uploads/{response.json()['id']}").json()
     assert (status["status"], status["total_rows"], status["succeeded"], status["failed"]) == ("succeeded", 5, 3, 2)
-    report = pos.get(status["error_report_url"])
+    assert pos.get(status["error_report_url"]).status_code == 403  # the report names members
+    report = marketer.get(status["error_report_url"])
     assert report.status_code == 200
     lines = report.content.decode().splitlines()
     assert lines[0] == "row,identifier,code,message"

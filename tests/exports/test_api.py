@@ -94,7 +94,7 @@ def test_export_definition_delete_answers_204(marketer):
     assert not ExportDefinition.objects.exists()
 
 
-def test_export_run_end_to_end_over_the_api(marketer, pos, django_capture_on_commit_callbacks):
+def test_export_run_end_to_end_over_the_api(marketer, member_care, pos, django_capture_on_commit_callbacks):
     MemberFactory(external_id="M-1")
     MemberFactory(external_id="M-2", inactive=True)
     definition = ExportDefinitionFactory(filters={"status": "active"}, columns=["external_id", "status"])
@@ -104,11 +104,13 @@ def test_export_run_end_to_end_over_the_api(marketer, pos, django_capture_on_com
     assert response.status_code == 202
     run_id = response.json()["id"]
 
-    run = pos.get(f"/api/v1/export-runs/{run_id}").json()  # export runs are readable by every role
+    assert pos.get(f"/api/v1/export-runs/{run_id}").status_code == 403  # a till never reads exports
+    assert pos.get(f"/api/v1/export-runs/{run_id}/file").status_code == 403
+    run = member_care.get(f"/api/v1/export-runs/{run_id}").json()
     assert run["status"] == "succeeded" and run["rows"] == 1 and run["error"] == ""
     assert run["file_url"].endswith(f"/api/v1/export-runs/{run_id}/file")
 
-    download = pos.get(run["file_url"])
+    download = member_care.get(run["file_url"])
     assert download.status_code == 200
     assert download["Content-Type"].startswith("text/csv")
     assert b"".join(download.streaming_content).decode() == "external_id,status\nM-1,active\n"

@@ -49,12 +49,12 @@ def test_get_member_includes_points_balance(pos):
     assert body["points_balance"] == 120
 
 
-def test_member_list_is_paginated_with_constant_queries(pos, django_assert_max_num_queries):
+def test_member_list_is_paginated_with_constant_queries(member_care, django_assert_max_num_queries):
     segment = SegmentFactory(code="vip")
     for _ in range(30):
         MemberFactory(segments=[segment])
     with django_assert_max_num_queries(5):
-        body = pos.get("/api/v1/members?page_size=25").json()
+        body = member_care.get("/api/v1/members?page_size=25").json()
     assert body["count"] == 30
     assert len(body["results"]) == 25
     assert body["next"].endswith("page=2&page_size=25")

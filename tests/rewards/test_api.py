@@ -47,14 +47,17 @@ def test_reward_create_by_other_roles_answers_403(make_api_client, store, role):
     assert response.status_code == 403
 
 
-def test_reward_list_is_readable_by_every_role(pos, reward):
+def test_reward_list_and_detail_are_set_up_read_by_marketers_only(marketer, pos, member_care, reward):
     CertificateCodeFactory.create_batch(2, reward=reward)
     CertificateCodeFactory(reward=None)
-    response = pos.get("/api/v1/rewards")
+    response = marketer.get("/api/v1/rewards")
     assert response.status_code == 200
     assert [(r["external_id"], r["codes_unused"]) for r in response.json()["results"]] == [("R-GIFT", 2)]
-    assert pos.get(f"/api/v1/rewards/{reward.pk}").json()["cost_points"] == 100
-    assert pos.get("/api/v1/rewards/999999").status_code == 404
+    assert marketer.get(f"/api/v1/rewards/{reward.pk}").json()["cost_points"] == 100
+    assert marketer.get("/api/v1/rewards/999999").status_code == 404
+    for other in (pos, member_care):
+        assert other.get("/api/v1/rewards").status_code == 403
+        assert other.get(f"/api/v1/rewards/{reward.pk}").status_code == 403
 
 
 # --- generation ------------------------------------------------------------------------------
@@ -249,7 +252,7 @@ def test_reward_redemption_assign_errors(member_care, pos, reward):
 # --- list and fulfil -------------------------------------------------------------------------
 
 
-def test_certificate_code_list_filters_by_code_status_and_reward(pos, reward, django_assert_max_num_queries):
+def test_certificate_code_list_filters_by_code_status_and_reward(member_care, reward, django_assert_max_num_queries):
     other = RewardFactory()
     CertificateCodeFactory(code="OWN00001", reward=reward)
     CertificateCodeFactory(code="OWN00002", reward=reward)
@@ -262,9 +265,9 @@ def test_certificate_code_list_filters_by_code_status_and_reward(pos, reward, dj
     reward_award(member=member, reward=reward, actor=Actor.system())
 
     with django_assert_max_num_queries(4):
-        rows = pos.get("/api/v1/certificate-codes", {"reward": reward.pk}).json()["results"]
+        rows = member_care.get("/api/v1/certificate-codes", {"reward": reward.pk}).json()["results"]
     assert sorted(row["code"] for row in rows) == ["OWN00001", "OWN00002"]
-    awarded = pos.get("/api/v1/certificate-codes", {"status": "awarded"}).json()["results"]
+    awarded = member_care.get("/api/v1/certificate-codes", {"status": "awarded"}).json()["results"]
     assert awarded == [
         {
             "code": "OWN00001",
@@ -277,11 +280,27 @@ def test_certificate_code_list_filters_by_code_status_and_reward(pos, reward, dj
             "fulfilled_at": None,
         }
     ]
-    assert [r["code"] for r in pos.get("/api/v1/certificate-codes", {"code": "BANK0001"}).json()["results"]] == [
-        "BANK0001"
-    ]
-    assert [r["code"] for r in pos.get("/api/v1/certificate-codes", {"bank": "true"}).json()["results"]] == ["BANK0001"]
-    assert pos.get("/api/v1/certificate-codes", {"status": "lost"}).status_code == 400
+    for query in ({"code": "BANK0001"}, {"bank": "true"}):
+        rows = member_care.get("/api/v1/certificate-codes", query).json()["results"]
+        assert [r["code"] for r in rows] == ["BANK0001"]
+    assert member_care.get("/api/v1/certificate-codes", {"status": "lost"}).status_code == 400
+
+
+def test_a_till_reads_one_members_codes_but_never_the_list(pos, reward):
+    member, other = MemberFactory(external_id="M-1"), MemberFactory(external_id="M-2")
+    from config.actors import Actor
+    from rewards.services import reward_award
+
+    CertificateCodeFactory(code="OWN00001", reward=reward)
+    CertificateCodeFactory(code="OWN00002", reward=reward)
+    CertificateCodeFactory(code="BANK0001", reward=None)
+    reward_award(member=member, reward=reward, actor=Actor.system())
+    reward_award(member=other, reward=reward, actor=Actor.system())
+    rows = pos.get("/api/v1/members/M-1/certificate-codes").json()["results"]
+    assert [(row["member"], row["status"]) for row in rows] == [("M-1", "awarded")]
+    assert pos.get("/api/v1/members/NOBODY/certificate-codes").status_code == 404
+    assert pos.get("/api/v1/certificate-codes").status_code == 403
+    assert pos.get("/api/v1/certificate-codes", {"member": "M-1"}).status_code == 403
 
 
 def test_certificate_code_list_query_count_does_not_grow_with_the_page(marketer, django_assert_max_num_queries):
