@@ -153,6 +153,7 @@ REST_FRAMEWORK = {
     # JSON only: a form body cannot carry the nested settings, limits and items the API takes, and read as one
     # it dropped them silently. The upload endpoint declares the multipart parser itself.
     "DEFAULT_PARSER_CLASSES": ["config.api.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",  # the API reads JSON bodies (uploads excepted)
     "UNAUTHENTICATED_USER": None,
     "PAGE_SIZE": 50,
 }

@@ -74,7 +74,9 @@ def test_nul_in_a_json_key_is_400(marketer):
 def test_nul_in_a_multipart_field_is_400(marketer):
     series = CouponSeriesFactory()
     file = SimpleUploadedFile("members.csv", b"external_id\nM1\n", content_type="text/csv")
-    response = marketer.post(f"/api/v1/coupon-series/{series.pk}/uploads", {"kind": "members\x00", "file": file})
+    response = marketer.post(
+        f"/api/v1/coupon-series/{series.pk}/uploads", {"kind": "members\x00", "file": file}, format="multipart"
+    )
     assert_field_problem(response, "kind", "Null characters")
     assert Upload.objects.count() == 0
 
@@ -126,14 +128,18 @@ def test_a_body_over_the_size_limit_is_413(pos, marketer, path, idempotency_key)
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
 def test_a_multipart_field_over_the_size_limit_is_413(marketer):
     series = CouponSeriesFactory()
-    response = marketer.post(f"/api/v1/coupon-series/{series.pk}/uploads", {"kind": "members", "note": "x" * 2000})
+    response = marketer.post(
+        f"/api/v1/coupon-series/{series.pk}/uploads", {"kind": "members", "note": "x" * 2000}, format="multipart"
+    )
     assert response.status_code == 413
     assert response["Content-Type"] == PROBLEM
 
 
 def test_a_form_body_outside_the_upload_endpoint_is_415_and_writes_nothing(marketer):
     """A form cannot carry the nested limits and contents an offer takes; read as one, it dropped them."""
-    response = marketer.post("/api/v1/offers", {"external_id": "O-FORM", "name": "Form", "limits": "x"})
+    response = marketer.post(
+        "/api/v1/offers", {"external_id": "O-FORM", "name": "Form", "limits": "x"}, format="multipart"
+    )
     assert (response.status_code, response.json()["code"]) == (415, "unsupported_media_type")
     assert not Offer.objects.filter(external_id="O-FORM").exists()
 

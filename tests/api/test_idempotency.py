@@ -1,12 +1,14 @@
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test import override_settings
 from rest_framework.test import APIClient
 
 from config.api.idempotency import is_final_answer
-from config.api.models import IdempotencyRecord
+from config.api.models import AttemptWindow, IdempotencyRecord
 from config.errors import DomainError
 from coupons.models import Coupon, CouponRedemption
 from members import services as members_services
@@ -100,7 +102,7 @@ def test_concurrent_requests_with_one_key_execute_once(member_care):
 
 
 @pytest.mark.django_db
-@override_settings(COUPON_UNKNOWN_CODES_PER_MINUTE=1)
+@override_settings(COUPON_UNKNOWN_CODES_PER_MINUTE=1, COUPON_UNKNOWN_CODES_PER_STORE_PER_MINUTE=1)
 def test_a_429_is_not_stored_and_the_retry_after_the_block_lifts_executes(pos, store):
     coupon = CouponFactory()
     redeem = {"code": coupon.code, "member": coupon.member.external_id, "store": store.code, "bill_amount": "10"}
@@ -108,9 +110,10 @@ def test_a_429_is_not_stored_and_the_retry_after_the_block_lifts_executes(pos, s
     assert pos.post("/api/v1/coupons/validate", guess, format="json").json()["reasons"] == ["coupon_not_found"]
 
     blocked = pos.post("/api/v1/coupons/redeem", redeem, format="json", HTTP_IDEMPOTENCY_KEY="till-1")
-    with override_settings(COUPON_UNKNOWN_CODES_PER_MINUTE=100):  # the block lifts
-        retried = pos.post("/api/v1/coupons/redeem", redeem, format="json", HTTP_IDEMPOTENCY_KEY="till-1")
-        replayed = pos.post("/api/v1/coupons/redeem", redeem, format="json", HTTP_IDEMPOTENCY_KEY="till-1")
+    # the block lifts: the counted minute is over
+    AttemptWindow.objects.update(window_start=F("window_start") - timedelta(minutes=1))
+    retried = pos.post("/api/v1/coupons/redeem", redeem, format="json", HTTP_IDEMPOTENCY_KEY="till-1")
+    replayed = pos.post("/api/v1/coupons/redeem", redeem, format="json", HTTP_IDEMPOTENCY_KEY="till-1")
 
     assert blocked.status_code == 429
     assert retried.status_code == 201, retried.json()

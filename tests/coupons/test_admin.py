@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -216,10 +217,7 @@ def test_upload_page_links_its_file_to_the_admin_download_not_to_media(admin_cli
 
 
 def test_upload_downloads_need_the_view_permission(admin_client, client, django_capture_on_commit_callbacks):
-    from django.contrib.auth.models import User
-
     upload = upload_from_the_admin(admin_client, django_capture_on_commit_callbacks, b"external_id\nNOBODY\n")
-    User.objects.create_user("clerk", password="pw", is_staff=True)  # staff, without any permission
-    client.login(username="clerk", password="pw")
+    client.force_login(User.objects.create_user("clerk", password="pw", is_staff=True))  # staff, no permission
     for name in ("admin:coupons_upload_file", "admin:coupons_upload_issues"):
         assert client.get(reverse(name, args=[upload.pk])).status_code == 403, name

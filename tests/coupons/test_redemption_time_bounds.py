@@ -98,14 +98,6 @@ def test_the_window_follows_the_settings(pos, store):
     assert inside.json()["reasons"] == []
 
 
-def test_a_form_encoded_redeem_is_bounded_too(pos, store):
-    """A form body takes DRF's full request path rather than the lean one; the bound is the service's."""
-    coupon = sunday_night_coupon()
-    response = pos.post("/api/v1/coupons/redeem", body(coupon, store, next_sunday_three_am(timezone.now())))
-    assert response.status_code == 409, response.content
-    assert response.json()["reasons"] == ["time_out_of_range"]
-
-
 @pytest.mark.parametrize("read_first", [False, True])
 def test_the_redeem_service_refuses_an_at_out_of_range(store, read_first):
     coupon = sunday_night_coupon()
