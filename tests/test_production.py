@@ -88,6 +88,7 @@ class ProductionServer:
 
 @pytest.fixture
 def start_production_server(tmp_path):
+    call_command("collectstatic", interactive=False, verbosity=0)  # the README's step before serving
     servers = []
 
     def start(*, database: str):
@@ -156,7 +157,6 @@ def test_production_app_without_its_database_answers_503_problem(start_productio
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_production_command_serves_the_collected_static_files_the_admin_needs(start_production_server):
-    call_command("collectstatic", interactive=False, verbosity=0)
     server = start_production_server(database=database_url())
 
     status, headers, body = server.get(f"{settings.STATIC_URL}admin/css/base.css")

@@ -4,7 +4,7 @@ from rest_framework.test import APIClient
 
 from config.api.models import AttemptWindow
 from coupons.models import UnknownCodeBurst
-from tests.concurrency import run_concurrently
+from tests.concurrency import run_concurrently, wait_for_a_fresh_minute
 from tests.coupons.factories import CouponFactory
 from tests.members.factories import MemberFactory, OrgEntityFactory
 
@@ -114,6 +114,7 @@ def racing_posts(clients, path, body_for, count):
     http = [APIClient() for _ in range(count)]
     for index, client in enumerate(http):
         client.credentials(HTTP_AUTHORIZATION=f"Token {clients[index % len(clients)].token}")
+    wait_for_a_fresh_minute()
     return run_concurrently(count, lambda i: body_for(http[i], i).status_code)
 
 
