@@ -27,8 +27,10 @@ MEMBERS = 2_000
 
 
 @pytest.fixture(autouse=True)
-def short_stale_threshold(monkeypatch):
+def short_stale_threshold_and_slow_chunks(monkeypatch):
+    """Set before any worker starts: a worker reads its environment once, when it starts."""
     monkeypatch.setenv("JOBS_STALE_AFTER_SECONDS", "2")
+    monkeypatch.setenv("BULK_ISSUE_PAUSE_PER_CHUNK", "0.2")  # 20 chunks of 100, a pause after each
 
 
 def segment_of(size):
@@ -65,7 +67,6 @@ def assert_each_member_has_exactly_one_coupon(job):
 
 
 def start_bulk_job_and_wait_until_under_way(monkeypatch):
-    monkeypatch.setenv("BULK_ISSUE_PAUSE_PER_CHUNK", "0.2")  # 20 chunks of 100, a pause after each
     segment = segment_of(MEMBERS)
     series = CouponSeriesFactory(series_limit=MEMBERS * 2)  # one connection, positions taken in order
     job = bulk_issue_start(series=series, source="segment", segment=segment, actor=ACTOR, chunk_size=100)
