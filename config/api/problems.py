@@ -135,8 +135,7 @@ def api_aware_400(request, exception=None):
 
 def api_aware_404(request, exception=None):
     if _is_api_path(request):
-        body = problem_body(status_code=404, code="not_found", detail="No such resource.")
-        return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)
+        return problem_json_response(problem_body(status_code=404, code="not_found", detail="No such resource."))
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
@@ -145,7 +144,7 @@ def api_aware_404(request, exception=None):
 def database_unavailable_response(request):
     """503 with Retry-After: problem details on the API, a plain page elsewhere (the admin)."""
     if _is_api_path(request):
-        response = JsonResponse(service_unavailable_body(), status=503, content_type=PROBLEM_CONTENT_TYPE)
+        response = problem_json_response(service_unavailable_body())
     else:
         response = HttpResponse(
             "<!doctype html><title>Service unavailable</title><h1>Service unavailable</h1>"
@@ -181,7 +180,7 @@ def api_aware_500(request):
         return database_unavailable_response(request)
     if _is_api_path(request):
         body = problem_body(status_code=500, code="server_error", detail="An unexpected error occurred.")
-        return JsonResponse(body, status=500, content_type=PROBLEM_CONTENT_TYPE)
+        return problem_json_response(body)
     from django.views.defaults import server_error
 
     return server_error(request)

@@ -10,30 +10,11 @@ from config.actors import Actor
 from coupons.models import Coupon, CouponSeries, Upload
 from coupons.uploads import upload_create
 from tests.coupons.factories import CouponSeriesFactory
+from tests.coupons.uploading import report
 from tests.members.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor.system()
-
-
-@pytest.fixture
-def run(django_capture_on_commit_callbacks):
-    """Create an upload; its task runs in-process when the transaction commits."""
-
-    def run(series, text, kind="members"):
-        with django_capture_on_commit_callbacks(execute=True):
-            file = ContentFile(text.encode(), name="f.csv")
-            upload = upload_create(series=series, kind=kind, file=file, actor=ACTOR)
-        upload.refresh_from_db()
-        return upload
-
-    return run
-
-
-def report(upload):
-    if not upload.error_report:
-        return []
-    return list(csv.DictReader(io.StringIO(upload.error_report.read().decode())))
 
 
 def four_rows(member):

@@ -4,9 +4,6 @@ The code keeps its one row (the unique code index holds and a till finds the one
 events keep the revoke and the re-issue. Anything else that holds the code stays a duplicate.
 """
 
-import csv
-import io
-
 import pytest
 from django.core.files.base import ContentFile
 
@@ -14,9 +11,10 @@ from config.actors import Actor
 from coupons.models import Coupon, CouponEvent, CouponSeries, Upload
 from coupons.revocation import series_revoke
 from coupons.selectors import coupon_by_code
-from coupons.uploads import upload_create, upload_process
+from coupons.uploads import upload_process
 from tests.concurrency import run_concurrently
 from tests.coupons.factories import CouponFactory, CouponSeriesFactory
+from tests.coupons.uploading import report
 from tests.members.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,25 +22,18 @@ ACTOR = Actor(name="marketer-1", channel="api:marketer")
 
 
 @pytest.fixture
-def upload_codes(django_capture_on_commit_callbacks):
+def upload_codes(run):
     def upload_codes(series, rows):
         text = "code,external_id\n" + "".join(
             f"{code},{member.external_id if member else ''}\n" for code, member in rows
         )
-        with django_capture_on_commit_callbacks(execute=True):
-            upload = upload_create(
-                series=series, kind="codes", file=ContentFile(text.encode(), name="codes.csv"), actor=ACTOR
-            )
-        upload.refresh_from_db()
-        return upload
+        return run(series, text, kind="codes", actor=ACTOR)
 
     return upload_codes
 
 
 def report_codes(upload):
-    if not upload.error_report:
-        return []
-    return [row["code"] for row in csv.DictReader(io.StringIO(upload.error_report.read().decode()))]
+    return [row["code"] for row in report(upload)]
 
 
 @pytest.fixture
