@@ -77,10 +77,10 @@ def main() -> None:
 
 
 def run(args) -> None:
-    from coupons.bulk import bulk_issue_run
-    from coupons.codes import series_generator
-    from coupons.copy_binary import COLUMNS, issued_coupons_payload
+    from coupons.issuance.bulk import bulk_issue_run
+    from coupons.issuance.copy_binary import COLUMNS, issued_coupons_payload
     from coupons.models import BulkIssueJob, Coupon, CouponSeries
+    from coupons.series.codes import series_generator
     from members.models import Segment
     from offers.models import Offer
 

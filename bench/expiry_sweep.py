@@ -7,7 +7,7 @@ that matters; the due coupons are loaded with COPY there):
         [--coupons 1000000] [--live 1000000] [--batch 20000] [--workers N] [--baseline 2000]
 
 Prints the sweep's coupons/s and total time, against a baseline measured in the same run: the same
-expiry done one coupon at a time through coupons.services.coupon_transition (a sample, extrapolated).
+expiry done one coupon at a time through coupons.lifecycle.status.coupon_transition (a sample, extrapolated).
 `--live` adds coupons that are not due (expiring next year), so the sweep has to find the due ones.
 """
 
@@ -89,9 +89,9 @@ def main():
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         from config.actors import Actor
-        from coupons.expiry_sweep import coupons_expire_due
+        from coupons.lifecycle.expiry_sweep import coupons_expire_due
+        from coupons.lifecycle.status import coupon_transition
         from coupons.models import Coupon, CouponSeries
-        from coupons.services import coupon_transition
         from members.models import Member
         from offers.models import Offer
 

@@ -62,7 +62,7 @@ def main():
         from config.actors import Actor
         from members.models import Member
         from offers.models import Offer, OfferResponse
-        from offers.response_services import offer_response_transition, offer_responses_expire_due
+        from offers.responses.services import offer_response_transition, offer_responses_expire_due
 
         actor = Actor.cli("bench")
         members = Member.objects.bulk_create(Member(external_id=f"BR-{n:05d}") for n in range(200))

@@ -2,7 +2,7 @@
 
 A job row (bulk issuance, coupon upload, export run) has `status`, `attempts` (times a worker started
 it) and `heartbeat_at` (set when a worker starts it and after each chunk or row). A worker that dies
-leaves the row `running` with a heartbeat that stops moving; the reaper (exports.sweeps.jobs_resume_stale)
+leaves the row `running` with a heartbeat that stops moving; the reaper (jobs.sweeps.jobs_resume_stale)
 hands such a job to a new worker, or fails it once it has been started JOBS_MAX_ATTEMPTS times.
 """
 

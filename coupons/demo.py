@@ -6,11 +6,11 @@ from decimal import Decimal
 from django.utils import timezone
 
 from config.actors import Actor
+from coupons.issuance.services import coupon_issue
+from coupons.models import CouponSeries, ExchangeRate
+from coupons.series.services import series_create
 from members.models import Member
 from offers.models import Offer
-
-from .models import CouponSeries, ExchangeRate
-from .services import coupon_issue, series_create
 
 DEMO_OFFER = "DEMO-COUPON-OFFER"
 DEMO_SERIES = "Welcome 10% off"

@@ -46,6 +46,16 @@ class RevokeError(DomainError):
     title = "These coupons cannot be revoked"
 
 
+class TransferError(DomainError):
+    code = "coupon_not_transferable"
+    title = "The coupon cannot be transferred"
+
+
+class ResendError(DomainError):
+    code = "coupon_not_resendable"
+    title = "The coupon cannot be resent"
+
+
 class ConfirmationRequiredError(InvalidInputError):
     code = "confirmation_required"
     title = "Confirmation required"

@@ -1,8 +1,7 @@
 """The coupons dataset for exports (see exports/datasets.py)."""
 
+from coupons.models import Coupon
 from exports.datasets import Column, Dataset, Filter, choice_value, datetime_value, integer_value, register_dataset
-
-from .models import Coupon
 
 register_dataset(
     Dataset(

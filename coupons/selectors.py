@@ -1,9 +1,8 @@
 from django.db.models import Q, QuerySet
 
 from config.progress import job_progress
+from coupons.models import BulkIssueJob, Coupon, CouponSeries, Upload
 from members.models import OrgEntity
-
-from .models import BulkIssueJob, Coupon, CouponSeries, Upload
 
 MAX_ID = 2**63 - 1  # BigAutoField
 SERIES_PREFETCH = ("reminders", "exclude_recipients_of", "redemption_stores")

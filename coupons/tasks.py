@@ -7,7 +7,7 @@ from config.tasks import JOB_TASK_OPTIONS, TRANSIENT_ERRORS, retry_backoff
 
 @shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
 def series_limit_notify_task(*, series_id: int, remaining: int) -> None:
-    from .services import series_limit_notify
+    from coupons.notify.limits import series_limit_notify
 
     series_limit_notify(series_id=series_id, remaining=remaining)
 
@@ -15,7 +15,7 @@ def series_limit_notify_task(*, series_id: int, remaining: int) -> None:
 @shared_task(**JOB_TASK_OPTIONS)
 def upload_process_task(*, upload_id: int) -> None:
     """Process (or resume) an upload. Each row commits with the counters, so a rerun goes on after the last one."""
-    from .uploads import upload_process
+    from coupons.issuance.uploads import upload_process
 
     try:
         upload_process(upload_id=upload_id)
@@ -27,7 +27,7 @@ def upload_process_task(*, upload_id: int) -> None:
 @shared_task(bind=True, max_retries=5, **JOB_TASK_OPTIONS)
 def bulk_issue_run_task(self, *, job_id: int) -> None:
     """Run or resume a bulk issuance job. Each chunk commits whole, so a retry goes on after the last one."""
-    from .bulk import bulk_issue_fail, bulk_issue_run
+    from coupons.issuance.bulk import bulk_issue_fail, bulk_issue_run
 
     try:
         bulk_issue_run(job_id=job_id, actor=Actor.task("bulk_issue_run_task"))
@@ -43,11 +43,3 @@ def bulk_issue_run_task(self, *, job_id: int) -> None:
         # Not one that passes on its own: the job says so in the admin instead of staying "running".
         bulk_issue_fail(job_id=job_id, error=f"{type(exc).__name__}: {exc}")
         raise
-
-
-@shared_task(acks_late=True, soft_time_limit=20 * 60, time_limit=25 * 60)
-def coupons_expire_due_task(*, batch_size: int = 20_000) -> int:
-    """Expire issued coupons past their expiry; a rerun expires nothing twice."""
-    from .expiry_sweep import coupons_expire_due
-
-    return coupons_expire_due(actor=Actor.task("coupons_expire_due_task"), batch_size=batch_size)

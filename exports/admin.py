@@ -10,10 +10,9 @@ from django.utils.html import format_html
 from config.actors import Actor
 from config.admin_progress import JobProgressAdminMixin
 from config.errors import DomainError
-
-from . import admin_scheduling, selectors, services  # noqa: F401 (admin_scheduling registers its screens)
-from .datasets import dataset_names, registered_datasets
-from .models import ExportDefinition, ExportRun, ExportRunEvent
+from exports import selectors, services
+from exports.datasets import dataset_names, registered_datasets
+from exports.models import ExportDefinition, ExportRun, ExportRunEvent
 
 
 class ExportDefinitionForm(forms.ModelForm):

@@ -1,9 +1,8 @@
 """Demo export definitions: a full member list to run by hand and a nightly active-member export."""
 
 from config.actors import Actor
-
-from .models import ExportDefinition
-from .services import export_definition_create
+from exports.models import ExportDefinition
+from exports.services import export_definition_create
 
 DEMO_DEFINITIONS = [
     {"name": "All members", "dataset": "members", "columns": [], "filters": {}, "schedule": ""},

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from celery.schedules import crontab
 
-from .datasets import Dataset, FilterValueError
+from exports.datasets import Dataset, FilterValueError
 
 CRON_FIELDS = ("minute", "hour", "day_of_month", "month_of_year", "day_of_week")
 

@@ -5,8 +5,8 @@ import json
 from django.conf import settings
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
-from .models import ExportDefinition
-from .rules import CRON_FIELDS, parse_cron
+from exports.models import ExportDefinition
+from exports.rules import CRON_FIELDS, parse_cron
 
 SCHEDULED_TASK = "exports.tasks.export_definition_run_scheduled_task"
 

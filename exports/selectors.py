@@ -3,8 +3,7 @@ from datetime import timedelta
 from django.db.models import QuerySet
 
 from config.progress import job_progress
-
-from .models import ExportDefinition, ExportRun
+from exports.models import ExportDefinition, ExportRun
 
 
 def export_definition_list() -> QuerySet[ExportDefinition]:

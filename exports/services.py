@@ -14,12 +14,11 @@ from django.utils import timezone
 from config.actors import Actor
 from config.jobs import Recovered, attempts_exhausted_message, max_attempts, stale_condition, stale_jobs_recover
 from config.tasks import enqueue_on_commit
-
-from . import rules, streaming
-from .datasets import CONTRACT_DATASETS, Dataset, dataset_get
-from .exceptions import ExportDefinitionError, ExportRunError
-from .models import ExportDefinition, ExportRun, ExportRunEvent
-from .schedules import periodic_task_delete, periodic_task_sync
+from exports import rules, streaming
+from exports.datasets import CONTRACT_DATASETS, Dataset, dataset_get
+from exports.exceptions import ExportDefinitionError, ExportRunError
+from exports.models import ExportDefinition, ExportRun, ExportRunEvent
+from exports.schedules import periodic_task_delete, periodic_task_sync
 
 Status = ExportRun.Status
 
@@ -174,7 +173,7 @@ def export_run_create(*, definition: ExportDefinition, actor: Actor) -> ExportRu
 @transaction.atomic
 def export_run_start(*, definition: ExportDefinition, actor: Actor) -> ExportRun:
     """Create a run and queue its execution once this transaction commits."""
-    from .tasks import export_run_execute_task
+    from exports.tasks import export_run_execute_task
 
     run = export_run_create(definition=definition, actor=actor)
     enqueue_on_commit(export_run_execute_task, run_id=run.pk)
@@ -375,7 +374,7 @@ def export_runs_recover_stale(*, now, actor: Actor) -> Recovered:
 
     A resumed run rewrites its file from scratch (see export_run_execute), so its rows stay exact.
     """
-    from .tasks import export_run_execute_task
+    from exports.tasks import export_run_execute_task
 
     def fail(run_id: int, error: str) -> None:
         export_run_fail(run_id=run_id, actor=actor, error=error)

@@ -16,8 +16,7 @@ from django.conf import settings
 from django.db import connection
 
 from config.spreadsheet import spreadsheet_safe_row, spreadsheet_safe_sql
-
-from .datasets import Dataset
+from exports.datasets import Dataset
 
 # PostgreSQL's character types (name, text, char, varchar): the columns whose cells may hold a formula.
 TEXT_TYPE_OIDS = frozenset({19, 25, 1042, 1043})

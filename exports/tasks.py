@@ -7,9 +7,8 @@ from celery import shared_task
 from config.actors import Actor
 from config.errors import DomainError
 from config.tasks import JOB_TASK_OPTIONS, TRANSIENT_ERRORS, retry_backoff
-
-from . import services
-from .models import ExportDefinition
+from exports import services
+from exports.models import ExportDefinition
 
 logger = logging.getLogger(__name__)
 
@@ -43,50 +42,3 @@ def export_definition_run_scheduled_task(self, *, definition_id: int) -> dict:
     except DomainError as exc:
         return {"definition_id": definition_id, "error": exc.code}
     return {"definition_id": definition_id, "run_id": run.pk}
-
-
-# Scheduled jobs (beat rows made by exports/default_schedules.py) --------------------------------
-
-
-@shared_task(bind=True, acks_late=True, max_retries=5, soft_time_limit=20 * 60, time_limit=25 * 60)
-def expire_due_task(self) -> dict:
-    """Expire offer responses and coupons past their expiry; a rerun expires nothing twice."""
-    from .sweeps import expire_due
-
-    try:
-        return expire_due(actor=Actor.task("expire_due_task"))
-    except TRANSIENT_ERRORS as exc:
-        raise self.retry(exc=exc, countdown=retry_backoff(self.request.retries)) from exc
-
-
-@shared_task(bind=True, acks_late=True, max_retries=5, soft_time_limit=20 * 60, time_limit=25 * 60)
-def send_reminders_task(self) -> dict:
-    """Send due coupon expiry reminders; each (coupon, reminder) is claimed before sending, so at most once."""
-    from coupons.reminders import reminders_send_due
-
-    try:
-        return reminders_send_due(actor=Actor.task("send_reminders_task")).as_dict()
-    except TRANSIENT_ERRORS as exc:
-        raise self.retry(exc=exc, countdown=retry_backoff(self.request.retries)) from exc
-
-
-@shared_task(bind=True, acks_late=True, max_retries=5)
-def idempotency_records_purge_task(self) -> int:
-    """Delete Idempotency-Key answers older than IDEMPOTENCY_KEY_TTL_HOURS."""
-    from config.api.cleanup import idempotency_records_purge
-
-    try:
-        return idempotency_records_purge()
-    except TRANSIENT_ERRORS as exc:
-        raise self.retry(exc=exc, countdown=retry_backoff(self.request.retries)) from exc
-
-
-@shared_task(bind=True, acks_late=True, max_retries=5, soft_time_limit=4 * 60, time_limit=5 * 60)
-def jobs_resume_stale_task(self) -> dict:
-    """Resume bulk issuance jobs, uploads and export runs whose worker died; fail those out of attempts."""
-    from .sweeps import jobs_resume_stale
-
-    try:
-        return jobs_resume_stale(actor=Actor.task("jobs_resume_stale_task"))
-    except TRANSIENT_ERRORS as exc:
-        raise self.retry(exc=exc, countdown=retry_backoff(self.request.retries)) from exc

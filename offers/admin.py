@@ -10,9 +10,8 @@ from config.actors import Actor
 from config.errors import DomainError
 from members.admin_tabs import MemberTab, register_member_tab
 from members.models import Member
-
-from . import response_admin, response_selectors, rules, selectors, services
-from .models import (
+from offers import rules, selectors, services
+from offers.models import (
     Activation,
     Audience,
     EarningMechanism,
@@ -23,7 +22,9 @@ from .models import (
     OfferLimit,
     Transaction,
 )
-from .resources import OfferResource
+from offers.resources import OfferResource
+from offers.responses import admin as response_admin
+from offers.responses import selectors as response_selectors
 
 
 class EarningMechanismInline(admin.StackedInline):

@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from config.actors import Actor
 from members.models import Member, OrgEntity, Segment
-
-from . import response_services, services
-from .models import Offer, OfferResponse
+from offers import services
+from offers.models import Offer, OfferResponse
+from offers.responses import services as response_services
 
 
 def _spend(min_amount, points=None, per_unit=None):

@@ -1,8 +1,7 @@
 """The offer_responses dataset for exports (see exports/datasets.py)."""
 
 from exports.datasets import Column, Dataset, Filter, choice_value, datetime_value, register_dataset, text_value
-
-from .models import OfferResponse
+from offers.models import OfferResponse
 
 register_dataset(
     Dataset(

@@ -1,9 +1,8 @@
 from import_export import fields, resources
 
 from config.import_widgets import IsoDateTimeWidget
-
-from . import selectors
-from .models import Offer, OfferResponse
+from offers import selectors
+from offers.models import Offer, OfferResponse
 
 DATETIME_FIELDS = ["publish_at", "expire_at", "usage_start", "usage_end", "discontinued_at"]
 

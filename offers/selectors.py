@@ -10,9 +10,8 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from members.models import Member
-
-from . import rules
-from .models import Activation, Fulfillment, Offer, OfferLimit
+from offers import rules
+from offers.models import Activation, Fulfillment, Offer, OfferLimit
 
 
 @dataclass

@@ -13,10 +13,9 @@ from config.actors import Actor
 from config.client_time import client_time_check
 from members.models import Member, OrgEntity, PointsEntry
 from members.services import member_transaction_count_increment, points_post
-
-from . import rules, selectors
-from .exceptions import TRANSACTION_ID_REUSED, ActivationError, OfferError, TransactionError
-from .models import (
+from offers import rules, selectors
+from offers.exceptions import TRANSACTION_ID_REUSED, ActivationError, OfferError, TransactionError
+from offers.models import (
     Activation,
     Audience,
     EarningMechanism,
@@ -193,7 +192,7 @@ def offer_activate(
                 offer=offer, member=member, activated_at=at, actor=actor.name, channel=actor.channel
             )
         if not activated or response is not None:
-            from .response_services import offer_response_clip_on_activation  # the responses build on offers
+            from offers.responses.services import offer_response_clip_on_activation
 
             offer_response_clip_on_activation(
                 member=member, offer=offer, actor=actor, at=at, response=response, reason=reason

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "rewards",
     "coupons",
     "exports",
+    "jobs",
 ]
 
 # Sessions, CSRF, session authentication and messages are Django's own, skipped for /api/v1/ (token clients).
@@ -236,7 +237,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_6
 API_MAX_URL_LENGTH = env.int("API_MAX_URL_LENGTH", default=8000)  # RFC 9110 §4.1: at least 8,000 octets
 
 # Unknown coupon codes a POS client, and all clients together in one store, may try per minute before
-# they get 429 (code guessing, coupons/guessing.py).
+# they get 429 (code guessing, coupons/redemption/guessing.py).
 COUPON_UNKNOWN_CODES_PER_MINUTE = env.int("COUPON_UNKNOWN_CODES_PER_MINUTE", default=20)
 COUPON_UNKNOWN_CODES_PER_STORE_PER_MINUTE = env.int("COUPON_UNKNOWN_CODES_PER_STORE_PER_MINUTE", default=20)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from exports.api import views
 
 urlpatterns = [
     path("export-definitions", views.ExportDefinitionListCreateApi.as_view(), name="export-definition-list"),

@@ -11,17 +11,16 @@ from config.actors import Actor
 from config.api.idempotency import idempotent
 from config.api.roles import MARKETER_ONLY, STAFF
 from exports import selectors, services
-from exports.exceptions import ExportRunError
-from exports.models import ExportRun
-
-from .filters import ExportDefinitionFilterSet, ExportRunFilterSet
-from .serializers import (
+from exports.api.filters import ExportDefinitionFilterSet, ExportRunFilterSet
+from exports.api.serializers import (
     ExportDefinitionInputSerializer,
     ExportDefinitionOutputSerializer,
     ExportDefinitionUpdateSerializer,
     ExportRunOutputSerializer,
     ExportRunStartedSerializer,
 )
+from exports.exceptions import ExportRunError
+from exports.models import ExportRun
 
 
 class ExportDefinitionListCreateApi(generics.ListAPIView):

@@ -1,7 +1,5 @@
 from django.db import migrations
 
-from exports.default_schedules import default_schedules_migrate
-
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -9,4 +7,5 @@ class Migration(migrations.Migration):
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(default_schedules_migrate, migrations.RunPython.noop)]
+    # The default schedules belong to the jobs app now (jobs 0001); this step is kept for the history.
+    operations = []

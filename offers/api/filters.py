@@ -2,8 +2,9 @@ import django_filters
 from django.utils import timezone
 
 from config.api.filters import ObjectIdFilter
-from offers import response_selectors, rules, selectors
+from offers import rules, selectors
 from offers.models import Offer, OfferResponse
+from offers.responses import selectors as response_selectors
 
 
 class OfferFilterSet(django_filters.FilterSet):

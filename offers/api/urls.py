@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import response_views, views
+from offers.api import views
+from offers.responses import api as response_views
 
 urlpatterns = [
     path("offers", views.OfferListCreateApi.as_view(), name="offer-list"),

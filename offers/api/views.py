@@ -12,10 +12,8 @@ from config.api.permissions import ensure_store_permitted
 from config.api.roles import ANY_ROLE, MARKETER_ONLY, POS_ONLY, TILL_AND_CARE
 from members.models import Member
 from offers import rules, selectors, services
-from offers.models import Offer
-
-from .filters import MembershipOfferFilterSet, OfferFilterSet
-from .serializers import (
+from offers.api.filters import MembershipOfferFilterSet, OfferFilterSet
+from offers.api.serializers import (
     MembershipOfferOutputSerializer,
     OfferInputSerializer,
     OfferOutputSerializer,
@@ -23,6 +21,7 @@ from .serializers import (
     TransactionInputSerializer,
     TransactionOutputSerializer,
 )
+from offers.models import Offer
 
 
 class OfferListCreateApi(generics.ListAPIView):

@@ -2,7 +2,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from config.actors import Actor
-from coupons.uploads import upload_create
+from coupons.issuance.uploads import upload_create
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from config.actors import Actor
+from coupons.issuance.services import coupon_issue
 from coupons.models import BulkIssueJob, Coupon, CouponSeries, Upload
-from coupons.services import coupon_issue
 from tests.coupons.factories import CouponSeriesFactory, OfferFactory
 from tests.members.factories import MemberFactory, SegmentFactory
 

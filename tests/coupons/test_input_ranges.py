@@ -15,10 +15,10 @@ from django.utils import timezone
 
 from config import ranges
 from config.actors import Actor
-from coupons import services
 from coupons.exceptions import CouponSeriesInvalidError
+from coupons.issuance.uploads import upload_create
 from coupons.models import Coupon, CouponSeries, Reminder
-from coupons.uploads import upload_create
+from coupons.series import services
 from tests.coupons.factories import CouponSeriesFactory, OfferFactory
 from tests.extremes import inside, outside
 from tests.members.factories import MemberFactory

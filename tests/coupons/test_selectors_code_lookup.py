@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 def test_coupon_by_code_finds_unique_and_common_codes_case_insensitively():
     from config.actors import Actor
-    from coupons.services import coupon_issue
+    from coupons.issuance.services import coupon_issue
 
     member = MemberFactory()
     issued = coupon_issue(series=CouponSeriesFactory(), member=member, actor=Actor.system())

@@ -1,7 +1,7 @@
 import pytest
 
 from config.actors import Actor
-from coupons.bulk import bulk_issue_start
+from coupons.issuance.bulk import bulk_issue_start
 from coupons.models import BulkIssueJob, Coupon
 from members.models import Member
 from tests.coupons.factories import CouponSeriesFactory

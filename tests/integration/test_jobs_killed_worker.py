@@ -10,11 +10,11 @@ import pytest
 from django.core.files.storage import default_storage
 
 from config.actors import Actor
-from coupons.bulk import bulk_issue_start
+from coupons.issuance.bulk import bulk_issue_start
 from coupons.models import BulkIssueJob, Coupon
 from exports import services as export_services
 from exports.models import ExportRun
-from exports.tasks import jobs_resume_stale_task
+from jobs.tasks import jobs_resume_stale_task
 from members.models import Member
 from tests.coupons.factories import CouponSeriesFactory
 from tests.integration.conftest import wait_for

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from coupons.models import Reminder, ReminderDelivery
-from exports.tasks import send_reminders_task
+from jobs.tasks import send_reminders_task
 from tests.coupons.factories import CouponFactory, CouponSeriesFactory
 from tests.integration.conftest import wait_for
 from tests.members.factories import MemberFactory

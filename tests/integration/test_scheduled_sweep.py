@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from coupons.models import Coupon, CouponEvent
-from exports.tasks import expire_due_task
+from jobs.tasks import expire_due_task
 from tests.coupons.factories import CouponFactory, CouponSeriesFactory
 from tests.integration.conftest import wait_for
 

@@ -1,0 +1,114 @@
+"""The coupon expiry sweep: issued coupons past `expires_at` become expired, in batched set-based updates.
+
+The set-based twin of `coupons.lifecycle.status.coupon_transition` for one move (issued → expired) under the
+same transition table. Each batch is one transaction that locks at most `batch_size` rows (rows another
+writer holds are skipped: the next sweep takes them), moves them and writes one CouponEvent per coupon.
+A rerun finds nothing it already expired, so the sweep is idempotent.
+"""
+
+from datetime import datetime
+from functools import partial
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from config.actors import Actor
+from config.parallel import on_connections
+from coupons.lifecycle.transitions import TRANSITIONS
+from coupons.models import Coupon, CouponEvent
+
+EXPIRY_REASON = "expired"
+DEFAULT_BATCH_SIZE = 20_000
+
+ISSUED = Coupon.Status.ISSUED
+EXPIRED = Coupon.Status.EXPIRED
+
+# The sweep writes this move without going through coupon_transition; it must stay a legal one.
+assert EXPIRED in TRANSITIONS[ISSUED], "the coupon transition table no longer allows issued → expired"
+
+# PostgreSQL, one statement a batch: lock up to `limit` due coupons (skipping rows another writer holds;
+# the partial index on issued coupons' expiry finds them), move them by primary key and write their
+# events. The picked ids stay on the server as one array (no round trip through Python, and a plain
+# index scan on = ANY rather than a join), and each batch costs the same however many coupons earlier
+# batches expired.
+_PG_EXPIRE_BATCH = """
+WITH moved AS (
+    UPDATE coupons_coupon SET status = %(new)s, last_status_change_on = %(at)s
+    WHERE id = ANY(ARRAY(
+        SELECT id FROM coupons_coupon
+        WHERE status = %(old)s AND expires_at <= %(now)s
+        ORDER BY expires_at
+        LIMIT %(limit)s
+        FOR UPDATE SKIP LOCKED
+    )) AND status = %(old)s
+    RETURNING id
+), events AS (
+    INSERT INTO coupons_couponevent (coupon_id, old_status, new_status, actor, channel, reason, at)
+    SELECT id, %(old)s, %(new)s, %(actor)s, %(channel)s, %(reason)s, %(at)s FROM moved
+    RETURNING coupon_id
+)
+SELECT count(*) FROM events
+"""
+
+
+def coupons_expire_due(
+    *, actor: Actor, now: datetime | None = None, batch_size: int = DEFAULT_BATCH_SIZE, workers: int | None = None
+) -> int:
+    """Expire every issued coupon whose `expires_at` is at or before `now`; returns how many it expired.
+
+    On PostgreSQL, `workers` connections (default settings.EXPIRY_SWEEP_WORKERS) sweep side by side: each
+    batch locks its rows with SKIP LOCKED, so they never take the same coupon. Inside an open transaction
+    (whose rows other connections cannot see) the sweep runs on the caller's connection alone.
+    """
+    now = now or timezone.now()
+    workers = workers or settings.EXPIRY_SWEEP_WORKERS
+    if workers <= 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
+        return _expire_all(actor=actor, now=now, batch_size=batch_size)
+    return sum(on_connections(partial(_expire_all, actor=actor, now=now, batch_size=batch_size), workers=workers))
+
+
+def _expire_all(*, actor: Actor, now: datetime, batch_size: int) -> int:
+    expired = 0
+    while moved := _expire_batch(actor=actor, now=now, batch_size=batch_size):
+        expired += moved
+    return expired
+
+
+def _expire_batch(*, actor: Actor, now: datetime, batch_size: int) -> int:
+    """Expire up to `batch_size` due coupons in one transaction (the partial index on issued coupons'
+    expiry finds them; expired ones leave it); returns how many moved."""
+    at = timezone.now()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            params = {
+                "old": ISSUED,
+                "new": EXPIRED,
+                "now": now,
+                "limit": batch_size,
+                "at": at,
+                "actor": actor.name[:100],
+                "channel": actor.channel[:30],
+                "reason": EXPIRY_REASON,
+            }
+            with connection.cursor() as cursor:
+                cursor.execute(_PG_EXPIRE_BATCH, params)
+                return cursor.fetchone()[0]
+        # Portable path (SQLite: transactions take the write lock up front, nobody else writes meanwhile).
+        ids = list(
+            Coupon.objects.filter(status=ISSUED, expires_at__lte=now)
+            .order_by("expires_at", "pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            return 0
+        moved = Coupon.objects.filter(pk__in=ids, status=ISSUED).update(status=EXPIRED, last_status_change_on=at)
+        CouponEvent.objects.bulk_create(
+            [
+                CouponEvent(coupon_id=pk, old_status=ISSUED, new_status=EXPIRED, actor=actor.name[:100],
+                            channel=actor.channel[:30], reason=EXPIRY_REASON, at=at)
+                for pk in ids
+            ],
+            batch_size=2000,
+        )  # fmt: skip
+        return moved

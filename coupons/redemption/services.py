@@ -1,0 +1,286 @@
+"""Redeeming coupons at the till: validate, redeem, reverse (seed 003, redemption settings).
+
+Validation reads the facts and answers every failing rule. Redemption takes the same decision and then
+moves a once-only coupon with a conditional UPDATE (`status = 'issued'`) and counts the series'
+redemptions with a conditional UPDATE of the series row (`redeemed_count < limit`), so a coupon is
+redeemed once and a limit never passed, whatever the concurrency. When the till has already read the
+coupon (PostgreSQL), the decision is taken on that read and the conditional write is the
+compare-and-swap: one statement, and a lost swap falls back to deciding again under a row lock on the
+coupon (`SELECT … FOR UPDATE`), which is also the path for multi-use coupons (their per-member counts
+come from redemption rows only lock holders write). The statements themselves are in `coupons.redemption.statements`.
+"""
+
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.db import connection, transaction
+from django.db.models import Count, F, Max
+from django.utils import timezone
+
+from config.actors import Actor
+from config.client_time import client_time_window
+from coupons.exceptions import CouponTransitionError, ExchangeRateMissingError, RedemptionError
+from coupons.lifecycle.status import coupon_transition
+from coupons.lifecycle.transitions import transition_check
+from coupons.models import Coupon, CouponRedemption, CouponSeries, ExchangeRate
+from coupons.redemption import rules
+from coupons.redemption import statements as till
+from members.models import Member, OrgEntity
+from members.selectors import org_entity_lineage_ids
+
+Status = Coupon.Status
+
+
+@dataclass(frozen=True)
+class Validation:
+    coupon: Coupon | None
+    reasons: list[str]
+
+    @property
+    def valid(self) -> bool:
+        return not self.reasons
+
+
+def coupon_for_redemption(*, code: str, member: Member, lock: bool = False) -> Coupon | None:
+    """The coupon a till means by `code`, with its series: the code's own row, or the member's row of a
+    common code (else the newest row of that common code). One statement (`till.coupon_with_series`);
+    `lock` locks the coupon's row, not the series'.
+    """
+    return till.coupon_with_series(code=redemption_code(code), member_id=member.pk, lock=lock)
+
+
+def redemption_code(code: str) -> str:
+    """Codes are kept in capitals; a till may send them in any case, with spaces around."""
+    return (code or "").strip().upper()
+
+
+def store_context(store: OrgEntity) -> OrgEntity:
+    """A till redeems in its store's time zone and currency."""
+    if store.type == OrgEntity.Type.TILL and store.parent_id:
+        return store.parent
+    return store
+
+
+def store_local_time(store: OrgEntity, at: datetime) -> datetime:
+    try:
+        zone = ZoneInfo(store_context(store).time_zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return at.astimezone(zone)
+
+
+def redemption_facts(
+    *, coupon: Coupon, series: CouponSeries, member: Member, store: OrgEntity, bill_amount: Decimal, at: datetime
+) -> rules.RedemptionFacts:
+    allowed = None
+    lineage = frozenset()
+    if series.redemption_stores_type:
+        allowed_ids = frozenset(series.redemption_stores.values_list("pk", flat=True))
+        if allowed_ids:
+            allowed = allowed_ids
+            lineage = frozenset(org_entity_lineage_ids(store))
+    count, last = 0, None
+    if series.multi_use and (series.redemption_max_per_member or series.redemption_min_gap_days):
+        mine = CouponRedemption.objects.filter(coupon=coupon, member=member, is_reversed=False).aggregate(
+            count=Count("id"), last=Max("redeemed_at")
+        )
+        count, last = mine["count"], mine["last"]
+    return rules.RedemptionFacts(
+        at=at,
+        local_at=store_local_time(store, at),
+        status=coupon.status,
+        is_owner=coupon.member_id == member.pk,
+        bill_amount=bill_amount,
+        allow_anyone=series.allow_anyone,
+        multi_use=series.multi_use,
+        max_per_member=series.redemption_max_per_member,
+        allowed_store_ids=allowed,
+        store_lineage_ids=lineage,
+        min_bill=series.min_bill,
+        max_bill=series.max_bill,
+        days_of_week=tuple(series.days_of_week) if series.days_of_week is not None else None,
+        days_of_month=tuple(series.days_of_month) if series.days_of_month is not None else None,
+        hours=tuple(series.hours) if series.hours is not None else None,
+        min_gap_days=series.redemption_min_gap_days,
+        series_limit=series.redemption_series_limit,
+        registered_from=series.new_members_registered_from,
+        registered_to=series.new_members_registered_to,
+        max_transactions=series.new_members_max_transactions,
+        expires_at=coupon.expires_at,
+        redeemable_from=coupon.redeemable_from,
+        member_redemptions=count,
+        member_last_redeemed_at=last,
+        series_redeemed=series.redeemed_count,
+        member_registered_on=timezone.localdate(member.registered_at) if member.registered_at else None,
+        member_transactions=member.transaction_count,
+        time_window=client_time_window(),
+    )
+
+
+NOT_READ = object()
+
+
+def coupon_validate(
+    *, code: str, member: Member, store: OrgEntity, bill_amount: Decimal, at=None, coupon=NOT_READ
+) -> Validation:
+    """Every rule that forbids redeeming `code` now. `coupon`: the coupon already read for this code and
+    member (`coupon_for_redemption`, or the till's context read with the code), to save reading it again.
+    """
+    at = at or timezone.now()
+    if coupon is NOT_READ:
+        coupon = coupon_for_redemption(code=code, member=member)
+    if coupon is None:
+        return Validation(coupon=None, reasons=[rules.COUPON_NOT_FOUND])
+    facts = redemption_facts(
+        coupon=coupon, series=coupon.series, member=member, store=store, bill_amount=bill_amount, at=at
+    )
+    return Validation(coupon=coupon, reasons=rules.redemption_reasons(facts))
+
+
+def exchange_rate(*, from_currency: str, to_currency: str) -> Decimal:
+    if not from_currency or from_currency.upper() == to_currency.upper():
+        return Decimal(1)
+    rate = (
+        ExchangeRate.objects.filter(from_currency=from_currency.upper(), to_currency=to_currency.upper())
+        .values_list("rate", flat=True)
+        .first()
+    )
+    if rate is None:
+        raise ExchangeRateMissingError(
+            f"No exchange rate from {from_currency} to {to_currency}; add one under Coupons > Exchange rates.",
+            reasons=["exchange_rate_missing"],
+        )
+    return rate
+
+
+def discount_for(*, series: CouponSeries, store: OrgEntity, bill_amount: Decimal) -> tuple[Decimal, str, Decimal]:
+    """(amount, currency, rate): a fixed discount in another currency converts to the store's currency."""
+    currency = store_context(store).currency
+    rate = Decimal(1)
+    if series.discount_type == CouponSeries.DiscountType.FIXED:
+        rate = exchange_rate(from_currency=series.discount_currency, to_currency=currency)
+    amount = rules.discount_amount(
+        discount_type=series.discount_type, value=series.discount_value, bill_amount=bill_amount, rate=rate
+    )
+    return amount, currency, rate
+
+
+def _refuse(reasons):
+    raise RedemptionError(f"The coupon cannot be redeemed: {', '.join(reasons)}.", code=reasons[0], reasons=reasons)
+
+
+def coupon_redeem(
+    *,
+    code: str,
+    member: Member,
+    store: OrgEntity,
+    bill_amount: Decimal,
+    actor: Actor,
+    transaction_id: str = "",
+    at=None,
+    coupon=NOT_READ,
+) -> CouponRedemption:
+    """Redeem `code` for `member` at `store`, or refuse with every reason that applies.
+
+    `coupon`: the coupon already read, unlocked, for this code and member (the till's context read). On
+    PostgreSQL a once-only coupon is then redeemed by compare-and-swap: the rules run on that read, and
+    one statement moves the coupon only if it is still in the status the rules saw, writing its event,
+    the redemption and the series counter only if it moved. A lost swap (someone else moved the coupon
+    in between) takes the locked path below, which answers as the winner left the coupon. Otherwise the
+    coupon row is locked first (`SELECT … FOR UPDATE`) and the same decision taken under the lock.
+    """
+    at = at or timezone.now()
+    if coupon is not NOT_READ and connection.vendor == "postgresql":
+        if coupon is None:
+            _refuse([rules.COUPON_NOT_FOUND])
+        if not coupon.series.multi_use:
+            redemption = _redeem_by_swap(coupon=coupon, member=member, store=store, bill_amount=bill_amount,
+                                         actor=actor, transaction_id=transaction_id, at=at)  # fmt: skip
+            if redemption is not None:
+                return redemption
+    with transaction.atomic():
+        # Find and lock the coupon row in one statement (not the joined series): racers for one code
+        # queue here and each loser re-reads a redeemed status once the winner commits.
+        coupon = coupon_for_redemption(code=code, member=member, lock=True)
+        if coupon is None:
+            _refuse([rules.COUPON_NOT_FOUND])
+        redemption, to = _decide(coupon=coupon, member=member, store=store, bill_amount=bill_amount, actor=actor,
+                                 transaction_id=transaction_id, at=at)  # fmt: skip
+        # The coupon, its event, the redemption row and the series counter (under its limit) in one
+        # statement on PostgreSQL; the counter comes last so the series row is held only for the commit.
+        refusal = till.redemption_write(redemption=redemption, to=to, actor=actor)
+        if refusal:
+            _refuse([refusal])
+    return redemption
+
+
+def _redeem_by_swap(*, coupon, member, store, bill_amount, actor, transaction_id, at) -> CouponRedemption | None:
+    """The compare-and-swap redemption of a once-only coupon; None when the swap was lost."""
+    redemption, to = _decide(coupon=coupon, member=member, store=store, bill_amount=bill_amount, actor=actor,
+                             transaction_id=transaction_id, at=at)  # fmt: skip
+    # The write is one statement, atomic on its own; a series limit needs a transaction around it, to
+    # roll the coupon's move back when the counter's condition refuses.
+    limited = coupon.series.redemption_series_limit is not None
+    with transaction.atomic() if limited else nullcontext():
+        refusal = till.redemption_write(redemption=redemption, to=to, actor=actor)
+        if refusal == rules.SERIES_REDEMPTION_LIMIT_REACHED:
+            _refuse([refusal])
+    if refusal == rules.ALREADY_REDEEMED:
+        return None
+    return redemption
+
+
+def _decide(*, coupon, member, store, bill_amount, actor, transaction_id, at) -> tuple[CouponRedemption, str | None]:
+    """The redemption the rules allow for `coupon` as read, and the coupon's new status (None: multi-use,
+    it stays issued); refuses with every failing reason."""
+    series = coupon.series
+    facts = redemption_facts(coupon=coupon, series=series, member=member, store=store, bill_amount=bill_amount, at=at)
+    reasons = rules.redemption_reasons(facts)
+    if reasons:
+        _refuse(reasons)
+    amount, currency, rate = discount_for(series=series, store=store, bill_amount=bill_amount)
+    to = None if series.multi_use else Status.REDEEMED
+    if to is not None:
+        try:
+            transition_check(coupon.status, to)  # the transition table stays the authority
+        except CouponTransitionError:
+            _refuse([rules.ALREADY_REDEEMED])
+    redemption = CouponRedemption(
+        coupon=coupon,
+        series=series,
+        member=member,
+        store=store,
+        bill_amount=bill_amount,
+        discount_amount=amount,
+        currency=currency,
+        exchange_rate=rate if rate != 1 else None,
+        transaction_id=transaction_id or "",
+        redeemed_at=at,
+        actor=actor.name,
+        channel=actor.channel,
+    )
+    return redemption, to
+
+
+def redemption_reverse(*, redemption: CouponRedemption, actor: Actor) -> CouponRedemption:
+    """Reverse a redemption: the coupon is reinstated and the counts restored. Reversing twice is a no-op."""
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = CouponRedemption.objects.filter(pk=redemption.pk, is_reversed=False).update(
+            is_reversed=True, reversed_at=now
+        )
+        if claimed:
+            coupon = Coupon.objects.select_for_update().get(pk=redemption.coupon_id)
+            if coupon.status == Status.REDEEMED:
+                coupon_transition(coupon=coupon, to=Status.ISSUED, actor=actor, reason="redemption reversed",
+                                  is_reversed=True)  # fmt: skip
+            else:
+                Coupon.objects.filter(pk=coupon.pk).update(is_reversed=True, last_status_change_on=now)
+            CouponSeries.objects.filter(pk=redemption.series_id, redeemed_count__gt=0).update(
+                redeemed_count=F("redeemed_count") - 1
+            )
+    redemption.refresh_from_db()
+    return redemption

@@ -1,0 +1,218 @@
+"""The till's statements: what validate and redeem read and write, in as few round trips as possible.
+
+A validation reads everything in one statement: the member, the store with its parent, whether this
+client, that store or the caller's address is at an abuse limit this minute (`coupons.redemption.guessing`,
+`config.api.authentication`), and the coupon with its series. A redemption reads the same context
+without the coupon, then in its transaction the coupon with its series, locked, and on PostgreSQL
+writes in one statement: a data-modifying CTE that moves the coupon, records its event, inserts the
+redemption row and counts it on the series under the series' limit. The decisions stay in
+`coupons.redemption` (rules, transition table, discount); this module only moves rows.
+
+The reads are plain SQL that SQLite runs too (values go through the ORM's converters, see
+`config.rawrows`). SQLite has no data-modifying CTEs, so there the writes go through the ORM, one
+statement each, with the same outcome.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import F
+from django.utils import timezone
+
+from config.actors import Actor
+from config.api import attempts
+from config.rawrows import ModelColumns
+from coupons.exceptions import CouponTransitionError
+from coupons.lifecycle.status import coupon_transition
+from coupons.models import Coupon, CouponEvent, CouponRedemption, CouponSeries
+from coupons.redemption import guessing, rules
+from members.models import Member, OrgEntity
+
+MEMBER = ModelColumns(Member, "m")
+STORE = ModelColumns(OrgEntity, "s")
+PARENT = ModelColumns(OrgEntity, "p")
+COUPON = ModelColumns(Coupon, "c")
+SERIES = ModelColumns(CouponSeries, "ser")
+
+TILL_STORE_TYPES = (OrgEntity.Type.STORE, OrgEntity.Type.TILL)
+
+# The client's and the address's keys, and the store's (computed from the store row joined below).
+CONTEXT_COLUMNS = f"""{MEMBER.sql}, {STORE.sql}, {PARENT.sql},
+       {attempts.at_limit_sql("%s, %s, " + guessing.store_key_sql("s"))}"""
+CONTEXT_JOINS = f"""FROM (SELECT 1 AS one) one
+LEFT JOIN {Member._meta.db_table} m ON m.external_id = %s
+LEFT JOIN {OrgEntity._meta.db_table} s ON s.code = %s AND s.type IN ('{TILL_STORE_TYPES[0]}', '{TILL_STORE_TYPES[1]}')
+LEFT JOIN {OrgEntity._meta.db_table} p ON p.id = s.parent_id"""
+
+
+def _coupon_id(member: str) -> str:
+    """The code's own row, else the member's row of a common code, else the newest row of that common code.
+
+    Each branch names `is_common` so it runs on its partial unique index.
+    """
+    table = Coupon._meta.db_table
+    return f"""COALESCE(
+    (SELECT id FROM {table} WHERE code = %s AND NOT is_common),
+    (SELECT id FROM {table} WHERE code = %s AND is_common AND member_id = {member}),
+    (SELECT id FROM {table} WHERE code = %s AND is_common ORDER BY id DESC LIMIT 1))"""
+
+
+CONTEXT_SQL = f"SELECT {CONTEXT_COLUMNS}\n{CONTEXT_JOINS}"
+# Validation reads the coupon in the same statement (no lock, so the outer joins are fine).
+CONTEXT_AND_COUPON_SQL = f"""SELECT {CONTEXT_COLUMNS}, {COUPON.sql}, {SERIES.sql}
+{CONTEXT_JOINS}
+LEFT JOIN {Coupon._meta.db_table} c ON c.id = {_coupon_id("m.id")}
+LEFT JOIN {CouponSeries._meta.db_table} ser ON ser.id = c.series_id"""
+COUPON_SQL = f"""SELECT {COUPON.sql}, {SERIES.sql}
+FROM {Coupon._meta.db_table} c JOIN {CouponSeries._meta.db_table} ser ON ser.id = c.series_id
+WHERE c.id = {_coupon_id("%s")}"""
+
+CONTEXT_WIDTH = MEMBER.width + STORE.width + PARENT.width + 1
+
+
+@dataclass(frozen=True)
+class TillContext:
+    member: Member | None
+    store: OrgEntity | None  # a store or a till, its parent already loaded
+    limited: bool  # the client, the store or the address is at an abuse limit this minute
+    coupon: Coupon | None = None  # with its series, when the coupon was read too
+
+
+def till_context(
+    *, limit_keys: tuple[str, str], member_external_id, store_code, now: datetime, code=None
+) -> TillContext:
+    """The member and store a till names, and whether a limit applies, in one statement.
+
+    `limit_keys` are the client's unknown-code key and the caller's address key; the store's is read
+    from its row. With `code`, the same statement reads the coupon (as `coupon_with_series` would, unlocked).
+    """
+    window_start = connection.ops.adapt_datetimefield_value(attempts.window_start(now))
+    params = [window_start, *limit_keys, member_external_id, store_code]
+    sql = CONTEXT_SQL if code is None else CONTEXT_AND_COUPON_SQL
+    if code is not None:
+        params += [code, code, code]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    member = MEMBER.build(row)
+    store = STORE.build(row, MEMBER.width)
+    if store is not None and store.parent_id is not None:
+        store.parent = PARENT.build(row, MEMBER.width + STORE.width)
+    coupon = None if code is None else _coupon_from(row, CONTEXT_WIDTH)
+    return TillContext(member=member, store=store, limited=bool(row[CONTEXT_WIDTH - 1]), coupon=coupon)
+
+
+def coupon_with_series(*, code: str, member_id: int | None, lock: bool = False) -> Coupon | None:
+    """The coupon a till means by `code`, with its series, in one statement.
+
+    `lock` locks the coupon row (not the series'): racers for one code queue here, and each gets the
+    row as the winner left it.
+    """
+    sql = COUPON_SQL
+    if lock and connection.features.has_select_for_update_of:
+        sql += " FOR UPDATE OF c"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [code, code, member_id, code])
+        row = cursor.fetchone()
+    return None if row is None else _coupon_from(row, 0)
+
+
+def _coupon_from(row, start: int) -> Coupon | None:
+    coupon = COUPON.build(row, start)
+    if coupon is not None:
+        coupon.series = SERIES.build(row, start + COUPON.width)
+    return coupon
+
+
+def _insert(model, alias: str, after: str) -> tuple[str, list]:
+    """An INSERT of every concrete column but the primary key, as a CTE named `alias` that writes its row
+    only when the CTE `after` returned one, and its fields."""
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(f'"{field.column}"' for field in fields)
+    # Typed placeholders: a SELECT list, unlike VALUES, does not take its types from the target columns (a
+    # NULL would be text). The type without its modifier, so a too-long value still fails as it would in VALUES.
+    values = ", ".join(f"%s::{field.db_type(connection).split('(')[0]}" for field in fields)
+    return (
+        f"{alias} AS (INSERT INTO {model._meta.db_table} ({columns}) SELECT {values} FROM {after} RETURNING id)",
+        fields,
+    )
+
+
+# Every part after the coupon's move depends on it: when the move finds the coupon no longer in the
+# status the rules saw, the statement writes nothing at all, so it may run on its own, outside a
+# transaction (`coupons.redemption`, the compare-and-swap redemption).
+EVENT_INSERT, EVENT_FIELDS = _insert(CouponEvent, "event", after="moved")
+REDEMPTION_INSERT, REDEMPTION_FIELDS = _insert(CouponRedemption, "redemption", after="counted")
+MOVE = f"""moved AS (UPDATE {Coupon._meta.db_table} SET status = %s, last_status_change_on = %s, is_reversed = false
+           WHERE id = %s AND status = %s RETURNING id)"""
+KEEP = f"moved AS (UPDATE {Coupon._meta.db_table} SET is_reversed = false WHERE id = %s RETURNING id)"
+COUNT = f"""counted AS (UPDATE {CouponSeries._meta.db_table} SET redeemed_count = redeemed_count + 1
+           WHERE id = %s AND EXISTS (SELECT FROM moved)"""
+COUNT_UNDER_LIMIT = " AND redeemed_count < %s"
+ANSWER = "SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM counted), (SELECT id FROM redemption)"
+
+
+def _values(instance, fields) -> list:
+    # PostgreSQL only: psycopg adapts these fields' Python values (str, int, Decimal, aware datetimes) as the ORM would.
+    return [getattr(instance, field.attname) for field in fields]
+
+
+def redemption_write(*, redemption: CouponRedemption, to: str | None, actor: Actor) -> str | None:
+    """Write a redemption the rules allowed, under the caller's transaction and coupon row lock.
+
+    `to` is the coupon's new status (None for a multi-use coupon, which stays as it is). Returns None
+    when written, or the reason to refuse (the caller's transaction then rolls everything back): the
+    coupon moved meanwhile, or the series reached its redemption limit (the counter's condition).
+    """
+    if connection.vendor != "postgresql":
+        return _redemption_write_orm(redemption=redemption, to=to, actor=actor)
+    coupon, series = redemption.coupon, redemption.series
+    now = timezone.now()
+    parts, params = [], []
+    if to is not None:
+        event = CouponEvent(coupon=coupon, old_status=coupon.status, new_status=to, actor=actor.name,
+                            channel=actor.channel, reason="redeemed", at=now)  # fmt: skip
+        parts += [MOVE, EVENT_INSERT]
+        params += [to, now, coupon.pk, coupon.status, *_values(event, EVENT_FIELDS)]
+    else:
+        parts.append(KEEP)
+        params.append(coupon.pk)
+    count = COUNT
+    params.append(series.pk)
+    if series.redemption_series_limit is not None:
+        count += COUNT_UNDER_LIMIT
+        params.append(series.redemption_series_limit)
+    parts += [count + " RETURNING id)", REDEMPTION_INSERT]
+    params += _values(redemption, REDEMPTION_FIELDS)
+    with connection.cursor() as cursor:
+        cursor.execute("WITH " + ",\n".join(parts) + "\n" + ANSWER, params)
+        moved, counted, redemption.pk = cursor.fetchone()
+    redemption._state.adding = False
+    if not moved:
+        return rules.ALREADY_REDEEMED
+    if not counted:
+        return rules.SERIES_REDEMPTION_LIMIT_REACHED
+    if to is not None:
+        coupon.status, coupon.last_status_change_on = to, now
+    coupon.is_reversed = False
+    return None
+
+
+def _redemption_write_orm(*, redemption: CouponRedemption, to: str | None, actor: Actor) -> str | None:
+    coupon, series = redemption.coupon, redemption.series
+    if to is not None:
+        try:
+            coupon_transition(coupon=coupon, to=to, actor=actor, reason="redeemed", is_reversed=False, refresh=False)
+        except CouponTransitionError:
+            return rules.ALREADY_REDEEMED
+    else:
+        Coupon.objects.filter(pk=coupon.pk).update(is_reversed=False)
+        coupon.is_reversed = False
+    redemption.save(force_insert=True)
+    counted = CouponSeries.objects.filter(pk=series.pk)
+    if series.redemption_series_limit is not None:
+        counted = counted.filter(redeemed_count__lt=series.redemption_series_limit)
+    if not counted.update(redeemed_count=F("redeemed_count") + 1):
+        return rules.SERIES_REDEMPTION_LIMIT_REACHED
+    return None

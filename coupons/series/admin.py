@@ -1,0 +1,199 @@
+"""The coupon series screens: set-up form with its rules and reminders, capacity, and the actions on a series."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from config.actors import Actor
+from config.errors import DomainError
+from coupons.issuance.bulk import bulk_issue_start
+from coupons.models import BulkIssueJob, CouponSeries, Reminder
+from coupons.series import services
+from coupons.series.capacity import series_capacity
+from coupons.series.codes import GUESS_WARNING_ODDS
+from members.models import OrgEntity, Segment
+
+M2M_FIELDS = ("exclude_recipients_of", "redemption_stores")
+
+
+CONCRETE_FIELDS = frozenset(f.name for f in CouponSeries._meta.concrete_fields)
+
+
+class ReminderInline(admin.TabularInline):
+    model = Reminder
+    extra = 0
+
+
+class CouponSeriesForm(forms.ModelForm):
+    sample_code = forms.CharField(
+        required=False,
+        max_length=10,
+        help_text="Randomized common codes: 5 to 10 characters; the first half is fixed, the rest is generated. "
+        "It cannot change once the series is saved.",
+    )
+
+    redemption_stores_type = forms.ChoiceField(
+        choices=[("", "Any store (no restriction)"), *OrgEntity.Type.choices],
+        required=False,
+        label="Redemption restricted to",
+        help_text="The type of the entities below: a zone or concept covers the stores in it at the till.",
+    )
+
+    class Meta:
+        model = CouponSeries
+        fields = [
+            f.name
+            for f in [*CouponSeries._meta.fields, *CouponSeries._meta.many_to_many]
+            if f.editable and f.name not in ("id", "code_prefix", "allowed_members", "created_at", "updated_at")
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        stores_errors = redemption_stores_errors(
+            data.get("redemption_stores_type") or "", data.get("redemption_stores")
+        )
+        if stores_errors:
+            raise ValidationError({"redemption_stores": stores_errors})
+        probe = CouponSeries(
+            **{f.attname: getattr(self.instance, f.attname) for f in CouponSeries._meta.concrete_fields}
+        )
+        for name, value in data.items():
+            if name in CONCRETE_FIELDS:
+                setattr(probe, name, value)
+        try:
+            if self.instance.pk:
+                services.series_check_lock(
+                    series=self.instance, fields=data, sample_code=data.get("sample_code") or None
+                )
+            elif probe.code_mode == CouponSeries.CodeMode.RANDOMIZED_COMMON:
+                services.apply_sample_code(probe, data.get("sample_code"))
+            services.series_validate(probe, reminders=(), exclude_recipients_of=data.get("exclude_recipients_of") or ())
+        except DomainError as exc:
+            raise ValidationError([exc.message, *[f"{k}: {' '.join(v)}" for k, v in exc.errors.items()]]) from exc
+        return data
+
+
+def redemption_stores_errors(kind: str, stores) -> list[str]:
+    """The admin's twin of the API's `redemption.stores {type, codes}`: a type and its entities, or neither,
+    so what the till enforces and what the series list finds by org entity are the same entities."""
+    stores = list(stores or [])
+    if kind and not stores:
+        return ["Choose the entities redemption is restricted to, or no restriction."]
+    if stores and not kind:
+        return ["Choose the type of the entities redemption is restricted to."]
+    wrong = [entity.code for entity in stores if entity.type != kind]
+    return [f"Not a {kind}: {', '.join(wrong)}."] if wrong else []
+
+
+@admin.register(CouponSeries)
+class CouponSeriesAdmin(admin.ModelAdmin):
+    form = CouponSeriesForm
+    inlines = [ReminderInline]
+    list_display = ["name", "offer", "code_mode", "issued_by", "issued_count", "redeemed_count", "remaining"]
+    list_filter = ["code_mode", "issued_by"]
+    list_select_related = ["offer"]
+    search_fields = ["name", "offer__name", "offer__external_id"]
+    raw_id_fields = ["offer"]
+    filter_horizontal = ["exclude_recipients_of", "redemption_stores"]
+    readonly_fields = ["capacity_summary", "code_prefix", "issued_count", "redeemed_count", "revoke_link"]
+    actions = ["start_bulk_issue"]
+    fieldsets = [
+        ("Coupon details", {"fields": [
+            "offer", "name", "issued_by", "code_mode", "code_length", "code_charset", "common_code", "sample_code",
+            "code_prefix", "capacity_summary", "discount_type", "discount_value", "discount_currency",
+            "expiry_mode", "expiry_days", "expiry_months", "specific_members_only",
+        ]}),
+        ("Issual and reminders", {"fields": [
+            "max_per_member", "min_gap_days", "on_rematch", "series_limit", "limit_notify_remaining",
+            "limit_notify_emails", "exclude_recipients_of", "exclude_window_days", "resend_sms_template",
+            "issued_count", "redeemed_count", "revoke_link",
+        ], "description": "A third-party series takes none of these, and no reminders."}),
+        ("Redemption", {"fields": [
+            "allow_anyone", "redemption_start_mode", "redemption_start_days", "redemption_start_date", "multi_use",
+            "redemption_max_per_member", "redemption_stores_type", "redemption_stores", "min_bill", "max_bill",
+            "days_of_week", "days_of_month", "hours", "redemption_min_gap_days", "redemption_series_limit",
+            "new_members_registered_from", "new_members_registered_to", "new_members_max_transactions",
+        ]}),
+    ]  # fmt: skip
+
+    class BulkIssueForm(admin.helpers.ActionForm):
+        segment = forms.ModelChoiceField(
+            Segment.objects.all(), required=False, help_text="Empty: the series' own uploaded member list."
+        )
+
+    action_form = BulkIssueForm
+
+    def get_urls(self):
+        from coupons.lifecycle.admin import series_revoke_view
+
+        view = self.admin_site.admin_view(lambda request, pk: series_revoke_view(self, request, pk))
+        return [path("<int:pk>/revoke/", view, name="coupons_couponseries_revoke"), *super().get_urls()]
+
+    @admin.display(description="Revoke coupons")
+    def revoke_link(self, series):
+        if series.pk is None:
+            return "-"
+        url = reverse("admin:coupons_couponseries_revoke", args=[series.pk])
+        return format_html('<a class="button" href="{}">Revoke coupons…</a>', url)
+
+    @admin.display(description="Remaining")
+    def remaining(self, series):
+        value = series_capacity(series).remaining
+        return "∞" if value is None else value
+
+    @admin.display(description="Capacity and guessing odds")
+    def capacity_summary(self, series):
+        if series.pk is None:
+            return "Shown once the series is saved."
+        cap = series_capacity(series)
+        text = f"capacity {cap.capacity if cap.capacity is not None else 'unbounded'}, issued {cap.issued}, "
+        text += f"redeemed {cap.redeemed}, remaining {cap.remaining if cap.remaining is not None else 'unbounded'}"
+        if cap.guess_odds is None:
+            return text
+        odds = f"; a random guess hits a live code with odds {cap.guess_odds:.2e}"
+        if cap.guess_warning:
+            return format_html(
+                "{}{} <strong style='color:#ba2121'>— above {:.0e}: use longer codes</strong>",
+                text,
+                odds,
+                GUESS_WARNING_ODDS,
+            )
+        return text + odds
+
+    def save_model(self, request, obj, form, change):
+        actor = Actor.from_admin_user(request.user)
+        data = {name: value for name, value in form.cleaned_data.items() if name in CONCRETE_FIELDS}
+        data.pop("code_prefix", None)
+        sample = form.cleaned_data.get("sample_code") or None
+        if change:
+            form.instance = services.series_update(series=obj, actor=actor, sample_code=sample, **data)
+        else:
+            form.instance = services.series_create(actor=actor, sample_code=sample, **data)
+        obj.pk = form.instance.pk
+
+    @admin.action(description="Start bulk issuance (to the chosen segment, or to the series' list)")
+    def start_bulk_issue(self, request, queryset):
+        segment_id = request.POST.get("segment")
+        segment = Segment.objects.filter(pk=segment_id).first() if segment_id else None
+        source = BulkIssueJob.Source.SEGMENT if segment else BulkIssueJob.Source.ALLOWED_LIST
+        for series in queryset:
+            planned = segment.members.count() if segment else series.allowed_rows.count()
+            capacity = series_capacity(series, planned=planned)
+            if capacity.guess_warning:
+                self.message_user(
+                    request,
+                    f"{series}: after this issuance a random guess would hit a live code with odds "
+                    f"{capacity.guess_odds:.1e} (warning above {GUESS_WARNING_ODDS:.0e}); consider longer codes.",
+                    messages.WARNING,
+                )
+            try:
+                job = bulk_issue_start(series=series, source=source, segment=segment,
+                                       actor=Actor.from_admin_user(request.user))  # fmt: skip
+            except DomainError as exc:
+                self.message_user(request, f"{series}: {exc.message}", messages.ERROR)
+                continue
+            self.message_user(request, f"{series}: bulk issuance job {job.pk} queued.")
