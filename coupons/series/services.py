@@ -1,4 +1,4 @@
-"""Coupon series set-up, code generation, issuance and status changes."""
+"""Coupon series set-up: settings, their ranges and locks, sample codes, and the series' rules and reminders."""
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
