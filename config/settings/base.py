@@ -33,12 +33,14 @@ INSTALLED_APPS = [
     "import_export",
     "django_celery_beat",
     "axes",
+    "pgtrigger",
     "config.api",
     "members",
     "offers",
     "rewards",
     "coupons",
     "exports",
+    "audit",
 ]
 
 # Sessions, CSRF, session authentication and messages are Django's own, skipped for /api/v1/ (token clients).

@@ -1,0 +1,61 @@
+"""What the audit trail keeps of an object: its type name, and its field values as JSON-safe text."""
+
+import datetime
+import uuid
+from decimal import Decimal
+
+from django.db import models
+
+# Touched by every save, so never a change anyone made.
+NOISE_FIELDS = frozenset({"updated_at"})
+
+
+def object_type_for(model_or_obj) -> str:
+    """`app_label.model`, as the API filter takes it (`coupons.couponseries`)."""
+    return model_or_obj._meta.label_lower
+
+
+def json_safe(value):
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [json_safe(item) for item in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    if hasattr(value, "name") and hasattr(value, "url"):  # a stored file
+        return value.name or ""
+    return value
+
+
+def snapshot(obj: models.Model, *, fields=None, exclude=()) -> dict:
+    """The object's concrete fields (a foreign key as its id) and many-to-many fields (sorted ids)."""
+    skipped = NOISE_FIELDS | set(exclude)
+    values = {}
+    for field in obj._meta.concrete_fields:
+        if field.primary_key or field.name in skipped or (fields is not None and field.name not in fields):
+            continue
+        if getattr(field, "auto_now", False):
+            continue
+        values[field.name] = json_safe(field.value_from_object(obj))
+    if obj.pk is not None:
+        for field in obj._meta.many_to_many:
+            if field.name in skipped or (fields is not None and field.name not in fields):
+                continue
+            values[field.name] = sorted(json_safe(pk) for pk in getattr(obj, field.name).values_list("pk", flat=True))
+    return values
+
+
+def changes_between(before: dict, after: dict) -> dict:
+    """field → [old, new] for the fields whose value differs; a field only on one side has None on the other."""
+    return {
+        name: [before.get(name), after.get(name)]
+        for name in sorted(set(before) | set(after))
+        if before.get(name) != after.get(name)
+    }
