@@ -160,6 +160,7 @@ def export_definition_update(*, definition: ExportDefinition, actor: Actor, **ch
 def export_definition_delete(*, definition: ExportDefinition, actor: Actor) -> None:
     """Delete a definition and its schedule; one that has run is refused (409): its runs' history is kept."""
     ensure_deletable(definition)
+    definition = ExportDefinition.objects.select_for_update().get(pk=definition.pk)
     before, pk = snapshot(definition, exclude=NOT_AUDITED), definition.pk
     periodic_task_delete(definition=definition)
     definition.delete()
