@@ -52,6 +52,11 @@ def snapshot(obj: models.Model, *, fields=None, exclude=()) -> dict:
     return values
 
 
+def prefixed(prefix: str, values: dict) -> dict:
+    """A part's snapshot inside its owner's: `limits[global fulfillment]` + `max_count` → `limits[…].max_count`."""
+    return {f"{prefix}.{name}": value for name, value in values.items()}
+
+
 def changes_between(before: dict, after: dict) -> dict:
     """field → [old, new] for the fields whose value differs; a field only on one side has None on the other."""
     return {

@@ -9,7 +9,7 @@ from datetime import datetime
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from audit.snapshots import snapshot
+from audit.snapshots import prefixed, snapshot
 from members.models import Member
 
 from . import rules
@@ -141,15 +141,11 @@ def offer_audit_snapshot(*, offer_id: int) -> dict:
     parts = {"": ("offer", "id"), "limit": ("offer", "id", "used_count")}
     mechanism = EarningMechanism.objects.filter(offer_id=offer_id).first()
     if mechanism is not None:
-        values.update(_prefixed("earning_mechanism", snapshot(mechanism, exclude=parts[""])))
+        values.update(prefixed("earning_mechanism", snapshot(mechanism, exclude=parts[""])))
     for limit in OfferLimit.objects.filter(offer_id=offer_id).order_by("pk"):
-        values.update(_prefixed(f"limits[{limit.scope} {limit.kind}]", snapshot(limit, exclude=parts["limit"])))
+        values.update(prefixed(f"limits[{limit.scope} {limit.kind}]", snapshot(limit, exclude=parts["limit"])))
     for content in MarketingContent.objects.filter(offer_id=offer_id).order_by("pk"):
-        values.update(_prefixed(f"marketing_contents[{content.locale}]", snapshot(content, exclude=parts[""])))
+        values.update(prefixed(f"marketing_contents[{content.locale}]", snapshot(content, exclude=parts[""])))
     for number, audience in enumerate(Audience.objects.filter(offer_id=offer_id).order_by("pk"), start=1):
-        values.update(_prefixed(f"audiences[{number}]", snapshot(audience, exclude=parts[""])))
+        values.update(prefixed(f"audiences[{number}]", snapshot(audience, exclude=parts[""])))
     return values
-
-
-def _prefixed(prefix: str, values: dict) -> dict:
-    return {f"{prefix}.{name}": value for name, value in values.items()}

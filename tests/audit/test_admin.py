@@ -85,7 +85,8 @@ def test_reward_changed_and_deleted_in_admin_is_recorded(admin_client):
     change = reverse("admin:rewards_reward_change", args=[reward.pk])
     created = timezone.localtime(reward.created_at)
     form = {"external_id": reward.external_id, "name": "Cinema night", "type": reward.type, "cost_points": "500",
-            "active": "on", "created_at_0": created.date().isoformat(), "created_at_1": created.time().isoformat()}  # fmt: skip
+            "active": "on", "created_at_0": created.date().isoformat(),
+            "created_at_1": created.time().isoformat()}  # fmt: skip
 
     assert admin_client.post(change, form).status_code == 302
     admin_client.post(reverse("admin:rewards_reward_delete", args=[reward.pk]), {"post": "yes"})
