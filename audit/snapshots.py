@@ -35,20 +35,30 @@ def json_safe(value):
 
 
 def snapshot(obj: models.Model, *, fields=None, exclude=()) -> dict:
-    """The object's concrete fields (a foreign key as its id) and many-to-many fields (sorted ids)."""
+    """The object's set-up values: concrete fields (a foreign key as its id) and many-to-many fields (sorted ids).
+
+    Left out unless named in `fields`: fields nobody edits (`editable=False`: counters, balances, token hashes,
+    kept by services that record their own acts), `auto_now` stamps, and many-to-many fields with a through model
+    of their own (lists a service manages, such as a series' allowed members, possibly millions of rows).
+    """
     skipped = NOISE_FIELDS | set(exclude)
+
+    def wanted(field) -> bool:
+        if field.name in skipped:
+            return False
+        if fields is not None:
+            return field.name in fields
+        return field.editable and not getattr(field, "auto_now", False)
+
     values = {}
     for field in obj._meta.concrete_fields:
-        if field.primary_key or field.name in skipped or (fields is not None and field.name not in fields):
-            continue
-        if getattr(field, "auto_now", False):
-            continue
-        values[field.name] = json_safe(field.value_from_object(obj))
+        if not field.primary_key and wanted(field):
+            values[field.name] = json_safe(field.value_from_object(obj))
     if obj.pk is not None:
         for field in obj._meta.many_to_many:
-            if field.name in skipped or (fields is not None and field.name not in fields):
-                continue
-            values[field.name] = sorted(json_safe(pk) for pk in getattr(obj, field.name).values_list("pk", flat=True))
+            if wanted(field) and (fields is not None or field.remote_field.through._meta.auto_created):
+                ids = getattr(obj, field.name).values_list("pk", flat=True)
+                values[field.name] = sorted(json_safe(pk) for pk in ids)
     return values
 
 

@@ -138,14 +138,13 @@ def offer_audit_snapshot(*, offer_id: int) -> dict:
     """
     stored = Offer.objects.get(pk=offer_id)
     values = snapshot(stored)
-    parts = {"": ("offer", "id"), "limit": ("offer", "id", "used_count")}
     mechanism = EarningMechanism.objects.filter(offer_id=offer_id).first()
     if mechanism is not None:
-        values.update(prefixed("earning_mechanism", snapshot(mechanism, exclude=parts[""])))
+        values.update(prefixed("earning_mechanism", snapshot(mechanism, exclude=["offer"])))
     for limit in OfferLimit.objects.filter(offer_id=offer_id).order_by("pk"):
-        values.update(prefixed(f"limits[{limit.scope} {limit.kind}]", snapshot(limit, exclude=parts["limit"])))
+        values.update(prefixed(f"limits[{limit.scope} {limit.kind}]", snapshot(limit, exclude=["offer"])))
     for content in MarketingContent.objects.filter(offer_id=offer_id).order_by("pk"):
-        values.update(prefixed(f"marketing_contents[{content.locale}]", snapshot(content, exclude=parts[""])))
+        values.update(prefixed(f"marketing_contents[{content.locale}]", snapshot(content, exclude=["offer"])))
     for number, audience in enumerate(Audience.objects.filter(offer_id=offer_id).order_by("pk"), start=1):
-        values.update(prefixed(f"audiences[{number}]", snapshot(audience, exclude=parts[""])))
+        values.update(prefixed(f"audiences[{number}]", snapshot(audience, exclude=["offer"])))
     return values

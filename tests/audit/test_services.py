@@ -115,8 +115,17 @@ def test_certificate_code_generation_is_recorded_on_the_reward():
 
     certificate_codes_generate(count=5, reward=reward, length=10, charset="alphanumeric", actor=CARE)
 
-    generated = audit_events_for(reward).exclude(pk=audit_events_for(reward).last().pk).get()
+    created, generated = audit_events_for(reward).order_by("id")
+    assert created.action == generated.action == AuditEvent.Action.CREATE
     assert (generated.actor, generated.changes) == ("carl", {"codes_generated": [None, 5]})
+    assert generated.summary == "5 certificate codes generated (10 alphanumeric characters)"
+
+
+def test_certificate_code_generation_for_the_bank_is_recorded_on_the_bank():
+    certificate_codes_generate(count=3, reward=None, length=8, charset="numeric", actor=CARE)
+
+    generated = AuditEvent.objects.get(object_type="rewards.certificatecode", object_id="bank")
+    assert (generated.object_repr, generated.changes) == ("Bank of certificate codes", {"codes_generated": [None, 3]})
 
 
 def test_export_definition_create_update_delete_record_old_and_new_values():
