@@ -15,13 +15,13 @@ from config.actors import Actor
 from config.api.models import ApiClient
 from exports.models import ExportDefinition, ExportRun
 from members.models import Member, PointsEntry
-from members.services import points_adjust
+from members.services import member_update, points_adjust
 from offers import services as offer_services
 from offers.models import OfferEvent
-from rewards.models import Reward, RewardRedemption
+from rewards.models import CertificateCodeEvent, Reward, RewardRedemption
 from tests.exports.factories import ExportDefinitionFactory
 from tests.members.factories import MemberFactory
-from tests.rewards.factories import RewardFactory
+from tests.rewards.factories import CertificateCodeFactory, RewardFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +191,28 @@ def test_audit_log_lists_searches_and_filters_in_words(admin_client):
     assert "Findme" in filtered and "API (member care)" in filtered
     assert "points_balance: 0 → 5" in detail
     assert admin_client.get(url, {"object_type": "members.member"}).status_code == 200
+
+
+def test_member_history_page_lists_points_adjustments_and_changes(admin_client):
+    member = MemberFactory(first_name="Ann")
+    points_adjust(member=member, points=40, reason="goodwill", actor=CARE)
+    member_update(member=member, first_name="Anna", actor=CARE)
+
+    page = admin_client.get(reverse("admin:members_member_history", args=[member.pk])).content.decode()
+
+    assert "Points adjusted: +40 points: goodwill" in page
+    assert "points balance: 0 → 40" in page
+    assert "first name: Ann → Anna" in page
+    assert page.index("first name") < page.index("Points adjusted")  # newest first
+
+
+def test_certificate_code_history_page_lists_its_status_events(admin_client):
+    code = CertificateCodeFactory()
+    CertificateCodeEvent.objects.create(
+        certificate_code=code, old_status="unused", new_status="redeemed", actor="till-1", channel="api:pos",
+        reason="redeemed"
+    )  # fmt: skip
+
+    page = admin_client.get(reverse("admin:rewards_certificatecode_history", args=[code.pk])).content.decode()
+
+    assert "unused → redeemed" in page and "till-1" in page and "API (pos)" in page

@@ -3,8 +3,10 @@
 import pytest
 
 from config.actors import Actor
+from exports.models import ExportDefinition, ExportRun
 from members.services import points_adjust
 from rewards.services import reward_create
+from tests.exports.factories import ExportDefinitionFactory
 from tests.members.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -73,3 +75,15 @@ def test_audit_events_are_refused_to_a_till(pos):
     response = pos.get(URL)
 
     assert (response.status_code, response.json()["code"]) == (403, "permission_denied")
+
+
+def test_deleting_an_export_definition_that_has_run_answers_409_and_keeps_it(marketer):
+    definition = ExportDefinitionFactory()
+    ExportRun.objects.create(definition=definition, actor="t", channel="t").events.create(
+        new_status="queued", actor="t", channel="t"
+    )
+
+    response = marketer.delete(f"/api/v1/export-definitions/{definition.pk}")
+
+    assert (response.status_code, response.json()["code"]) == (409, "history_kept")
+    assert ExportDefinition.objects.filter(pk=definition.pk).exists()
