@@ -67,6 +67,7 @@ def setup_database(db_url, codes, contended):
     from django.core.management import call_command
     from django.utils import timezone
 
+    from config.actors import Actor
     from config.api.services import api_client_create
     from coupons.models import Coupon, CouponSeries
     from members.models import Member, OrgEntity
@@ -74,7 +75,7 @@ def setup_database(db_url, codes, contended):
 
     call_command("migrate", verbosity=0)
     store = OrgEntity.objects.create(code="S-BENCH", type="store", name="Bench store", currency="USD")
-    _, token = api_client_create(name="bench-pos", role="pos", store_codes=[store.code])
+    _, token = api_client_create(name="bench-pos", role="pos", store_codes=[store.code], actor=Actor.system("bench"))
     offer = Offer.objects.create(
         external_id="BENCH", name="Bench", expire_at=timezone.now() + timezone.timedelta(days=30)
     )

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("rewards.api.urls")),
     path("", include("coupons.api.urls")),
     path("", include("exports.api.urls")),
+    path("", include("audit.api.urls")),
 ]
 
 urlpatterns = [

@@ -1,9 +1,11 @@
 import secrets
 
+import pgtrigger
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from audit.triggers import UnlessOnly, append_only
 from config import ranges
 
 
@@ -268,6 +270,7 @@ class CouponEvent(models.Model):
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        triggers = append_only()
         ordering = ["-at", "-id"]
 
     def __str__(self):
@@ -459,6 +462,14 @@ class CouponRedemption(models.Model):
     channel = models.CharField(max_length=30)
 
     class Meta:
+        triggers = append_only(
+            # a reversal, once: the row is kept and marked reversed
+            allowed_update=UnlessOnly(
+                move=pgtrigger.Q(old__is_reversed=False, new__is_reversed=True, old__reversed_at__isnull=True,
+                                 new__reversed_at__isnull=False),
+                changing=("is_reversed", "reversed_at"),
+            )
+        )  # fmt: skip
         ordering = ["-redeemed_at", "-id"]
         indexes = [models.Index(fields=["coupon", "member", "redeemed_at"], name="coupons_redemption_member_idx")]
 

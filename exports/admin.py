@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from audit.admin_mixins import AppendOnlyAdminMixin, DeleteRefusalAdminMixin, HistoryAdminMixin
 from config.actors import Actor
 from config.admin_progress import JobProgressAdminMixin
 from config.errors import DomainError
@@ -63,7 +64,7 @@ class ExportDefinitionForm(forms.ModelForm):
 
 
 @admin.register(ExportDefinition)
-class ExportDefinitionAdmin(admin.ModelAdmin):
+class ExportDefinitionAdmin(HistoryAdminMixin, DeleteRefusalAdminMixin, admin.ModelAdmin):
     form = ExportDefinitionForm
     list_display = ["name", "dataset", "schedule", "destination", "active", "beat_task"]
     list_filter = ["dataset", "active"]
@@ -128,19 +129,16 @@ class ExportDefinitionAdmin(admin.ModelAdmin):
         return redirect("admin:exports_exportrun_change", run.pk)
 
 
-class ExportRunEventInline(admin.TabularInline):
+class ExportRunEventInline(AppendOnlyAdminMixin, admin.TabularInline):
     model = ExportRunEvent
     fields = ["at", "old_status", "new_status", "actor", "channel", "reason"]
     readonly_fields = fields
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ExportRun)
-class ExportRunAdmin(JobProgressAdminMixin, admin.ModelAdmin):
+class ExportRunAdmin(DeleteRefusalAdminMixin, JobProgressAdminMixin, admin.ModelAdmin):
     list_display = ["id", "definition", "live_progress", "rows", "created_at", "duration", "download", "actor",
                     "failure_reason"]  # fmt: skip
     list_filter = ["status", "definition"]

@@ -2,6 +2,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from audit.triggers import append_only
+
 
 class ExportDefinition(models.Model):
     """What to export (a registered dataset, its filters and columns), when, and where to."""
@@ -104,6 +106,7 @@ class ExportRunEvent(models.Model):
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        triggers = append_only()
         ordering = ["at", "id"]
 
     def __str__(self):

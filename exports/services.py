@@ -11,6 +11,9 @@ from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from audit.protection import ensure_deletable
+from audit.services import audit_created, audit_deleted, audit_updated
+from audit.snapshots import snapshot
 from config.actors import Actor
 from config.jobs import Recovered, attempts_exhausted_message, max_attempts, stale_condition, stale_jobs_recover
 from config.tasks import enqueue_on_commit
@@ -32,6 +35,8 @@ RUN_TRANSITIONS = {
 }
 
 DEFINITION_FIELDS = ("name", "dataset", "filters", "columns", "format", "schedule", "destination", "active")
+# Kept in step by the definition's own fields (the schedule), or fixed at creation.
+NOT_AUDITED = ("periodic_task", "created_by", "created_at")
 
 
 # Definitions ----------------------------------------------------------------------------------
@@ -116,12 +121,14 @@ def export_definition_create(
     )
     periodic_task_sync(definition=definition)
     definition.save(update_fields=["periodic_task"])
+    audit_created(actor=actor, obj=definition, after=snapshot(definition, exclude=NOT_AUDITED))
     return definition
 
 
 @transaction.atomic
 def export_definition_update(*, definition: ExportDefinition, actor: Actor, **changes) -> ExportDefinition:
     definition = ExportDefinition.objects.select_for_update().get(pk=definition.pk)
+    before = snapshot(definition, exclude=NOT_AUDITED)
     unknown = set(changes) - set(DEFINITION_FIELDS)
     if unknown:
         raise ExportDefinitionError(f"Cannot change {', '.join(sorted(unknown))}.", code="invalid_export_definition")
@@ -144,14 +151,19 @@ def export_definition_update(*, definition: ExportDefinition, actor: Actor, **ch
     definition.updated_at = timezone.now()
     periodic_task_sync(definition=definition)
     definition.save()
+    audit_updated(actor=actor, obj=definition, before=before, after=snapshot(definition, exclude=NOT_AUDITED))
     return definition
 
 
 @transaction.atomic
 def export_definition_delete(*, definition: ExportDefinition, actor: Actor) -> None:
-    """Delete a definition, its run history and its schedule (files already written stay in storage)."""
+    """Delete a definition and its schedule; one that has run is refused (409): its runs' history is kept."""
+    ensure_deletable(definition)
+    definition = ExportDefinition.objects.select_for_update().get(pk=definition.pk)
+    before, pk = snapshot(definition, exclude=NOT_AUDITED), definition.pk
     periodic_task_delete(definition=definition)
     definition.delete()
+    audit_deleted(actor=actor, obj=definition, before=before, object_id=pk)
 
 
 # Runs -----------------------------------------------------------------------------------------

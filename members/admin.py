@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.template.loader import render_to_string
 from import_export.admin import ImportExportModelAdmin
 
+from audit.admin_mixins import AppendOnlyAdminMixin, AuditedAdminMixin
+
 from .admin_tabs import MemberTab, member_tabs, register_member_tab
 from .models import Member, OrgEntity, PointsEntry, Segment
 from .resources import MemberResource
@@ -9,13 +11,13 @@ from .selectors import points_history
 
 
 @admin.register(Segment)
-class SegmentAdmin(admin.ModelAdmin):
+class SegmentAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
 
 @admin.register(OrgEntity)
-class OrgEntityAdmin(admin.ModelAdmin):
+class OrgEntityAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "type", "parent", "concept", "time_zone", "currency"]
     list_filter = ["type"]
     list_select_related = ["parent", "concept"]
@@ -24,7 +26,7 @@ class OrgEntityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(ImportExportModelAdmin):
+class MemberAdmin(AuditedAdminMixin, ImportExportModelAdmin):
     resource_classes = [MemberResource]
     list_display = ["external_id", "first_name", "last_name", "email", "mobile", "status", "points_balance"]
     list_filter = ["status", "segments"]
@@ -50,22 +52,15 @@ class MemberAdmin(ImportExportModelAdmin):
 
 
 @admin.register(PointsEntry)
-class PointsEntryAdmin(admin.ModelAdmin):
+class PointsEntryAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
+    """The ledger is written only by services, and never changed."""
+
     list_display = ["created_at", "member", "points", "balance_after", "kind", "reason", "actor", "channel"]
     list_filter = ["kind", "channel"]
     list_select_related = ["member"]
     search_fields = ["=member__external_id", "reference"]
     raw_id_fields = ["member"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False  # the ledger is written only by services
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 register_member_tab(

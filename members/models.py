@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from audit.triggers import append_only
 from config import ranges
 
 from .validators import validate_external_id, validate_mobile, validate_user_id
@@ -109,6 +110,7 @@ class PointsEntry(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        triggers = append_only()
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "points entries"
         indexes = [models.Index(fields=["member", "-created_at"])]

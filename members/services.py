@@ -1,6 +1,9 @@
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from audit.models import AuditEvent
+from audit.services import audit_created, audit_record, audit_updated
+from audit.snapshots import snapshot
 from config.actors import Actor
 from config.ranges import POINTS_BALANCE
 
@@ -29,6 +32,7 @@ def member_create(*, actor: Actor, segments=(), **fields) -> Member:
             member.save()
             if segments:
                 member.segments.set(segments)
+            audit_created(actor=actor, obj=member)
     except IntegrityError as exc:
         raise MemberError(
             f"A member with external id {member.external_id!r} exists already.", code="member_exists"
@@ -38,6 +42,7 @@ def member_create(*, actor: Actor, segments=(), **fields) -> Member:
 
 @transaction.atomic
 def member_update(*, member: Member, actor: Actor, segments=None, **fields) -> Member:
+    before = snapshot(Member.objects.get(pk=member.pk))
     for name, value in fields.items():
         if name in MEMBER_FIELDS:
             setattr(member, name, value)
@@ -49,6 +54,7 @@ def member_update(*, member: Member, actor: Actor, segments=None, **fields) -> M
         raise MemberError(f"External id {member.external_id!r} is taken.", code="member_exists") from exc
     if segments is not None:
         member.segments.set(segments)
+    audit_updated(actor=actor, obj=member, before=before)
     return member
 
 
@@ -94,14 +100,26 @@ def points_post(
     return entry
 
 
+@transaction.atomic
 def points_adjust(*, member: Member, points: int, reason: str, actor: Actor) -> PointsEntry:
-    return points_post(member=member, points=points, kind=PointsEntry.Kind.ADJUSTMENT, reason=reason, actor=actor)
+    """A manual adjustment: the ledger line, and a line in the member's history with the balance before and after."""
+    entry = points_post(member=member, points=points, kind=PointsEntry.Kind.ADJUSTMENT, reason=reason, actor=actor)
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.POINTS_ADJUST,
+        obj=member,
+        changes={"points_balance": [entry.balance_after - points, entry.balance_after]},
+        summary=f"{points:+,} points" + (f": {reason}" if reason else ""),
+    )
+    return entry
 
 
 def segment_create(*, code: str, name: str, actor: Actor) -> Segment:
     try:
         with transaction.atomic():
-            return Segment.objects.create(code=code, name=name)
+            segment = Segment.objects.create(code=code, name=name)
+            audit_created(actor=actor, obj=segment)
+            return segment
     except IntegrityError as exc:
         raise MemberError(f"Segment {code!r} exists already.", code="segment_exists") from exc
 
@@ -129,7 +147,7 @@ def org_entity_create(
         raise MemberError("`concept` must name a concept.", code="invalid_concept", http_status=400)
     try:
         with transaction.atomic():
-            return OrgEntity.objects.create(
+            entity = OrgEntity.objects.create(
                 code=code,
                 type=type,
                 name=name,
@@ -138,6 +156,8 @@ def org_entity_create(
                 time_zone=time_zone,
                 currency=currency.upper(),
             )
+            audit_created(actor=actor, obj=entity)
+            return entity
     except IntegrityError as exc:
         raise MemberError(f"Org entity {code!r} exists already.", code="org_entity_exists") from exc
 

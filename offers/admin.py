@@ -6,6 +6,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from import_export.admin import ImportExportModelAdmin
 
+from audit.admin_mixins import AppendOnlyAdminMixin, DeleteRefusalAdminMixin, HistoryAdminMixin
+from audit.selectors import HistoryRow
 from config.actors import Actor
 from config.errors import DomainError
 from members.admin_tabs import MemberTab, register_member_tab
@@ -69,7 +71,7 @@ class VisibleStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Offer)
-class OfferAdmin(ImportExportModelAdmin):
+class OfferAdmin(HistoryAdminMixin, DeleteRefusalAdminMixin, ImportExportModelAdmin):
     resource_classes = [OfferResource]
     change_list_template = "admin/offers/offer/change_list.html"
     change_form_template = "admin/offers/offer/change_form.html"
@@ -111,9 +113,23 @@ class OfferAdmin(ImportExportModelAdmin):
             extra_context.update(response_admin.response_section_context(request, queryset, anchor="#responses"))
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def save_model(self, request, obj, form, change):
+        # The values before the form's changes, for the audit trail (read before anything is saved).
+        obj._audit_before = selectors.offer_audit_snapshot(offer_id=obj.pk) if change else None
+        super().save_model(request, obj, form, change)
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        services.offer_admin_saved(offer=form.instance, created=not change, actor=Actor.from_admin_user(request.user))
+        services.offer_admin_saved(
+            offer=form.instance, before=form.instance._audit_before, actor=Actor.from_admin_user(request.user)
+        )
+
+    def history_events(self, offer):
+        return [
+            HistoryRow(event.at, event.actor, event.channel, event.get_kind_display())
+            for event in offer.events.order_by("-at")
+            if event.kind == OfferEvent.Kind.DISCONTINUED  # created and updated rows have their audit rows
+        ]
 
     @admin.action(description="Discontinue selected offers")
     def discontinue_selected(self, request, queryset):
@@ -213,17 +229,11 @@ class TransactionAdmin(admin.ModelAdmin):
 
 
 @admin.register(OfferEvent)
-class OfferEventAdmin(admin.ModelAdmin):
+class OfferEventAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["at", "offer", "kind", "actor", "channel"]
     list_filter = ["kind", "channel"]
     list_select_related = ["offer"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 def _member_offers_tab_context(request, member):

@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from audit.triggers import append_only
 from config import ranges
 
 
@@ -270,6 +271,7 @@ class OfferEvent(models.Model):
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        triggers = append_only()
         ordering = ["-at", "-id"]
 
     def __str__(self):
@@ -364,6 +366,7 @@ class OfferResponseEvent(models.Model):
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        triggers = append_only()
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["response", "at"])]
 

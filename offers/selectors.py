@@ -9,9 +9,10 @@ from datetime import datetime
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from audit.snapshots import prefixed, snapshot
 from members.models import Member
 from offers import rules
-from offers.models import Activation, Fulfillment, Offer, OfferLimit
+from offers.models import Activation, Audience, EarningMechanism, Fulfillment, MarketingContent, Offer, OfferLimit
 
 
 @dataclass
@@ -126,3 +127,23 @@ def membership_offer_get(*, member: Member, offer_id: int, at: datetime | None =
     """One offer as this member sees it; Offer.DoesNotExist when there is no such offer."""
     offer = offer_queryset().get(pk=offer_id)
     return membership_offer_list(member=member, at=at, offers=[offer])[0]
+
+
+def offer_audit_snapshot(*, offer_id: int) -> dict:
+    """The offer as stored, components flattened (`limits[global fulfillment].max_count`), for the audit trail.
+
+    Components are keyed by what identifies them to a marketer (scope and kind, locale; audiences by their
+    order), so replacing a component list with the same rows records no change.
+    """
+    stored = Offer.objects.get(pk=offer_id)
+    values = snapshot(stored)
+    mechanism = EarningMechanism.objects.filter(offer_id=offer_id).first()
+    if mechanism is not None:
+        values.update(prefixed("earning_mechanism", snapshot(mechanism, exclude=["offer"])))
+    for limit in OfferLimit.objects.filter(offer_id=offer_id).order_by("pk"):
+        values.update(prefixed(f"limits[{limit.scope} {limit.kind}]", snapshot(limit, exclude=["offer"])))
+    for content in MarketingContent.objects.filter(offer_id=offer_id).order_by("pk"):
+        values.update(prefixed(f"marketing_contents[{content.locale}]", snapshot(content, exclude=["offer"])))
+    for number, audience in enumerate(Audience.objects.filter(offer_id=offer_id).order_by("pk"), start=1):
+        values.update(prefixed(f"audiences[{number}]", snapshot(audience, exclude=["offer"])))
+    return values

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from audit.services import audit_created, audit_updated
 from config.actors import Actor
 from config.client_time import client_time_check
 from members.models import Member, OrgEntity, PointsEntry
@@ -53,6 +54,7 @@ def offer_create(*, actor: Actor, **data) -> Offer:
             offer.save()
             _components_replace(offer=offer, data=data)
             _event(offer, OfferEvent.Kind.CREATED, actor)
+            audit_created(actor=actor, obj=offer, after=selectors.offer_audit_snapshot(offer_id=offer.pk))
     except IntegrityError as exc:
         raise _integrity_error(exc, offer) from exc
     return offer
@@ -60,6 +62,7 @@ def offer_create(*, actor: Actor, **data) -> Offer:
 
 def offer_update(*, offer: Offer, actor: Actor, **data) -> Offer:
     """Change the given fields; a component list sent replaces the offer's list of that component."""
+    before = selectors.offer_audit_snapshot(offer_id=offer.pk)
     for name in OFFER_FIELDS:
         if name in data:
             setattr(offer, name, data[name])
@@ -69,6 +72,7 @@ def offer_update(*, offer: Offer, actor: Actor, **data) -> Offer:
             offer.save()
             _components_replace(offer=offer, data=data)
             _event(offer, OfferEvent.Kind.UPDATED, actor)
+            _audit_updated(offer=offer, before=before, actor=actor)
     except IntegrityError as exc:
         raise _integrity_error(exc, offer) from exc
     return offer
@@ -342,7 +346,18 @@ def _earning_facts(mechanism: EarningMechanism) -> rules.EarningFacts:
     )
 
 
-def offer_admin_saved(*, offer: Offer, created: bool, actor: Actor) -> None:
-    """After the admin form and its inlines are saved: realign limit counters and write the audit row."""
+def offer_admin_saved(*, offer: Offer, before: dict | None, actor: Actor) -> None:
+    """After the admin form and its inlines are saved: realign limit counters and write the audit rows.
+
+    `before` is offer_audit_snapshot() taken before the form saved anything (None for a new offer).
+    """
     offer_limit_counters_refresh(offer=offer)
-    _event(offer, OfferEvent.Kind.CREATED if created else OfferEvent.Kind.UPDATED, actor)
+    _event(offer, OfferEvent.Kind.CREATED if before is None else OfferEvent.Kind.UPDATED, actor)
+    if before is None:
+        audit_created(actor=actor, obj=offer, after=selectors.offer_audit_snapshot(offer_id=offer.pk))
+    else:
+        _audit_updated(offer=offer, before=before, actor=actor)
+
+
+def _audit_updated(*, offer: Offer, before: dict, actor: Actor) -> None:
+    audit_updated(actor=actor, obj=offer, before=before, after=selectors.offer_audit_snapshot(offer_id=offer.pk))

@@ -5,6 +5,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 
+from audit.admin_mixins import AppendOnlyAdminMixin, AuditedAdminMixin, HistoryAdminMixin
+from audit.selectors import HistoryRow
 from config.actors import Actor
 from config.errors import DomainError
 from members.admin_tabs import MemberTab, register_member_tab
@@ -16,7 +18,7 @@ from .resources import CertificateCodeResource
 
 
 @admin.register(Reward)
-class RewardAdmin(admin.ModelAdmin):
+class RewardAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["external_id", "name", "type", "cost_points", "active", "codes_unused", "created_at"]
     list_filter = ["active", "type"]
     search_fields = ["=external_id", "name"]
@@ -29,22 +31,16 @@ class RewardAdmin(admin.ModelAdmin):
         return reward.codes_unused
 
 
-class CertificateCodeEventInline(admin.TabularInline):
+class CertificateCodeEventInline(AppendOnlyAdminMixin, admin.TabularInline):
     model = CertificateCodeEvent
     fields = ["at", "old_status", "new_status", "redemption", "actor", "channel", "reason"]
     readonly_fields = fields
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(CertificateCode)
-class CertificateCodeAdmin(ImportExportModelAdmin):
+class CertificateCodeAdmin(HistoryAdminMixin, ImportExportModelAdmin):
     """The Reward Certificates screen: search, generate, fulfil, import and export codes."""
 
     resource_classes = [CertificateCodeResource]
@@ -76,6 +72,12 @@ class CertificateCodeAdmin(ImportExportModelAdmin):
     inlines = [CertificateCodeEventInline]
     actions = ["mark_fulfilled"]
     import_export_change_list_template = "admin/rewards/certificatecode/change_list.html"
+
+    def history_events(self, code):
+        return [
+            HistoryRow(event.at, event.actor, event.channel, f"{event.old_status} → {event.new_status}", event.reason)
+            for event in code.events.all()
+        ]
 
     def has_add_permission(self, request):
         return False  # codes come from generation or import
@@ -146,21 +148,12 @@ class CertificateCodeAdmin(ImportExportModelAdmin):
 
 
 @admin.register(RewardRedemption)
-class RewardRedemptionAdmin(admin.ModelAdmin):
+class RewardRedemptionAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "created_at", "reward", "member", "kind", "points_spent", "code", "actor", "channel"]
     list_filter = ["kind", "reward"]
     list_select_related = ["reward", "member", "certificate_code"]
     search_fields = ["=member__external_id", "=certificate_code__code"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Certificate code")
     def code(self, redemption):

@@ -1,7 +1,9 @@
+import pgtrigger
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from audit.triggers import UnlessOnly, append_only
 from config import ranges
 
 
@@ -51,6 +53,14 @@ class RewardRedemption(models.Model):
     assigned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        triggers = append_only(
+            # assigning an anonymous redemption to a member, once: member, points and assigned_at are set
+            allowed_update=UnlessOnly(
+                move=pgtrigger.Q(old__member__isnull=True, new__member__isnull=False, old__assigned_at__isnull=True,
+                                 new__assigned_at__isnull=False),
+                changing=("member", "points_spent", "assigned_at"),
+            )
+        )  # fmt: skip
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["member", "-created_at"])]
         constraints = [
@@ -153,6 +163,7 @@ class CertificateCodeEvent(models.Model):
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        triggers = append_only()
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["certificate_code", "-at"])]
         constraints = [

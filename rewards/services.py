@@ -5,6 +5,8 @@ import secrets
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from audit.services import audit_created, audit_record
 from config.actors import Actor
 from members.models import Member, PointsEntry
 from members.services import points_post
@@ -22,9 +24,11 @@ def reward_create(
 ) -> Reward:
     try:
         with transaction.atomic():
-            return Reward.objects.create(
+            reward = Reward.objects.create(
                 external_id=external_id, name=name, type=type, cost_points=cost_points, active=active
             )
+            audit_created(actor=actor, obj=reward)
+            return reward
     except IntegrityError as exc:
         raise RewardError(f"A reward with external id {external_id!r} exists already.", code="reward_exists") from exc
 
@@ -94,7 +98,10 @@ def certificate_code_create(*, code: str, reward: Reward | None, actor: Actor) -
         raise CodeGenerationError(f"{code!r} is not a valid certificate code.", code="malformed_code")
     if CertificateCode.objects.filter(code=code).exists():
         raise CertificateCodeError(f"Code {code!r} exists already.", code="duplicate_code", http_status=409)
-    return CertificateCode.objects.create(code=code, reward=reward, status=Status.UNUSED)
+    with transaction.atomic():
+        created = CertificateCode.objects.create(code=code, reward=reward, status=Status.UNUSED)
+        audit_created(actor=actor, obj=created)
+    return created
 
 
 # --- redemptions -------------------------------------------------------------------------------
@@ -248,6 +255,16 @@ def certificate_codes_generate(*, count: int, reward: Reward | None, length: int
                 )
             batch = random_codes(alphabet=alphabet, length=length, count=min(count - created, GENERATION_CHUNK))
             created += insert(batch, reward_id=reward_id, now=now)
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.CREATE,
+            obj=reward,
+            object_type="rewards.certificatecode" if reward is None else "",
+            object_id="bank" if reward is None else "",
+            object_repr="Bank of certificate codes" if reward is None else "",
+            changes={"codes_generated": [None, created]},
+            summary=f"{created:,} certificate codes generated ({length} {charset} characters)",
+        )
     return created
 
 

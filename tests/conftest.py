@@ -2,6 +2,7 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from config.actors import Actor
 from config.api.roles import Role
 from config.api.services import api_client_create
 
@@ -22,7 +23,7 @@ def make_api_client(db):
 
     def make(role: str, stores=()):
         client_row, key = api_client_create(
-            name=f"{role}-{next(counter)}", role=role, store_codes=[s.code for s in stores]
+            name=f"{role}-{next(counter)}", role=role, store_codes=[s.code for s in stores], actor=Actor.system("tests")
         )
         http = APIClient()
         http.credentials(HTTP_AUTHORIZATION=f"Token {key}")

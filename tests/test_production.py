@@ -121,7 +121,7 @@ def test_production_command_runs_without_debug_and_serves_export_files_only_with
     start_production_server, export_file_in_the_production_media_root
 ):
     run, path = export_file_in_the_production_media_root
-    _, token = api_client_create(name="marketing-desk", role=Role.MARKETER, store_codes=[])
+    _, token = api_client_create(name="marketing-desk", role=Role.MARKETER, store_codes=[], actor=Actor.system("tests"))
     server = start_production_server(database=database_url())
 
     status, headers, body = server.get("/no-such-page/")

@@ -1,16 +1,21 @@
 from django.contrib import admin, messages
 
+from audit.admin_mixins import AuditedAdminMixin
+from config.actors import Actor
+
 from .models import ApiClient
+from .services import SECRET_FIELDS, api_client_token_reissue
 
 
 @admin.register(ApiClient)
-class ApiClientAdmin(admin.ModelAdmin):
+class ApiClientAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "role", "key_prefix", "is_active", "created_at"]
     list_filter = ["role", "is_active"]
     search_fields = ["name"]
     filter_horizontal = ["stores"]
     readonly_fields = ["key_prefix", "created_at"]
     actions = ["rotate_key"]
+    audit_exclude = SECRET_FIELDS
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -20,7 +25,7 @@ class ApiClientAdmin(admin.ModelAdmin):
 
     @admin.action(description="Issue a new token (the old one stops working)")
     def rotate_key(self, request, queryset):
+        actor = Actor.from_admin_user(request.user)
         for client in queryset:
-            key = client.set_new_key()
-            client.save(update_fields=["key_hash", "key_prefix"])
+            key = api_client_token_reissue(client=client, actor=actor)
             messages.warning(request, f"New token for {client.name} (shown once): {key}")

@@ -1,5 +1,9 @@
 from django.db import IntegrityError, transaction
 
+from audit.models import AuditEvent
+from audit.services import audit_created, audit_record
+from audit.snapshots import snapshot
+from config.actors import Actor
 from config.errors import DomainError
 
 from .models import ApiClient
@@ -12,7 +16,7 @@ class ApiClientError(DomainError):
 
 
 @transaction.atomic
-def api_client_create(*, name: str, role: str, store_codes=()) -> tuple[ApiClient, str]:
+def api_client_create(*, name: str, role: str, actor: Actor, store_codes=()) -> tuple[ApiClient, str]:
     """Create a client and return it with its token, which is not stored and cannot be shown again."""
     from members.models import OrgEntity
 
@@ -32,4 +36,29 @@ def api_client_create(*, name: str, role: str, store_codes=()) -> tuple[ApiClien
     except IntegrityError as exc:
         raise ApiClientError(f"An API client named {name!r} exists already.", code="duplicate_name") from exc
     client.stores.set(stores)
+    audit_created(actor=actor, obj=client, after=api_client_audit_snapshot(client))
     return client, key
+
+
+def api_client_audit_snapshot(client: ApiClient) -> dict:
+    """What the audit trail shows of a client: never its token's hash."""
+    return snapshot(client, exclude=SECRET_FIELDS)
+
+
+SECRET_FIELDS = ("key_hash",)
+
+
+@transaction.atomic
+def api_client_token_reissue(*, client: ApiClient, actor: Actor) -> str:
+    """A new token for the client (the old one stops working); returns it, to be shown once."""
+    old_prefix = client.key_prefix
+    key = client.set_new_key()
+    client.save(update_fields=["key_hash", "key_prefix"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.TOKEN_REISSUE,
+        obj=client,
+        changes={"key_prefix": [old_prefix, client.key_prefix]},
+        summary="The old token stopped working",
+    )
+    return key

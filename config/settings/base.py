@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "import_export",
     "django_celery_beat",
     "axes",
+    "pgtrigger",
     "config.api",
     "members",
     "offers",
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "coupons",
     "exports",
     "jobs",
+    "audit",
 ]
 
 # Sessions, CSRF, session authentication and messages are Django's own, skipped for /api/v1/ (token clients).

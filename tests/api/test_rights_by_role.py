@@ -78,6 +78,7 @@ ENDPOINTS = {
     ("GET", "export-runs"): LISTS,
     ("GET", "export-runs/<int:pk>"): LISTS,
     ("GET", "export-runs/<int:pk>/file"): LISTS,
+    ("GET", "audit-events"): LISTS,
     # one coupon by code
     ("GET", "coupons/<str:code>"): COUPON_BY_CODE,
     # claim, activate, transition responses, redeem a reward

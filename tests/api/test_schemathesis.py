@@ -20,6 +20,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
+from config.actors import Actor
 from config.api.roles import Role
 from config.api.services import api_client_create
 from coupons.models import Coupon, CouponRedemption, CouponSeries, Upload
@@ -127,7 +128,8 @@ def _describe(case, failure) -> str:
 def test_api_conforms_to_its_schema_for_every_role(wsgi_app, store):
     call_command("seed_demo", stdout=io.StringIO())
     stores = list(OrgEntity.objects.filter(type__in=["store", "till"]))
-    tokens = {role: api_client_create(name=f"fuzz-{role}", role=role, store_codes=[s.code for s in stores])[1]
+    tokens = {role: api_client_create(name=f"fuzz-{role}", role=role, store_codes=[s.code for s in stores],
+                                       actor=Actor.system("tests"))[1]
               for role in (Role.POS, Role.MEMBER_CARE, Role.MARKETER)}  # fmt: skip
     failures: list[str] = []
     for token in tokens.values():

@@ -217,10 +217,12 @@ def test_limit_counter_realigned_when_limit_added_in_admin(admin_client):
     offer = OfferFactory(requires_activation=True)
     Activation.objects.create(offer=offer, member=MemberFactory(), actor="t", channel="test")
     from config.actors import Actor
+    from offers.selectors import offer_audit_snapshot
     from offers.services import offer_admin_saved
 
+    before = offer_audit_snapshot(offer_id=offer.pk)
     OfferLimit.objects.create(offer=offer, scope="global", kind="activation", max_count=1)
-    offer_admin_saved(offer=offer, created=False, actor=Actor.system())
+    offer_admin_saved(offer=offer, before=before, actor=Actor.system())
     assert OfferLimit.objects.get(offer=offer).used_count == 1
 
 

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db import connection
 
 from config.actors import Actor
 from coupons.issuance.uploads import upload_create, upload_process
@@ -24,7 +25,10 @@ def test_upload_processed_by_two_workers_at_once_issues_each_row_once(settings, 
     upload.refresh_from_db()
     assert upload.status == "succeeded"  # eager: processed once on commit; run it again from the start
     type(upload).objects.filter(pk=upload.pk).update(status="running", processed_rows=0, succeeded=0)
-    Coupon.objects.filter(series=series).delete()
+    with connection.cursor() as cursor:  # a test reset: events are append-only, so their trigger is bypassed
+        cursor.execute("SET session_replication_role = replica")
+        Coupon.objects.filter(series=series).delete()
+        cursor.execute("SET session_replication_role = DEFAULT")
 
     run_concurrently(2, lambda index: upload_process(upload_id=upload.pk).status)
 

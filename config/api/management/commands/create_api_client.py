@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from config.actors import Actor
 from config.api.roles import Role
 from config.api.services import api_client_create
 from config.errors import DomainError
@@ -22,7 +23,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, name, role, stores, **options):
         try:
-            client, key = api_client_create(name=name, role=role, store_codes=stores)
+            client, key = api_client_create(
+                name=name, role=role, store_codes=stores, actor=Actor.cli("create_api_client")
+            )
         except DomainError as exc:
             raise CommandError(str(exc)) from exc
         scope = f" for stores {', '.join(stores)}" if stores else ""

@@ -1,0 +1,59 @@
+from django.contrib import admin
+from django.utils.html import format_html_join
+
+from .admin_mixins import AppendOnlyAdminMixin
+from .models import AuditEvent
+from .selectors import channel_words, object_type_words
+
+
+class ChannelFilter(admin.SimpleListFilter):
+    title = "channel"
+    parameter_name = "channel"
+
+    def lookups(self, request, model_admin):
+        channels = AuditEvent.objects.order_by("channel").values_list("channel", flat=True).distinct()
+        return [(channel, channel_words(channel)) for channel in channels]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(channel=self.value()) if self.value() else queryset
+
+
+class ObjectTypeFilter(admin.SimpleListFilter):
+    title = "kind of object"
+    parameter_name = "object_type"
+
+    def lookups(self, request, model_admin):
+        types = AuditEvent.objects.order_by("object_type").values_list("object_type", flat=True).distinct()
+        return [(object_type, object_type_words(object_type)) for object_type in types]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(object_type=self.value()) if self.value() else queryset
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
+    """The Audit log: every recorded change, searchable, read by marketers and member care."""
+
+    list_display = ["at", "kind_of_object", "object_repr", "action", "actor", "through", "summary"]
+    list_filter = ["action", ChannelFilter, ObjectTypeFilter]
+    search_fields = ["object_repr", "actor", "=object_id"]
+    search_help_text = "Search by object name, who made the change, or exact object id."
+    date_hierarchy = "at"
+    show_full_result_count = False
+    fields = ["at", "actor", "through", "action", "kind_of_object", "object_id", "object_repr", "summary",
+              "changed_values"]  # fmt: skip
+    readonly_fields = fields
+
+    @admin.display(description="Kind of object", ordering="object_type")
+    def kind_of_object(self, event):
+        return object_type_words(event.object_type)
+
+    @admin.display(description="Through", ordering="channel")
+    def through(self, event):
+        return channel_words(event.channel)
+
+    @admin.display(description="Changes")
+    def changed_values(self, event):
+        rows = ((name, "—" if old is None else old, "—" if new is None else new)
+                for name, (old, new) in event.changes.items())  # fmt: skip
+        return format_html_join("", "<div>{}: {} → {}</div>", rows) or "—"
