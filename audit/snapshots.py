@@ -53,13 +53,20 @@ def snapshot(obj: models.Model, *, fields=None, exclude=()) -> dict:
     values = {}
     for field in obj._meta.concrete_fields:
         if not field.primary_key and wanted(field):
-            values[field.name] = json_safe(field.value_from_object(obj))
+            values[field.name] = json_safe(_as_stored(field, field.value_from_object(obj)))
     if obj.pk is not None:
         for field in obj._meta.many_to_many:
             if wanted(field) and (fields is not None or field.remote_field.through._meta.auto_created):
                 ids = getattr(obj, field.name).values_list("pk", flat=True)
                 values[field.name] = sorted(json_safe(pk) for pk in ids)
     return values
+
+
+def _as_stored(field, value):
+    """A decimal as its column keeps it, so a form's 0.93 and the row's 0.93000000 are the same value."""
+    if isinstance(field, models.DecimalField) and value is not None:
+        return Decimal(value).quantize(Decimal(1).scaleb(-field.decimal_places))
+    return value
 
 
 def prefixed(prefix: str, values: dict) -> dict:

@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from audit.admin_mixins import DeleteRefusalAdminMixin, HistoryAdminMixin
+from audit.selectors import HistoryRow
 from coupons.models import Coupon
 from members.admin_tabs import MemberTab, register_member_tab
 
 
 @admin.register(Coupon)
-class CouponAdmin(admin.ModelAdmin):
+class CouponAdmin(HistoryAdminMixin, DeleteRefusalAdminMixin, admin.ModelAdmin):
     list_display = ["code", "series", "member", "status", "issued_at", "expires_at", "is_reversed"]
     list_filter = ["status"]
     list_select_related = ["series", "member"]
@@ -29,11 +31,23 @@ class CouponAdmin(admin.ModelAdmin):
         url = reverse("admin:coupons_coupon_transfer", args=[coupon.pk])
         return format_html('<a class="button" href="{}">Transfer to another member…</a>', url)
 
+    def history_events(self, coupon):
+        return [
+            HistoryRow(event.at, event.actor, event.channel, _status_move(event.old_status, event.new_status),
+                       event.reason)
+            for event in coupon.events.all()
+        ]  # fmt: skip
+
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+def _status_move(old: str, new: str) -> str:
+    words = dict(Coupon.Status.choices)
+    return f"{words.get(old, old)} → {words.get(new, new)}" if old else f"Became {words.get(new, new)}"
 
 
 def _member_coupons_context(request, member):

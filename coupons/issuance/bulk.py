@@ -30,6 +30,8 @@ from django.db.models.functions import Coalesce, Mod, RowNumber
 from django.db.models.lookups import LessThan
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from config.actors import Actor
 from config.jobs import Recovered, job_start, stale_jobs_recover
 from config.parallel import on_connections
@@ -62,6 +64,10 @@ def bulk_issue_start(
     with transaction.atomic():
         job = BulkIssueJob.objects.create(series=series, source=source, segment=segment, chunk_size=chunk_size,
                                           actor=actor.name, channel=actor.channel)  # fmt: skip
+        audit_record(actor=actor, action=AuditEvent.Action.BULK_ISSUE, obj=series,
+                     changes={"bulk_issue_job": [None, job.pk]},
+                     summary=f"Bulk issuance job {job.pk} started ({job.get_source_display()}"
+                             + (f": {segment}" if segment else "") + ")")  # fmt: skip
         enqueue_on_commit(bulk_issue_run_task, job_id=job.pk)
     return job
 

@@ -14,6 +14,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from config.actors import Actor
 from config.jobs import Recovered, job_start, stale_jobs_recover
 from config.spreadsheet import spreadsheet_safe_row
@@ -63,6 +65,8 @@ def upload_create(*, series: CouponSeries, kind: str, file, actor: Actor) -> Upl
 
     with transaction.atomic():
         upload = Upload.objects.create(series=series, kind=kind, file=file, actor=actor.name, channel=actor.channel)
+        audit_record(actor=actor, action=AuditEvent.Action.UPLOAD, obj=series, changes={"upload": [None, upload.pk]},
+                     summary=f"{upload.get_kind_display()} upload {upload.pk}: {upload.file.name}")  # fmt: skip
         enqueue_on_commit(upload_process_task, upload_id=upload.pk)
     return upload
 

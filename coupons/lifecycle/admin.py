@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from audit.admin_mixins import AppendOnlyAdminMixin
 from config.actors import Actor
 from config.errors import DomainError
 from coupons.lifecycle import revoke
@@ -16,18 +17,12 @@ from members.models import Member
 
 
 @admin.register(CouponEvent)
-class CouponEventAdmin(admin.ModelAdmin):
+class CouponEventAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["at", "coupon", "old_status", "new_status", "actor", "channel", "reason"]
     list_select_related = ["coupon"]
     search_fields = ["=coupon__code"]
     raw_id_fields = ["coupon"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class RevokeForm(forms.Form):

@@ -10,6 +10,8 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from config.actors import Actor
 from coupons.exceptions import ConfirmationRequiredError, CouponSeriesInvalidError
 from coupons.lifecycle.transitions import TRANSITIONS
@@ -24,6 +26,11 @@ REVOKE_MODES = {
     "all_unredeemed": (Status.ISSUED, Status.UNISSUED),
     "unissued": (Status.UNISSUED,),
     "members": (Status.ISSUED,),
+}
+REVOKE_MODE_WORDS = {
+    "all_unredeemed": "every unredeemed coupon",
+    "unissued": "the codes not issued yet",
+    "members": "the named members' issued coupons",
 }
 BATCH_SIZE = 5_000
 
@@ -76,9 +83,17 @@ def series_revoke(
                 .values_list("pk", "status")[:batch_size]
             )
             if not batch:
-                return revoked
+                break
             last_pk = batch[-1][0]
             revoked += _revoke_batch(batch, actor=actor, reason=f"revoked ({mode})")
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.REVOKE,
+        obj=series,
+        changes={"revoked_coupons": [None, revoked]},
+        summary=f"Revoked {revoked} coupons: {REVOKE_MODE_WORDS[mode]}",
+    )
+    return revoked
 
 
 def _revoke_batch(batch, *, actor: Actor, reason: str) -> int:

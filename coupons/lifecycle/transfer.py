@@ -3,6 +3,8 @@
 from django.db import transaction
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from config.actors import Actor
 from coupons.exceptions import TransferError
 from coupons.models import Coupon, CouponEvent
@@ -41,5 +43,12 @@ def coupon_transfer(*, coupon: Coupon, to_member: Member, actor: Actor) -> Coupo
         coupon=coupon, old_status=ISSUED, new_status=ISSUED, actor=actor.name, channel=actor.channel,
         reason=f"transferred from {previous} to {to_member.external_id}", at=now,
     )  # fmt: skip
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.TRANSFER,
+        obj=coupon,
+        changes={"member": [previous, to_member.external_id]},
+        summary=f"Transferred from {previous} to {to_member.external_id}",
+    )
     coupon.refresh_from_db()
     return coupon

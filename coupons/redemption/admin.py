@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from audit.admin_mixins import AppendOnlyAdminMixin, AuditedAdminMixin
 from coupons.models import CouponRedemption, ExchangeRate, UnknownCodeBurst
 
 
@@ -14,7 +15,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(CouponRedemption)
-class CouponRedemptionAdmin(ReadOnlyAdmin):
+class CouponRedemptionAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "coupon", "member", "store", "bill_amount", "discount_amount", "currency", "redeemed_at",
                     "is_reversed"]  # fmt: skip
     list_filter = ["is_reversed"]
@@ -24,7 +25,7 @@ class CouponRedemptionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ExchangeRate)
-class ExchangeRateAdmin(admin.ModelAdmin):
+class ExchangeRateAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["from_currency", "to_currency", "rate", "updated_at"]
     list_editable = ["rate"]
     search_fields = ["from_currency", "to_currency"]

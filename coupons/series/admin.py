@@ -6,6 +6,9 @@ from django.core.exceptions import ValidationError
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from audit.admin_mixins import DeleteRefusalAdminMixin, HistoryAdminMixin
+from audit.selectors import HistoryRow
+from audit.services import audit_updated
 from config.actors import Actor
 from config.errors import DomainError
 from coupons.issuance.bulk import bulk_issue_start
@@ -13,6 +16,7 @@ from coupons.models import BulkIssueJob, CouponSeries, Reminder
 from coupons.series import services
 from coupons.series.capacity import series_capacity
 from coupons.series.codes import GUESS_WARNING_ODDS
+from coupons.series.history import series_snapshot
 from members.models import OrgEntity, Segment
 
 M2M_FIELDS = ("exclude_recipients_of", "redemption_stores")
@@ -90,7 +94,7 @@ def redemption_stores_errors(kind: str, stores) -> list[str]:
 
 
 @admin.register(CouponSeries)
-class CouponSeriesAdmin(admin.ModelAdmin):
+class CouponSeriesAdmin(HistoryAdminMixin, DeleteRefusalAdminMixin, admin.ModelAdmin):
     form = CouponSeriesForm
     inlines = [ReminderInline]
     list_display = ["name", "offer", "code_mode", "issued_by", "issued_count", "redeemed_count", "remaining"]
@@ -174,6 +178,29 @@ class CouponSeriesAdmin(admin.ModelAdmin):
         else:
             form.instance = services.series_create(actor=actor, sample_code=sample, **data)
         obj.pk = form.instance.pk
+        form.instance._audit_before = series_snapshot(form.instance)
+
+    def save_related(self, request, form, formsets, change):
+        # The store and exclusion lists and the reminders inline are saved by the admin after the service's
+        # save: their changes get an audit row of their own.
+        super().save_related(request, form, formsets, change)
+        series = form.instance
+        audit_updated(actor=Actor.from_admin_user(request.user), obj=series, before=series._audit_before,
+                      after=series_snapshot(series))  # fmt: skip
+
+    def delete_model(self, request, obj):
+        services.series_delete(series=obj, actor=Actor.from_admin_user(request.user))
+
+    def delete_queryset(self, request, queryset):
+        for series in queryset:
+            self.delete_model(request, series)
+
+    def history_events(self, series):
+        return [
+            HistoryRow(job.finished_at, job.actor, job.channel, "Bulk issuance finished",
+                       f"Job {job.pk}: {job.issued:,} issued, {job.skipped:,} skipped ({job.get_status_display()})")
+            for job in series.bulk_jobs.filter(finished_at__isnull=False)
+        ]  # fmt: skip
 
     @admin.action(description="Start bulk issuance (to the chosen segment, or to the series' list)")
     def start_bulk_issue(self, request, queryset):

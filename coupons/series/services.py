@@ -3,12 +3,16 @@
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from audit.exceptions import HistoryKeptError
+from audit.protection import ensure_deletable
+from audit.services import audit_created, audit_deleted, audit_updated
 from config import ranges
 from config.actors import Actor
 from coupons.exceptions import CouponSeriesInvalidError, SettingLockedError
 from coupons.issuance.validity import offer_end
 from coupons.models import CouponSeries, Reminder, SeriesAllowedMember
 from coupons.series.codes import CODE_RE, randomized_common_space
+from coupons.series.history import series_snapshot
 
 # Settings a third-party series refuses: it is issued and reminded elsewhere, to anyone.
 THIRD_PARTY_REFUSED = (
@@ -43,6 +47,7 @@ def series_create(
         with transaction.atomic():
             series.save()
             _save_relations(series, reminders, exclude_recipients_of, redemption_stores)
+            audit_created(actor=actor, obj=series, after=series_snapshot(series))
     except IntegrityError as exc:
         raise CouponSeriesInvalidError(
             "The fixed part of this sample code is used by another series.",
@@ -63,6 +68,7 @@ def series_update(
     **fields,
 ) -> CouponSeries:
     series = CouponSeries.objects.select_for_update().get(pk=series.pk)
+    before = series_snapshot(series)
     series_check_lock(series=series, fields=fields, sample_code=sample_code)
     for name, value in fields.items():
         setattr(series, name, value)
@@ -76,7 +82,20 @@ def series_update(
     )
     series.save()
     _save_relations(series, reminders, exclude_recipients_of, redemption_stores)
+    audit_updated(actor=actor, obj=series, before=before, after=series_snapshot(series))
     return series
+
+
+@transaction.atomic
+def series_delete(*, series: CouponSeries, actor: Actor) -> None:
+    """Delete a series that has no history yet (no coupon issued, no redemption); refused otherwise."""
+    ensure_deletable(series)
+    if series.coupons.exists():
+        raise HistoryKeptError(f"“{series}” has coupons; revoke them instead of deleting the series.",
+                               reasons=["history_kept"])  # fmt: skip
+    before, pk = series_snapshot(series), series.pk
+    series.delete()
+    audit_deleted(actor=actor, obj=series, before=before, object_id=pk)
 
 
 def series_check_lock(*, series: CouponSeries, fields: dict, sample_code: str | None) -> None:
