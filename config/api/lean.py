@@ -34,7 +34,7 @@ from .parsers import RequestTooLarge, parse_json
 _renderer = JSONRenderer()
 
 
-def _takes_lean_path(request) -> bool:
+def takes_lean_path(request) -> bool:
     """A POST with a JSON body (what DRF's JSON parser takes) or none at all."""
     return request.method == "POST" and (
         request.content_type == "application/json" or not request.META.get("CONTENT_LENGTH")
@@ -43,7 +43,7 @@ def _takes_lean_path(request) -> bool:
 
 class LeanPostApiView(APIView):
     def dispatch(self, request, *args, **kwargs):
-        if not _takes_lean_path(request):
+        if not takes_lean_path(request):
             return super().dispatch(request, *args, **kwargs)
         self.args, self.kwargs, self.request = args, kwargs, request
         self.headers = self.default_response_headers

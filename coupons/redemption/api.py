@@ -31,24 +31,21 @@ from coupons.redemption.unknown_code_guard import UnknownCodeGuardMixin
 
 
 class TillApi(UnknownCodeGuardMixin, LeanPostApiView):
-    """Validate and redeem: the till's hot path (see `config.api.lean` and `coupons.redemption.statements`).
+    """Validate and redeem: the till's hot path (the map of its routes is in `coupons.redemption`).
 
     The address's failed-authentication block is checked in the till's one read (`till_input`), not by
-    the authenticator; every answer given before that read checks it explicitly (`handle_exception`).
+    the authenticator; an answer given before that read (bad JSON, a refused role, DRF's path) checks it
+    in `handle_exception`. The unknown-code guard sees to it that a request is checked once.
     """
 
     roles = POS_ONLY
     input_serializer = RedemptionInputSerializer
 
-    read_coupon = False  # whether the input statement reads the coupon too (unlocked)
-    limits_checked = False  # whether this request's limits were already checked
-
     def lean_authenticate_with(self, authenticator, request):
         return authenticator.authenticate_counting_failures(request)
 
     def handle_exception(self, exc):
-        if not self.limits_checked and getattr(self.request, "user", None) is not None:
-            self.limits_checked = True
+        if getattr(self.request, "user", None) is not None:
             try:
                 self.refuse_if_blocked(self.request)
             except exceptions.Throttled as throttled:
@@ -60,19 +57,20 @@ class TillApi(UnknownCodeGuardMixin, LeanPostApiView):
 
         The statement also reads whether the client, the store or the address is at a limit, so a
         blocked caller gets its 429 before any input error, as on DRF's path (where `initial` runs
-        first); with `read_coupon`, it reads the coupon as well (`data["coupon"]`).
+        first), and the coupon with its series (`data["coupon"]`, None when no coupon has the code).
         """
         data = request_data(request)
         values, errors = validate_fields(self.input_serializer, data, skip=("member", "store"))
         names = {name: _slug(data, name) for name in ("member", "store")}
-        code = redemption.redemption_code(values["code"]) if self.read_coupon and "code" in values else None
+        code = redemption.redemption_code(values["code"]) if "code" in values else None
         context = till.till_context(
             limit_keys=(guessing.client_key(request.user.pk), address_key(client_address(request))),
             member_external_id=names["member"], store_code=names["store"], now=timezone.now(), code=code,
         )  # fmt: skip
         if context.limited:
             self.refuse_if_blocked(request, store_ids=[guessing.guard_store_id(context.store)] if context.store else [])
-        self.limits_checked = True
+        else:
+            self.block_checked_by_read()
         found = {"member": context.member, "store": context.store}
         for name in ("member", "store"):
             error = _slug_error(self.input_serializer, data, name, names[name], found[name])
@@ -83,8 +81,7 @@ class TillApi(UnknownCodeGuardMixin, LeanPostApiView):
         if errors:
             order = list(self.input_serializer._declared_fields)
             raise exceptions.ValidationError(dict(sorted(errors.items(), key=lambda item: order.index(item[0]))))
-        if code is not None:
-            values["coupon"] = context.coupon
+        values["coupon"] = context.coupon
         return values
 
 
@@ -105,15 +102,13 @@ def _slug_error(serializer_class, data, name, slug, row):
 
 
 class CouponValidateApi(TillApi):
-    read_coupon = True
-
     @extend_schema(request=RedemptionInputSerializer, responses=ValidationOutputSerializer)
     def post(self, request):
         data = self.till_input(request)
         ensure_store_permitted(request.user, data["store"])
-        result = redemption.coupon_validate(
-            code=data["code"], member=data["member"], store=data["store"], bill_amount=data["bill_amount"],
-            at=data.get("at"), coupon=data.get("coupon", redemption.NOT_READ),
+        result = redemption.coupon_validate_read(
+            coupon=data["coupon"], member=data["member"], store=data["store"], bill_amount=data["bill_amount"],
+            at=data.get("at"),
         )  # fmt: skip
         if result.coupon is None:
             self.note_unknown(request, data["code"], store_ids=[guessing.guard_store_id(data["store"])])
@@ -126,7 +121,6 @@ class CouponValidateApi(TillApi):
 
 class CouponRedeemApi(TillApi):
     input_serializer = RedeemInputSerializer
-    read_coupon = True  # the compare-and-swap redemption starts from this read
 
     @extend_schema(request=RedeemInputSerializer, responses={201: RedemptionOutputSerializer})
     @idempotent
@@ -134,10 +128,10 @@ class CouponRedeemApi(TillApi):
         data = self.till_input(request)
         ensure_store_permitted(request.user, data["store"])
         try:
-            row = redemption.coupon_redeem(
-                code=data["code"], member=data["member"], store=data["store"], bill_amount=data["bill_amount"],
-                transaction_id=data.get("transaction_id", ""), at=data.get("at"), actor=Actor.from_request(request),
-                coupon=data.get("coupon", redemption.NOT_READ),
+            row = redemption.coupon_redeem_read(
+                coupon=data["coupon"], code=data["code"], member=data["member"], store=data["store"],
+                bill_amount=data["bill_amount"], transaction_id=data.get("transaction_id", ""), at=data.get("at"),
+                actor=Actor.from_request(request),
             )  # fmt: skip
         except RedemptionError as exc:
             if exc.reasons == [rules.COUPON_NOT_FOUND]:

@@ -3,11 +3,11 @@
 Validation reads the facts and answers every failing rule. Redemption takes the same decision and then
 moves a once-only coupon with a conditional UPDATE (`status = 'issued'`) and counts the series'
 redemptions with a conditional UPDATE of the series row (`redeemed_count < limit`), so a coupon is
-redeemed once and a limit never passed, whatever the concurrency. When the till has already read the
-coupon (PostgreSQL), the decision is taken on that read and the conditional write is the
-compare-and-swap: one statement, and a lost swap falls back to deciding again under a row lock on the
-coupon (`SELECT … FOR UPDATE`), which is also the path for multi-use coupons (their per-member counts
-come from redemption rows only lock holders write). The statements themselves are in `coupons.redemption.statements`.
+redeemed once and a limit never passed, whatever the concurrency. Each has two entry points:
+`coupon_validate` and `coupon_redeem` read the coupon themselves; `coupon_validate_read` and
+`coupon_redeem_read` take the coupon the till's one statement already read. Which route a redemption
+takes is decided in `coupons.redemption.routes`; the routes are mapped in `coupons.redemption`, and the
+statements are in `coupons.redemption.statements`.
 """
 
 from contextlib import nullcontext
@@ -16,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, F, Max
 from django.utils import timezone
 
@@ -26,8 +26,9 @@ from coupons.exceptions import CouponTransitionError, ExchangeRateMissingError, 
 from coupons.lifecycle.status import coupon_transition
 from coupons.lifecycle.transitions import transition_check
 from coupons.models import Coupon, CouponRedemption, CouponSeries, ExchangeRate
-from coupons.redemption import rules
+from coupons.redemption import routes, rules
 from coupons.redemption import statements as till
+from coupons.redemption.routes import Route
 from members.models import Member, OrgEntity
 from members.selectors import org_entity_lineage_ids
 
@@ -120,18 +121,18 @@ def redemption_facts(
     )
 
 
-NOT_READ = object()
+def coupon_validate(*, code: str, member: Member, store: OrgEntity, bill_amount: Decimal, at=None) -> Validation:
+    """Every rule that forbids redeeming `code` now; reads the coupon itself."""
+    coupon = coupon_for_redemption(code=code, member=member)
+    return coupon_validate_read(coupon=coupon, member=member, store=store, bill_amount=bill_amount, at=at)
 
 
-def coupon_validate(
-    *, code: str, member: Member, store: OrgEntity, bill_amount: Decimal, at=None, coupon=NOT_READ
+def coupon_validate_read(
+    *, coupon: Coupon | None, member: Member, store: OrgEntity, bill_amount: Decimal, at=None
 ) -> Validation:
-    """Every rule that forbids redeeming `code` now. `coupon`: the coupon already read for this code and
-    member (`coupon_for_redemption`, or the till's context read with the code), to save reading it again.
-    """
+    """`coupon_validate` for a coupon the caller has already read for this code and member, with its series
+    (the till's one statement, `till.till_context`); None when no coupon has the code."""
     at = at or timezone.now()
-    if coupon is NOT_READ:
-        coupon = coupon_for_redemption(code=code, member=member)
     if coupon is None:
         return Validation(coupon=None, reasons=[rules.COUPON_NOT_FOUND])
     facts = redemption_facts(
@@ -181,26 +182,46 @@ def coupon_redeem(
     actor: Actor,
     transaction_id: str = "",
     at=None,
-    coupon=NOT_READ,
 ) -> CouponRedemption:
-    """Redeem `code` for `member` at `store`, or refuse with every reason that applies.
+    """Redeem `code` for `member` at `store`, or refuse with every reason that applies; reads the coupon
+    itself, locked (the locked route of `coupons.redemption`'s map)."""
+    return _redeem_locked(code=code, member=member, store=store, bill_amount=bill_amount, actor=actor,
+                          transaction_id=transaction_id, at=at or timezone.now())  # fmt: skip
 
-    `coupon`: the coupon already read, unlocked, for this code and member (the till's context read). On
-    PostgreSQL a once-only coupon is then redeemed by compare-and-swap: the rules run on that read, and
-    one statement moves the coupon only if it is still in the status the rules saw, writing its event,
-    the redemption and the series counter only if it moved. A lost swap (someone else moved the coupon
-    in between) takes the locked path below, which answers as the winner left the coupon. Otherwise the
-    coupon row is locked first (`SELECT … FOR UPDATE`) and the same decision taken under the lock.
+
+def coupon_redeem_read(
+    *,
+    coupon: Coupon | None,
+    code: str,
+    member: Member,
+    store: OrgEntity,
+    bill_amount: Decimal,
+    actor: Actor,
+    transaction_id: str = "",
+    at=None,
+) -> CouponRedemption:
+    """`coupon_redeem` for a coupon the caller has already read, unlocked, for this code and member, with
+    its series (the till's one statement); None when no coupon has the code.
+
+    On the swap route (`routes.redeem_route`) the rules run on that read, and one statement moves the
+    coupon only if it is still in the status the rules saw, writing its event, the redemption and the
+    series counter only if it moved. A lost swap (someone else moved the coupon in between) takes the
+    locked route, which answers as the winner left the coupon; so do the other routes.
     """
     at = at or timezone.now()
-    if coupon is not NOT_READ and connection.vendor == "postgresql":
-        if coupon is None:
-            _refuse([rules.COUPON_NOT_FOUND])
-        if not coupon.series.multi_use:
-            redemption = _redeem_by_swap(coupon=coupon, member=member, store=store, bill_amount=bill_amount,
-                                         actor=actor, transaction_id=transaction_id, at=at)  # fmt: skip
-            if redemption is not None:
-                return redemption
+    if coupon is None:
+        _refuse([rules.COUPON_NOT_FOUND])
+    if routes.redeem_route(series=coupon.series, unlocked_read=True) is Route.REDEEM_SWAP:
+        redemption = _redeem_by_swap(coupon=coupon, member=member, store=store, bill_amount=bill_amount,
+                                     actor=actor, transaction_id=transaction_id, at=at)  # fmt: skip
+        if redemption is not None:
+            return redemption
+    return _redeem_locked(code=code, member=member, store=store, bill_amount=bill_amount, actor=actor,
+                          transaction_id=transaction_id, at=at)  # fmt: skip
+
+
+def _redeem_locked(*, code, member, store, bill_amount, actor, transaction_id, at) -> CouponRedemption:
+    """Lock the coupon row first (`SELECT … FOR UPDATE`), and take the decision under the lock."""
     with transaction.atomic():
         # Find and lock the coupon row in one statement (not the joined series): racers for one code
         # queue here and each loser re-reads a redeemed status once the winner commits.
@@ -211,7 +232,8 @@ def coupon_redeem(
                                  transaction_id=transaction_id, at=at)  # fmt: skip
         # The coupon, its event, the redemption row and the series counter (under its limit) in one
         # statement on PostgreSQL; the counter comes last so the series row is held only for the commit.
-        refusal = till.redemption_write(redemption=redemption, to=to, actor=actor)
+        write = routes.REDEMPTION_WRITES[routes.redeem_route(series=coupon.series, unlocked_read=False)]
+        refusal = write(redemption=redemption, to=to, actor=actor)
         if refusal:
             _refuse([refusal])
     return redemption
@@ -225,7 +247,7 @@ def _redeem_by_swap(*, coupon, member, store, bill_amount, actor, transaction_id
     # roll the coupon's move back when the counter's condition refuses.
     limited = coupon.series.redemption_series_limit is not None
     with transaction.atomic() if limited else nullcontext():
-        refusal = till.redemption_write(redemption=redemption, to=to, actor=actor)
+        refusal = routes.REDEMPTION_WRITES[Route.REDEEM_SWAP](redemption=redemption, to=to, actor=actor)
         if refusal == rules.SERIES_REDEMPTION_LIMIT_REACHED:
             _refuse([refusal])
     if refusal == rules.ALREADY_REDEEMED:

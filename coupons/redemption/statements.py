@@ -1,16 +1,17 @@
 """The till's statements: what validate and redeem read and write, in as few round trips as possible.
 
-A validation reads everything in one statement: the member, the store with its parent, whether this
-client, that store or the caller's address is at an abuse limit this minute (`coupons.redemption.guessing`,
-`config.api.authentication`), and the coupon with its series. A redemption reads the same context
-without the coupon, then in its transaction the coupon with its series, locked, and on PostgreSQL
-writes in one statement: a data-modifying CTE that moves the coupon, records its event, inserts the
+Validate and redeem read everything in one statement: the member, the store with its parent, whether
+this client, that store or the caller's address is at an abuse limit this minute
+(`coupons.redemption.guessing`, `config.api.authentication`), and the coupon with its series. A
+redemption's locked route reads the coupon with its series again, locked. On PostgreSQL a redemption is
+written in one statement: a data-modifying CTE that moves the coupon, records its event, inserts the
 redemption row and counts it on the series under the series' limit. The decisions stay in
-`coupons.redemption` (rules, transition table, discount); this module only moves rows.
+`coupons.redemption` (rules, transition table, discount; which route, `coupons.redemption.routes`); this
+module only moves rows.
 
 The reads are plain SQL that SQLite runs too (values go through the ORM's converters, see
-`config.rawrows`). SQLite has no data-modifying CTEs, so there the writes go through the ORM, one
-statement each, with the same outcome.
+`config.rawrows`). SQLite has no data-modifying CTEs, so there the writes go through the ORM
+(`redemption_write_orm`), one statement each, with the same outcome.
 """
 
 from dataclasses import dataclass
@@ -164,9 +165,8 @@ def redemption_write(*, redemption: CouponRedemption, to: str | None, actor: Act
     `to` is the coupon's new status (None for a multi-use coupon, which stays as it is). Returns None
     when written, or the reason to refuse (the caller's transaction then rolls everything back): the
     coupon moved meanwhile, or the series reached its redemption limit (the counter's condition).
+    PostgreSQL only (`coupons.redemption.routes` picks the write).
     """
-    if connection.vendor != "postgresql":
-        return _redemption_write_orm(redemption=redemption, to=to, actor=actor)
     coupon, series = redemption.coupon, redemption.series
     now = timezone.now()
     parts, params = [], []
@@ -199,7 +199,8 @@ def redemption_write(*, redemption: CouponRedemption, to: str | None, actor: Act
     return None
 
 
-def _redemption_write_orm(*, redemption: CouponRedemption, to: str | None, actor: Actor) -> str | None:
+def redemption_write_orm(*, redemption: CouponRedemption, to: str | None, actor: Actor) -> str | None:
+    """`redemption_write` with the ORM, one statement per row, for a database without data-modifying CTEs."""
     coupon, series = redemption.coupon, redemption.series
     if to is not None:
         try:

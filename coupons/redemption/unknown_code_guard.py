@@ -17,10 +17,24 @@ class TooManyUnknownCodes(exceptions.Throttled):
 
 
 class UnknownCodeGuardMixin:
-    """Refuse a client, or a store, that has tried too many unknown codes this minute, before any other work."""
+    """Refuse a client, or a store, that has tried too many unknown codes this minute, before any other work.
+
+    A request is checked once (a view lives for one request): by the first `refuse_if_blocked`, or by the
+    view's own statement when it read the limits and found none reached (`block_checked_by_read`).
+    """
+
+    block_checked = False
+
+    def block_checked_by_read(self):
+        """The request's own statement read the limits (`attempts.at_limit_sql`) and none was reached."""
+        self.block_checked = True
 
     def refuse_if_blocked(self, request, *, store_ids=()):
-        """429 when the caller's address, the client or one of the stores is at its limit (one indexed read)."""
+        """429 when the caller's address, the client or one of the stores is at its limit (one indexed read);
+        nothing when this request was checked already."""
+        if self.block_checked:
+            return
+        self.block_checked = True
         now = timezone.now()
         address = address_key(client_address(request))
         keys = [address, *guessing.guard_keys(client=request.user, store_ids=store_ids)]

@@ -1,5 +1,7 @@
 """Coupon series set-up: settings, their ranges and locks, sample codes, and the series' rules and reminders."""
 
+from contextlib import contextmanager
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
@@ -8,6 +10,7 @@ from audit.protection import ensure_deletable
 from audit.services import audit_created, audit_deleted, audit_updated
 from config import ranges
 from config.actors import Actor
+from config.constraints import violated_constraint
 from coupons.exceptions import CouponSeriesInvalidError, SettingLockedError
 from coupons.issuance.validity import offer_end
 from coupons.models import CouponSeries, Reminder, SeriesAllowedMember
@@ -43,16 +46,10 @@ def series_create(
     if series.code_mode == CouponSeries.CodeMode.RANDOMIZED_COMMON:
         apply_sample_code(series, sample_code)
     series_validate(series, reminders=reminders, exclude_recipients_of=exclude_recipients_of)
-    try:
-        with transaction.atomic():
-            series.save()
-            _save_relations(series, reminders, exclude_recipients_of, redemption_stores)
-            audit_created(actor=actor, obj=series, after=series_snapshot(series))
-    except IntegrityError as exc:
-        raise CouponSeriesInvalidError(
-            "The fixed part of this sample code is used by another series.",
-            errors={"code_generation": ["The sample code's first half must be unique in the program."]},
-        ) from exc
+    with _constraints_as_field_errors(), transaction.atomic():
+        series.save()
+        _save_relations(series, reminders, exclude_recipients_of, redemption_stores)
+        audit_created(actor=actor, obj=series, after=series_snapshot(series))
     return series
 
 
@@ -80,7 +77,8 @@ def series_update(
         reminders=reminders if reminders is not None else list(series.reminders.values()),
         exclude_recipients_of=exclude_recipients_of or (),
     )
-    series.save()
+    with _constraints_as_field_errors():
+        series.save()
     _save_relations(series, reminders, exclude_recipients_of, redemption_stores)
     audit_updated(actor=actor, obj=series, before=before, after=series_snapshot(series))
     return series
@@ -96,6 +94,42 @@ def series_delete(*, series: CouponSeries, actor: Actor) -> None:
     before, pk = series_snapshot(series), series.pk
     series.delete()
     audit_deleted(actor=actor, obj=series, before=before, object_id=pk)
+
+
+# The series' database constraints, as the errors of the settings they hold. `series_validate` checks all
+# but the first before saving; the first (a sample code's fixed part) only the database can check, against
+# every other series, concurrent ones included.
+CONSTRAINT_ERRORS = {
+    "coupons_couponseries_prefix_unique": (
+        "The fixed part of this sample code is used by another series.",
+        {"code_generation": ["The sample code's first half must be unique in the program."]},
+    ),
+    "coupons_couponseries_unique_length": (
+        "The coupon series settings are invalid.",
+        {"code_generation": ["length: 4 to 16 characters."]},
+    ),
+    "coupons_couponseries_common_code_set": (
+        "The coupon series settings are invalid.",
+        {"code_generation": ["code: 1 to 64 letters, digits or '-'."]},
+    ),
+    "coupons_couponseries_bill_range": (
+        "The coupon series settings are invalid.",
+        {"redemption": ["max_bill is below min_bill."]},
+    ),
+}
+
+
+@contextmanager
+def _constraints_as_field_errors():
+    """A series constraint refusing the write becomes its settings' error; any other IntegrityError stays one."""
+    try:
+        yield
+    except IntegrityError as exc:
+        name = violated_constraint(exc, CouponSeries)
+        if name not in CONSTRAINT_ERRORS:
+            raise
+        message, errors = CONSTRAINT_ERRORS[name]
+        raise CouponSeriesInvalidError(message, errors=errors) from exc
 
 
 def series_check_lock(*, series: CouponSeries, fields: dict, sample_code: str | None) -> None:

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.test import override_settings
@@ -101,9 +102,10 @@ def test_the_window_follows_the_settings(pos, store):
 @pytest.mark.parametrize("read_first", [False, True])
 def test_the_redeem_service_refuses_an_at_out_of_range(store, read_first):
     coupon = sunday_night_coupon()
-    kwargs = {"coupon": redemption.coupon_for_redemption(code=coupon.code, member=coupon.member)} if read_first else {}
+    read = redemption.coupon_for_redemption(code=coupon.code, member=coupon.member)
+    redeem = partial(redemption.coupon_redeem_read, coupon=read) if read_first else redemption.coupon_redeem
     with pytest.raises(RedemptionError) as refused:
-        redemption.coupon_redeem(code=coupon.code, member=coupon.member, store=store, bill_amount=Decimal("20"),
-                                 actor=Actor.system(), at=next_sunday_three_am(timezone.now()), **kwargs)  # fmt: skip
+        redeem(code=coupon.code, member=coupon.member, store=store, bill_amount=Decimal("20"),
+               actor=Actor.system(), at=next_sunday_three_am(timezone.now()))  # fmt: skip
     assert refused.value.code == "time_out_of_range"
     assert Coupon.objects.get(pk=coupon.pk).status == "issued"
