@@ -4,7 +4,9 @@ The bare view is what the notes call the ceiling of the stack: DRF with token au
 one conditional `UPDATE … WHERE status = 'issued'`, nothing else (no rules, no events, no counters).
 The plain view does the same with the same token authentication in a plain Django view (no DRF
 request, negotiation or renderer): the ceiling of Django itself on this machine. Both sit under
-/api/v1/, so they pass through the same middleware as the till's endpoints.
+/api/v1/, so they pass through the same middleware as the till's endpoints. Both write the status
+directly rather than through `coupons.lifecycle`, on purpose: they are the floor the till is measured
+against, never a path of the product.
 """
 
 import json

@@ -215,13 +215,10 @@ def bulk_issue_chunk(*, job_id: int) -> bool:
         series = series.get(pk=job.series_id)
         # One index range scan of the chunk's members says, per member, whether the issual rules allow
         # a coupon: members the rules refuse count as skipped.
-        rows = list(
-            _in_source(Member.objects.all(), job)
-            .filter(pk__gt=chunk.after_member_id, pk__lte=chunk.through_member_id)
-            .annotate(may_receive=ExpressionWrapper(_may_receive(series, now), output_field=BooleanField()))
-            .order_by("pk")
-            .values_list("pk", "may_receive")
+        members = _in_source(Member.objects.all(), job).filter(
+            pk__gt=chunk.after_member_id, pk__lte=chunk.through_member_id
         )
+        rows = bulk_issue_decisions(members, series=series, now=now)
         exhausted = False
         if chunk.code_start is not None:
             issued = _write_reserved(series=series, chunk=chunk, rows=rows, now=now)
@@ -250,6 +247,17 @@ def _in_source(members, job):
     if job.source == BulkIssueJob.Source.SEGMENT:
         return members.filter(segments=job.segment_id)
     return members.filter(Exists(SeriesAllowedMember.objects.filter(series=job.series_id, member=OuterRef("pk"))))
+
+
+def bulk_issue_decisions(members, *, series: CouponSeries, now) -> list[tuple[int, bool]]:
+    """(member id, may receive) for each of `members` in id order, in one query: whether the issual rules
+    allow each a new coupon of `series` at `now`. The series limit and the codes left are not in it:
+    the chunk stops at the series' remaining capacity.
+    """
+    decided = members.annotate(
+        may_receive=ExpressionWrapper(_may_receive(series, now), output_field=BooleanField())
+    ).order_by("pk")
+    return list(decided.values_list("pk", "may_receive"))
 
 
 def _may_receive(series: CouponSeries, now) -> Q:

@@ -12,7 +12,7 @@ from coupons.exceptions import CouponIssueError
 from coupons.issuance import rules
 from coupons.issuance.locks import series_issuance_lock
 from coupons.issuance.validity import coupon_expires_at, coupon_redeemable_from, offer_end
-from coupons.lifecycle.status import coupon_event_record
+from coupons.lifecycle.status import coupon_created_event_record, coupon_transition
 from coupons.models import Coupon, CouponSeries, SeriesAllowedMember
 from coupons.notify.limits import series_note_issued
 from coupons.series.capacity import codes_left
@@ -85,8 +85,7 @@ def coupon_issue(*, series: CouponSeries, member, actor: Actor, code: str | None
             if rules.should_resend(reasons, on_rematch=series.on_rematch, has_valid_coupon=valid is not None):
                 return IssueResult(coupon=valid, resent=True)
             raise CouponIssueError(f"Coupon not issued: {', '.join(reasons)}.", code=reasons[0], reasons=reasons)
-        coupon, old, reason = _create_issued_coupon(series=series, member=member, now=now, code=code)
-        coupon_event_record(coupon, old=old, new=Coupon.Status.ISSUED, actor=actor, reason=reason)
+        coupon = _issue_coupon(series=series, member=member, now=now, code=code, actor=actor)
         series_note_issued(series=series, count=1)
         return IssueResult(coupon=coupon)
 
@@ -109,28 +108,22 @@ def coupon_times(series: CouponSeries, now):
     return expires_at, redeemable_from
 
 
-def _create_issued_coupon(*, series, member, now, code) -> tuple[Coupon, str, str]:
-    """The issued coupon, the status it came from ("" for a new row) and the reason its event records."""
+def _issue_coupon(*, series, member, now, code, actor) -> Coupon:
+    """The coupon issued to `member` now, with its event: a new row (born issued), or an uploaded code
+    claimed (unissued → issued) or moved from the member it was revoked from (revoked → issued)."""
     expires_at, redeemable_from = coupon_times(series, now)
-    fields = dict(
-        series=series,
-        member=member,
-        status=Coupon.Status.ISSUED,
-        issued_at=now,
-        expires_at=expires_at,
-        redeemable_from=redeemable_from,
-        last_status_change_on=now,
-    )
-    mode = series.code_mode
+    holder = dict(member=member, issued_at=now, expires_at=expires_at, redeemable_from=redeemable_from)
     if code is not None:
-        reissued = _reissue_revoked_code(series=series, code=code, fields=fields)
+        reissued = _reissue_revoked_code(series=series, code=code, holder=holder, now=now, actor=actor)
         if reissued is not None:
             return reissued
-        coupon = Coupon.objects.create(code=code, **fields)
+        coupon = _create_issued(series=series, code=code, holder=holder, now=now, actor=actor)
         CouponSeries.objects.filter(pk=series.pk).update(code_count=F("code_count") + 1)
-        return coupon, "", "issued"
+        return coupon
+    mode = series.code_mode
     if mode == CouponSeries.CodeMode.COMMON:
-        return Coupon.objects.create(code=series.common_code, is_common=True, **fields), "", "issued"
+        return _create_issued(series=series, code=series.common_code, is_common=True, holder=holder, now=now,
+                              actor=actor)  # fmt: skip
     if mode == CouponSeries.CodeMode.UPLOAD:
         coupon = (
             Coupon.objects.select_for_update(skip_locked=True)
@@ -140,13 +133,25 @@ def _create_issued_coupon(*, series, member, now, code) -> tuple[Coupon, str, st
         )
         if coupon is None:
             raise CouponIssueError("No uploaded codes are left.", code="series_exhausted", reasons=["series_exhausted"])
-        Coupon.objects.filter(pk=coupon.pk, status=Coupon.Status.UNISSUED).update(**fields)
-        coupon.refresh_from_db()
-        return coupon, Coupon.Status.UNISSUED, "issued"
-    return _create_generated_coupon(series=series, fields=fields), "", "issued"
+        return coupon_transition(coupon=coupon, to=Coupon.Status.ISSUED, actor=actor, reason="issued", at=now,
+                                 **holder)  # fmt: skip
+    coupon = _create_generated_coupon(series=series, holder=holder, now=now)
+    coupon_created_event_record(coupon=coupon, actor=actor)
+    return coupon
 
 
-def _reissue_revoked_code(*, series, code, fields) -> tuple[Coupon, str, str] | None:
+def _create_issued(*, series, code, holder, now, actor, is_common=False) -> Coupon:
+    """A new row, born issued (creation is not a transition), and its first event."""
+    coupon = Coupon.objects.create(series=series, code=code, is_common=is_common, **_born_issued(holder, now))
+    coupon_created_event_record(coupon=coupon, actor=actor)
+    return coupon
+
+
+def _born_issued(holder, now) -> dict:
+    return dict(holder, status=Coupon.Status.ISSUED, last_status_change_on=now)
+
+
+def _reissue_revoked_code(*, series, code, holder, now, actor) -> Coupon | None:
     """Seed 003's route for moving a coupon: revoke it, then upload the same code with the new member.
 
     A code revoked in this series, uploaded again with a member other than the one it was revoked
@@ -156,23 +161,23 @@ def _reissue_revoked_code(*, series, code, fields) -> tuple[Coupon, str, str] | 
     uploaded code). None when there is no such code; the caller then inserts it, and the unique index
     refuses a code held anywhere else.
     """
-    member = fields["member"]
     coupon = (
         Coupon.objects.select_for_update()
         .filter(series=series, code=code, is_common=False, status=Coupon.Status.REVOKED)
-        .exclude(member=member)
+        .exclude(member=holder["member"])
         .first()
     )
     if coupon is None:
         return None
     previous = coupon.member.external_id if coupon.member_id else "no member"
-    Coupon.objects.filter(pk=coupon.pk, status=Coupon.Status.REVOKED).update(**fields, is_reversed=False)
+    coupon_transition(coupon=coupon, to=Coupon.Status.ISSUED, actor=actor, reissue=True, at=now,
+                      reason=f"re-issued by a codes upload (revoked from {previous})", is_reversed=False,
+                      **holder)  # fmt: skip
     CouponSeries.objects.filter(pk=series.pk).update(code_count=F("code_count") + 1)
-    coupon.refresh_from_db()
-    return coupon, Coupon.Status.REVOKED, f"re-issued by a codes upload (revoked from {previous})"
+    return coupon
 
 
-def _create_generated_coupon(*, series, fields):
+def _create_generated_coupon(*, series, holder, now):
     """The series' next code perm(n). A permutation never repeats within the series; a clash with
     another series' code (odds live/space) skips that position, bounded by the space itself."""
     generator = series_generator(series)
@@ -183,7 +188,7 @@ def _create_generated_coupon(*, series, fields):
         index += 1
         try:
             with transaction.atomic():
-                coupon = Coupon.objects.create(code=code, **fields)
+                coupon = Coupon.objects.create(series=series, code=code, **_born_issued(holder, now))
         except IntegrityError:
             continue
         CouponSeries.objects.filter(pk=series.pk).update(next_code_index=index)

@@ -1,8 +1,9 @@
 """The coupon expiry sweep: issued coupons past `expires_at` become expired, in batched set-based updates.
 
-The set-based twin of `coupons.lifecycle.status.coupon_transition` for one move (issued → expired) under the
-same transition table. Each batch is one transaction that locks at most `batch_size` rows (rows another
-writer holds are skipped: the next sweep takes them), moves them and writes one CouponEvent per coupon.
+One move (issued → expired) through the set-based writer of `coupons.lifecycle.status`, checked against
+the transition table: on PostgreSQL its one-statement form, elsewhere `coupons_transition`. Each batch is
+one transaction that locks at most `batch_size` rows (rows another writer holds are skipped: the next
+sweep takes them), moves them and writes one CouponEvent per coupon.
 A rerun finds nothing it already expired, so the sweep is idempotent.
 """
 
@@ -15,8 +16,8 @@ from django.utils import timezone
 
 from config.actors import Actor
 from config.parallel import on_connections
-from coupons.lifecycle.transitions import TRANSITIONS
-from coupons.models import Coupon, CouponEvent
+from coupons.lifecycle.status import coupons_move_statement, coupons_transition
+from coupons.models import Coupon
 
 EXPIRY_REASON = "expired"
 DEFAULT_BATCH_SIZE = 20_000
@@ -24,32 +25,18 @@ DEFAULT_BATCH_SIZE = 20_000
 ISSUED = Coupon.Status.ISSUED
 EXPIRED = Coupon.Status.EXPIRED
 
-# The sweep writes this move without going through coupon_transition; it must stay a legal one.
-assert EXPIRED in TRANSITIONS[ISSUED], "the coupon transition table no longer allows issued → expired"
-
 # PostgreSQL, one statement a batch: lock up to `limit` due coupons (skipping rows another writer holds;
 # the partial index on issued coupons' expiry finds them), move them by primary key and write their
-# events. The picked ids stay on the server as one array (no round trip through Python, and a plain
-# index scan on = ANY rather than a join), and each batch costs the same however many coupons earlier
-# batches expired.
-_PG_EXPIRE_BATCH = """
-WITH moved AS (
-    UPDATE coupons_coupon SET status = %(new)s, last_status_change_on = %(at)s
-    WHERE id = ANY(ARRAY(
-        SELECT id FROM coupons_coupon
-        WHERE status = %(old)s AND expires_at <= %(now)s
+# events (the writer's move and events, `coupons_move_statement`). The picked ids stay on the server as
+# one array (no round trip through Python, and a plain index scan on = ANY rather than a join), and each
+# batch costs the same however many coupons earlier batches expired.
+_PG_DUE_IDS = f"""id = ANY(ARRAY(
+        SELECT id FROM {Coupon._meta.db_table}
+        WHERE status = %s AND expires_at <= %s
         ORDER BY expires_at
-        LIMIT %(limit)s
+        LIMIT %s
         FOR UPDATE SKIP LOCKED
-    )) AND status = %(old)s
-    RETURNING id
-), events AS (
-    INSERT INTO coupons_couponevent (coupon_id, old_status, new_status, actor, channel, reason, at)
-    SELECT id, %(old)s, %(new)s, %(actor)s, %(channel)s, %(reason)s, %(at)s FROM moved
-    RETURNING coupon_id
-)
-SELECT count(*) FROM events
-"""
+    ))"""
 
 
 def coupons_expire_due(
@@ -81,18 +68,11 @@ def _expire_batch(*, actor: Actor, now: datetime, batch_size: int) -> int:
     at = timezone.now()
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            params = {
-                "old": ISSUED,
-                "new": EXPIRED,
-                "now": now,
-                "limit": batch_size,
-                "at": at,
-                "actor": actor.name[:100],
-                "channel": actor.channel[:30],
-                "reason": EXPIRY_REASON,
-            }
+            move = coupons_move_statement(old=ISSUED, to=EXPIRED, where=_PG_DUE_IDS,
+                                          where_params=[ISSUED, now, batch_size], actor=actor,
+                                          reason=EXPIRY_REASON, at=at)  # fmt: skip
             with connection.cursor() as cursor:
-                cursor.execute(_PG_EXPIRE_BATCH, params)
+                cursor.execute(f"WITH {move.sql}\nSELECT count(*) FROM moved", move.params)
                 return cursor.fetchone()[0]
         # Portable path (SQLite: transactions take the write lock up front, nobody else writes meanwhile).
         ids = list(
@@ -102,13 +82,4 @@ def _expire_batch(*, actor: Actor, now: datetime, batch_size: int) -> int:
         )
         if not ids:
             return 0
-        moved = Coupon.objects.filter(pk__in=ids, status=ISSUED).update(status=EXPIRED, last_status_change_on=at)
-        CouponEvent.objects.bulk_create(
-            [
-                CouponEvent(coupon_id=pk, old_status=ISSUED, new_status=EXPIRED, actor=actor.name[:100],
-                            channel=actor.channel[:30], reason=EXPIRY_REASON, at=at)
-                for pk in ids
-            ],
-            batch_size=2000,
-        )  # fmt: skip
-        return moved
+        return coupons_transition(ids=ids, from_status=ISSUED, to=EXPIRED, actor=actor, reason=EXPIRY_REASON, at=at)

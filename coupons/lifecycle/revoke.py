@@ -1,7 +1,8 @@
 """Revoking coupons of a series (seed 003 "Revoke Coupon").
 
-Revocation runs as set-based UPDATEs in committed batches: each batch locks its rows in pk order,
-moves them with one UPDATE per old status and writes one event per coupon. Redeemed coupons are never
+Revocation runs as set-based UPDATEs in committed batches: each batch locks its rows in pk order and
+moves them through the set-based writer (`coupons_transition`), one UPDATE per old status and one event
+per coupon moved. Redeemed coupons are never
 revoked; a member's every active (issued) coupon of the series is.
 """
 
@@ -14,8 +15,9 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from config.actors import Actor
 from coupons.exceptions import ConfirmationRequiredError, CouponSeriesInvalidError
-from coupons.lifecycle.transitions import TRANSITIONS
-from coupons.models import Coupon, CouponEvent, CouponSeries
+from coupons.lifecycle.status import coupons_transition
+from coupons.lifecycle.transitions import allowed_moves
+from coupons.models import Coupon, CouponSeries
 from members.models import Member
 
 logger = logging.getLogger(__name__)
@@ -100,14 +102,9 @@ def _revoke_batch(batch, *, actor: Actor, reason: str) -> int:
     now = timezone.now()
     by_status: dict[str, list[int]] = {}
     for pk, status in batch:
-        if Status.REVOKED in TRANSITIONS.get(status, set()):
+        if Status.REVOKED in allowed_moves(status):
             by_status.setdefault(status, []).append(pk)
-    moved = 0
-    for old, pks in by_status.items():
-        moved += Coupon.objects.filter(pk__in=pks, status=old).update(status=Status.REVOKED, last_status_change_on=now)
-        CouponEvent.objects.bulk_create(
-            CouponEvent(coupon_id=pk, old_status=old, new_status=Status.REVOKED, actor=actor.name,
-                        channel=actor.channel, reason=reason, at=now)
-            for pk in pks
-        )  # fmt: skip
-    return moved
+    return sum(
+        coupons_transition(ids=pks, from_status=old, to=Status.REVOKED, actor=actor, reason=reason, at=now)
+        for old, pks in by_status.items()
+    )

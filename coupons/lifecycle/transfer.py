@@ -7,7 +7,8 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from config.actors import Actor
 from coupons.exceptions import TransferError
-from coupons.models import Coupon, CouponEvent
+from coupons.lifecycle.status import coupon_event
+from coupons.models import Coupon
 from members.models import Member
 
 ISSUED = Coupon.Status.ISSUED
@@ -39,10 +40,9 @@ def coupon_transfer(*, coupon: Coupon, to_member: Member, actor: Actor) -> Coupo
     Coupon.objects.filter(pk=coupon.pk, status=ISSUED).update(
         member=to_member, issued_at=now, last_status_change_on=now, is_reversed=False
     )
-    CouponEvent.objects.create(
-        coupon=coupon, old_status=ISSUED, new_status=ISSUED, actor=actor.name, channel=actor.channel,
-        reason=f"transferred from {previous} to {to_member.external_id}", at=now,
-    )  # fmt: skip
+    # Not a status move (the coupon stays issued): the holder changes, and the event records it as issued again.
+    coupon_event(coupon_id=coupon.pk, old=ISSUED, new=ISSUED, actor=actor, at=now,
+                 reason=f"transferred from {previous} to {to_member.external_id}").save(force_insert=True)  # fmt: skip
     audit_record(
         actor=actor,
         action=AuditEvent.Action.TRANSFER,

@@ -23,7 +23,7 @@ from django.utils import timezone
 from config.actors import Actor
 from config.client_time import client_time_window
 from coupons.exceptions import CouponTransitionError, ExchangeRateMissingError, RedemptionError
-from coupons.lifecycle.status import coupon_transition
+from coupons.lifecycle.status import coupon_reinstate
 from coupons.lifecycle.transitions import transition_check
 from coupons.models import Coupon, CouponRedemption, CouponSeries, ExchangeRate
 from coupons.redemption import routes, rules
@@ -296,11 +296,7 @@ def redemption_reverse(*, redemption: CouponRedemption, actor: Actor) -> CouponR
         )
         if claimed:
             coupon = Coupon.objects.select_for_update().get(pk=redemption.coupon_id)
-            if coupon.status == Status.REDEEMED:
-                coupon_transition(coupon=coupon, to=Status.ISSUED, actor=actor, reason="redemption reversed",
-                                  is_reversed=True)  # fmt: skip
-            else:
-                Coupon.objects.filter(pk=coupon.pk).update(is_reversed=True, last_status_change_on=now)
+            coupon_reinstate(coupon=coupon, actor=actor, at=now)
             CouponSeries.objects.filter(pk=redemption.series_id, redeemed_count__gt=0).update(
                 redeemed_count=F("redeemed_count") - 1
             )

@@ -6,8 +6,9 @@ this client, that store or the caller's address is at an abuse limit this minute
 redemption's locked route reads the coupon with its series again, locked. On PostgreSQL a redemption is
 written in one statement: a data-modifying CTE that moves the coupon, records its event, inserts the
 redemption row and counts it on the series under the series' limit. The decisions stay in
-`coupons.redemption` (rules, transition table, discount; which route, `coupons.redemption.routes`); this
-module only moves rows.
+`coupons.redemption` (rules, discount; which route, `coupons.redemption.routes`); the coupon's move and
+its event are the lifecycle writer's (`coupons.lifecycle.status.coupon_move_statement`, checked against
+the transition table); this module only puts the statement together.
 
 The reads are plain SQL that SQLite runs too (values go through the ORM's converters, see
 `config.rawrows`). SQLite has no data-modifying CTEs, so there the writes go through the ORM
@@ -25,8 +26,8 @@ from config.actors import Actor
 from config.api import attempts
 from config.rawrows import ModelColumns
 from coupons.exceptions import CouponTransitionError
-from coupons.lifecycle.status import coupon_transition
-from coupons.models import Coupon, CouponEvent, CouponRedemption, CouponSeries
+from coupons.lifecycle.status import coupon_move_statement, coupon_transition
+from coupons.models import Coupon, CouponRedemption, CouponSeries
 from coupons.redemption import guessing, rules
 from members.models import Member, OrgEntity
 
@@ -142,11 +143,10 @@ def _insert(model, alias: str, after: str) -> tuple[str, list]:
 
 # Every part after the coupon's move depends on it: when the move finds the coupon no longer in the
 # status the rules saw, the statement writes nothing at all, so it may run on its own, outside a
-# transaction (`coupons.redemption`, the compare-and-swap redemption).
-EVENT_INSERT, EVENT_FIELDS = _insert(CouponEvent, "event", after="moved")
+# transaction (`coupons.redemption`, the compare-and-swap redemption). The move and its event are the
+# lifecycle writer's (`coupons.lifecycle.status.coupon_move_statement`, checked against the transition
+# table); a multi-use coupon, which keeps its status, only clears `is_reversed`.
 REDEMPTION_INSERT, REDEMPTION_FIELDS = _insert(CouponRedemption, "redemption", after="counted")
-MOVE = f"""moved AS (UPDATE {Coupon._meta.db_table} SET status = %s, last_status_change_on = %s, is_reversed = false
-           WHERE id = %s AND status = %s RETURNING id)"""
 KEEP = f"moved AS (UPDATE {Coupon._meta.db_table} SET is_reversed = false WHERE id = %s RETURNING id)"
 COUNT = f"""counted AS (UPDATE {CouponSeries._meta.db_table} SET redeemed_count = redeemed_count + 1
            WHERE id = %s AND EXISTS (SELECT FROM moved)"""
@@ -170,11 +170,11 @@ def redemption_write(*, redemption: CouponRedemption, to: str | None, actor: Act
     coupon, series = redemption.coupon, redemption.series
     now = timezone.now()
     parts, params = [], []
+    move = None
     if to is not None:
-        event = CouponEvent(coupon=coupon, old_status=coupon.status, new_status=to, actor=actor.name,
-                            channel=actor.channel, reason="redeemed", at=now)  # fmt: skip
-        parts += [MOVE, EVENT_INSERT]
-        params += [to, now, coupon.pk, coupon.status, *_values(event, EVENT_FIELDS)]
+        move = coupon_move_statement(coupon=coupon, to=to, actor=actor, reason="redeemed", at=now, is_reversed=False)
+        parts.append(move.sql)
+        params += move.params
     else:
         parts.append(KEEP)
         params.append(coupon.pk)
@@ -193,8 +193,8 @@ def redemption_write(*, redemption: CouponRedemption, to: str | None, actor: Act
         return rules.ALREADY_REDEEMED
     if not counted:
         return rules.SERIES_REDEMPTION_LIMIT_REACHED
-    if to is not None:
-        coupon.status, coupon.last_status_change_on = to, now
+    if move is not None:
+        move.mirror_on(coupon)
     coupon.is_reversed = False
     return None
 
