@@ -33,26 +33,27 @@ def status_move_many(
     to: str,
     allowed: Callable[..., bool],
     changes: Callable[[str], dict],
-    event: Callable[[int, str], models.Model],
+    event: Callable[..., models.Model],
     columns: Iterable[str] = (),
     skip_locked: bool = False,
 ) -> int:
     """Move every row of `rows` that `allowed(status, *columns)` lets go to `to`; returns how many moved.
 
     The rows are locked in pk order (with `skip_locked`, those another writer holds are left for the next run),
-    checked, and moved with one UPDATE per current status, with `changes(old)`; `event(pk, old)` builds each moved
-    row's event, and they are inserted at once.
+    checked, and moved with one UPDATE per current status, with `changes(old)`; `event(pk, old, *columns)` builds
+    each moved row's event, and they are inserted at once.
     """
     moved, events = 0, []
     with transaction.atomic():
         locked = rows.select_for_update(skip_locked=skip_locked).order_by("pk").values_list("pk", "status", *columns)
-        groups: dict[str, list[int]] = {}
+        groups: dict[str, list[tuple]] = {}
         for pk, status, *extra in locked:
             if allowed(status, *extra):
-                groups.setdefault(status, []).append(pk)
-        for old, pks in groups.items():
+                groups.setdefault(status, []).append((pk, *extra))
+        for old, group in groups.items():
+            pks = [pk for pk, *_ in group]
             moved += rows.model.objects.filter(pk__in=pks, status=old).update(status=to, **changes(old))
-            events.extend(event(pk, old) for pk in pks)
+            events.extend(event(pk, old, *extra) for pk, *extra in group)
         if events:
             type(events[0]).objects.bulk_create(events)
     return moved

@@ -90,7 +90,7 @@ def offer_responses_move(*, ids: list[int], to_status: str, actor: Actor, reason
             status, to_status, requires_activation=requires_activation, snapshot=snapshot
         ),
         changes=lambda from_status: {"status_changed_at": at},
-        event=lambda pk, from_status: offer_response_event(
+        event=lambda pk, from_status, *_: offer_response_event(
             pk, from_status=from_status, to_status=to_status, actor=actor, reason=reason, at=at
         ),
         skip_locked=True,
