@@ -21,6 +21,9 @@ from .models import CertificateCode, CertificateCodeEvent, RewardRedemption
 
 Status = CertificateCode.Status
 REASON_LENGTH = CertificateCodeEvent._meta.get_field("reason").max_length
+# A code leaving unused joins its own redemption, and a reserved one goes to its own member: those moves carry
+# one row's own values, so they go one at a time (certificate_code_transition), never in a set.
+ONE_AT_A_TIME_FROM = frozenset({Status.UNUSED, Status.RESERVED})
 
 
 def certificate_code_event(
@@ -97,15 +100,15 @@ def certificate_code_transition(
 
 
 def certificate_codes_transition(*, rows: QuerySet, new: str, actor: Actor, reason: str = "") -> int:
-    """Move every code of `rows` whose move to `new` the table allows, with one UPDATE per current status and
-    an event per code; returns how many moved. A code leaving unused joins its own redemption, so it moves
-    one at a time (certificate_code_transition), never here."""
+    """Move every code of `rows` whose move to `new` the table allows (fulfilling redeemed and awarded codes),
+    with one UPDATE per current status and an event per code; returns how many moved. Unused and reserved codes
+    are left as they are (ONE_AT_A_TIME_FROM)."""
     now = timezone.now()
     return status_move_many(
         rows=rows,
         to=new,
         columns=("redemption_id",),
-        allowed=lambda old, redemption_id: old != Status.UNUSED and rules.code_transition_allowed(old, new),
+        allowed=lambda old, redemption_id: old not in ONE_AT_A_TIME_FROM and rules.code_transition_allowed(old, new),
         changes=lambda old: {"status_changed_at": now, **_fulfilled_at(new, now)},
         event=lambda pk, old, redemption_id: certificate_code_event(
             pk, old=old, new=new, redemption_id=redemption_id, actor=actor, reason=reason, at=now
