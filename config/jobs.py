@@ -4,6 +4,10 @@ A job row (bulk issuance, coupon upload, export run) has `status`, `attempts` (t
 it) and `heartbeat_at` (set when a worker starts it and after each chunk or row). A worker that dies
 leaves the row `running` with a heartbeat that stops moving; the reaper (jobs.sweeps.jobs_resume_stale)
 hands such a job to a new worker, or fails it once it has been started JOBS_MAX_ATTEMPTS times.
+
+The three job models share one lifecycle, JOB_TRANSITIONS; each has one `JobStatusWriter` in its own place
+(coupons/issuance/job_status.py, exports/lifecycle.py), and every change of its status goes through it. A
+heartbeat or a counter is not a status change: those are plain UPDATEs of the job's own fields.
 """
 
 from collections.abc import Callable
@@ -11,8 +15,74 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import models
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+
+from config.actors import Actor
+from config.errors import DomainError
+from config.status import status_move_many, status_swap
+
+QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
+UNFINISHED = (QUEUED, RUNNING)
+
+# Every move a job row may make. A worker claims a queued job; a new worker claims a running one whose
+# worker died (running → running, the attempt counted); a job that cannot go on fails, queued or running.
+# Succeeded and failed are final.
+JOB_TRANSITIONS: dict[str, frozenset[str]] = {
+    QUEUED: frozenset({RUNNING, FAILED}),
+    RUNNING: frozenset({RUNNING, SUCCEEDED, FAILED}),
+    SUCCEEDED: frozenset(),
+    FAILED: frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class JobStatusWriter:
+    """The one writer of a job model's status, under JOB_TRANSITIONS.
+
+    `error` is the model's transition error; `event(pk, old, new, actor, reason)` builds its event row, for a
+    model that keeps one.
+    """
+
+    model: type[models.Model]
+    error: type[DomainError]
+    event: Callable[..., models.Model] | None = None
+
+    def check(self, old: str, to: str) -> None:
+        if to not in JOB_TRANSITIONS.get(old, ()):
+            name = self.model._meta.verbose_name
+            raise self.error(f"A {old} {name} cannot become {to}.", code="illegal_transition", reasons=[old])
+
+    def move(
+        self, *, pk: int, old: str, to: str, actor: Actor | None = None, reason: str = "", guard=None, **fields
+    ) -> None:
+        """One row from `old` to `to` (compare-and-swap on the status, and on `guard`'s fields when given);
+        raises the model's error when the table forbids the move or the swap is lost."""
+        self.check(old, to)
+        rows = self.model.objects.filter(pk=pk, **(guard or {}))
+        event = None if self.event is None else (lambda: self.event(pk, old, to, actor, reason))
+        if not status_swap(rows=rows, old=old, to=to, changes=fields, event=event):
+            name = self.model._meta.verbose_name
+            raise self.error(f"The {name} changed meanwhile.", code="illegal_transition", reasons=["changed"])
+
+    def move_many(
+        self, *, rows: QuerySet, from_statuses, to: str, actor: Actor | None = None, reason: str = "", **fields
+    ) -> int:
+        """Every row of `rows` in one of `from_statuses` to `to`; returns how many moved. Without an event
+        table, one UPDATE; with one, the rows are locked and each moved row gets its event."""
+        for old in from_statuses:
+            self.check(old, to)
+        rows = rows.filter(status__in=from_statuses)
+        if self.event is None:
+            return rows.update(status=to, **fields)
+        return status_move_many(
+            rows=rows,
+            to=to,
+            allowed=lambda old: True,
+            changes=lambda old: fields,
+            event=lambda pk, old: self.event(pk, old, to, actor, reason),
+        )
 
 
 def max_attempts() -> int:
@@ -33,20 +103,22 @@ def attempts_exhausted_message(attempts: int) -> str:
 
 def stale_condition(now: datetime) -> Q:
     # No heartbeat at all: a row left running by a version that did not record one.
-    return Q(status="running") & (Q(heartbeat_at__lt=stale_before(now)) | Q(heartbeat_at__isnull=True))
+    return Q(status=RUNNING) & (Q(heartbeat_at__lt=stale_before(now)) | Q(heartbeat_at__isnull=True))
 
 
-def job_start(unfinished: QuerySet, *, fail: Callable[[str], None], **changes) -> bool:
-    """Count a worker's start of the job in `unfinished` (its row, if not finished) and apply `changes`;
-    False when it is finished, or when its attempts are spent (then `fail` is called with the reason).
+def job_start(job: QuerySet, *, writer: JobStatusWriter, fail: Callable[[str], None], **changes) -> bool:
+    """Claim the job in `job` (one row) for a worker: unless it is finished, it moves to running, counting the
+    start, with `changes`; False when it is finished, or when its attempts are spent (then `fail` is called with
+    the reason).
 
     Counting on the row is what bounds redelivery: a job whose worker is killed every time (it runs out of
     memory, say) is failed at its next start instead of being handed back to the broker forever.
     """
     changes = {"attempts": F("attempts") + 1, "heartbeat_at": timezone.now(), **changes}
-    if unfinished.filter(attempts__lt=max_attempts()).update(**changes):
+    fresh = job.filter(attempts__lt=max_attempts())
+    if writer.move_many(rows=fresh, from_statuses=UNFINISHED, to=RUNNING, **changes):
         return True
-    attempts = unfinished.values_list("attempts", flat=True).first()
+    attempts = job.filter(status__in=UNFINISHED).values_list("attempts", flat=True).first()
     if attempts is not None:
         fail(attempts_exhausted_message(attempts))
     return False

@@ -59,3 +59,13 @@ class ResendError(DomainError):
 class ConfirmationRequiredError(InvalidInputError):
     code = "confirmation_required"
     title = "Confirmation required"
+
+
+class UploadTransitionError(DomainError):
+    code = "illegal_transition"
+    title = "The upload cannot move to that status"
+
+
+class BulkIssueJobTransitionError(DomainError):
+    code = "illegal_transition"
+    title = "The bulk issuance job cannot move to that status"

@@ -27,7 +27,8 @@ def upload_process_task(*, upload_id: int) -> None:
 @shared_task(bind=True, max_retries=5, **JOB_TASK_OPTIONS)
 def bulk_issue_run_task(self, *, job_id: int) -> None:
     """Run or resume a bulk issuance job. Each chunk commits whole, so a retry goes on after the last one."""
-    from coupons.issuance.bulk import bulk_issue_fail, bulk_issue_run
+    from coupons.issuance.bulk import bulk_issue_run
+    from coupons.issuance.job_status import bulk_issue_job_fail
 
     try:
         bulk_issue_run(job_id=job_id, actor=Actor.task("bulk_issue_run_task"))
@@ -36,10 +37,10 @@ def bulk_issue_run_task(self, *, job_id: int) -> None:
         bulk_issue_run_task.apply_async(kwargs={"job_id": job_id})
     except TRANSIENT_ERRORS as exc:
         if self.request.retries >= self.max_retries:
-            bulk_issue_fail(job_id=job_id, error=f"Gave up after {self.max_retries} retries: {exc}")
+            bulk_issue_job_fail(job_id=job_id, error=f"Gave up after {self.max_retries} retries: {exc}")
             raise
         raise self.retry(exc=exc, countdown=retry_backoff(self.request.retries)) from exc
     except Exception as exc:
         # Not one that passes on its own: the job says so in the admin instead of staying "running".
-        bulk_issue_fail(job_id=job_id, error=f"{type(exc).__name__}: {exc}")
+        bulk_issue_job_fail(job_id=job_id, error=f"{type(exc).__name__}: {exc}")
         raise

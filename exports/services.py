@@ -20,19 +20,11 @@ from config.tasks import enqueue_on_commit
 from exports import rules, streaming
 from exports.datasets import CONTRACT_DATASETS, Dataset, dataset_get
 from exports.exceptions import ExportDefinitionError, ExportRunError
-from exports.models import ExportDefinition, ExportRun, ExportRunEvent
+from exports.lifecycle import export_run_event, export_run_transition
+from exports.models import ExportDefinition, ExportRun
 from exports.schedules import periodic_task_delete, periodic_task_sync
 
 Status = ExportRun.Status
-
-# The only moves a run may make. running → running is a worker picking up a run whose previous
-# worker died (the broker delivered the task again); the file is rewritten from scratch.
-RUN_TRANSITIONS = {
-    Status.QUEUED: {Status.RUNNING, Status.FAILED},
-    Status.RUNNING: {Status.RUNNING, Status.SUCCEEDED, Status.FAILED},
-    Status.SUCCEEDED: set(),
-    Status.FAILED: set(),
-}
 
 DEFINITION_FIELDS = ("name", "dataset", "filters", "columns", "format", "schedule", "destination", "active")
 # Kept in step by the definition's own fields (the schedule), or fixed at creation.
@@ -178,7 +170,7 @@ def export_run_create(*, definition: ExportDefinition, actor: Actor) -> ExportRu
     _dataset_for(definition.dataset)
     with transaction.atomic():
         run = ExportRun.objects.create(definition=definition, actor=actor.name, channel=actor.channel)
-        ExportRunEvent.objects.create(run=run, new_status=Status.QUEUED, actor=actor.name, channel=actor.channel)
+        export_run_event(run.pk, "", Status.QUEUED, actor).save(force_insert=True)
     return run
 
 
@@ -190,32 +182,6 @@ def export_run_start(*, definition: ExportDefinition, actor: Actor) -> ExportRun
     run = export_run_create(definition=definition, actor=actor)
     enqueue_on_commit(export_run_execute_task, run_id=run.pk)
     return run
-
-
-def export_run_transition(
-    *, run_id: int, to: str, actor: Actor, reason: str = "", expected_attempts: int | None = None, **fields
-) -> bool:
-    """Move a run from its current status to `to` if the table allows it; False if it did not move.
-
-    A conditional UPDATE on the status read (and on the attempt count, when claiming), so two workers
-    racing for one run cannot both win.
-    """
-    current = ExportRun.objects.filter(pk=run_id).values_list("status", flat=True).first()
-    if current is None:
-        raise ExportRunError(f"No export run {run_id}.", code="not_found", http_status=404)
-    if to not in RUN_TRANSITIONS[current]:
-        return False
-    guard = {"status": current}
-    if expected_attempts is not None:
-        guard["attempts"] = expected_attempts
-    with transaction.atomic():
-        moved = ExportRun.objects.filter(pk=run_id, **guard).update(status=to, **fields)
-        if moved:
-            ExportRunEvent.objects.create(
-                run_id=run_id, old_status=current, new_status=to, actor=actor.name, channel=actor.channel,
-                reason=reason[:500],
-            )  # fmt: skip
-    return bool(moved)
 
 
 def export_run_execute(*, run_id: int, actor: Actor) -> ExportRun:

@@ -94,14 +94,10 @@ class CertificateCodeAdmin(HistoryAdminMixin, ImportExportModelAdmin):
 
     @admin.action(description="Mark selected codes fulfilled")
     def mark_fulfilled(self, request, queryset):
-        actor = Actor.from_admin_user(request.user)
-        done, refused = 0, []
-        for code in queryset.order_by("pk"):
-            try:
-                services.certificate_code_fulfill(code=code, actor=actor, reason="admin")
-                done += 1
-            except DomainError as exc:
-                refused.append(f"{code.code} ({', '.join(exc.reasons) or exc.code})")
+        done, refused = services.certificate_codes_fulfill(
+            codes=queryset, actor=Actor.from_admin_user(request.user), reason="admin"
+        )
+        refused = [f"{code} ({status})" for code, status in refused]
         if done:
             self.message_user(request, f"{done} code(s) marked fulfilled.", messages.SUCCESS)
         if refused:

@@ -85,16 +85,15 @@ class CertificateCodeResource(resources.ModelResource):
             raise ValidationError({"code": f"Code {code} appears more than once in the file."})
         self._codes_seen.add(code)
         status = str(row.get("status") or "").strip().lower()
-        row["status"] = status
         if status and status not in Status.values:
             raise ValidationError({"status": f"Unknown status {status!r}; use one of {', '.join(Status.values)}."})
+        self._stored = CertificateCode.objects.filter(code=code).first()
+        # No status given: the code keeps the one it has (a new code comes in unused).
+        row["status"] = status or (self._stored.status if self._stored else Status.UNUSED)
 
     def import_instance(self, instance, row, **kwargs):
-        self._stored = CertificateCode.objects.filter(pk=instance.pk).first() if instance.pk else None
         super().import_instance(instance, row, **kwargs)
         stored = self._stored
-        if not instance.status:
-            instance.status = stored.status if stored else Status.UNUSED
         if stored is None:
             if instance.status != Status.UNUSED:
                 raise ValidationError({"status": "A new code can only be imported unused."})

@@ -3,6 +3,7 @@
 import secrets
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -13,7 +14,8 @@ from members.services import points_post
 
 from . import rules
 from .exceptions import CertificateCodeError, CodeGenerationError, RewardError
-from .models import CertificateCode, CertificateCodeEvent, Reward, RewardRedemption
+from .lifecycle import certificate_code_transition, certificate_codes_transition
+from .models import CertificateCode, Reward, RewardRedemption
 
 Status = CertificateCode.Status
 Kind = RewardRedemption.Kind
@@ -33,63 +35,24 @@ def reward_create(
         raise RewardError(f"A reward with external id {external_id!r} exists already.", code="reward_exists") from exc
 
 
-# --- code status: the one place that changes it ------------------------------------------------
-
-
-def certificate_code_transition(
-    *,
-    code: CertificateCode,
-    new: str,
-    actor: Actor,
-    reason: str = "",
-    member: Member | None = None,
-    redemption: RewardRedemption | None = None,
-) -> CertificateCode:
-    """Move a code from the status it has to `new`, if the transition table allows it.
-
-    One conditional UPDATE on the status the caller saw: a concurrent change makes it match no row,
-    and that is refused rather than overwritten. Writes the code's event row.
-    """
-    old = code.status
-    if not rules.code_transition_allowed(old, new):
-        raise CertificateCodeError(
-            f"A {old} certificate code cannot become {new}.", code="illegal_transition", reasons=[old]
-        )
-    now = timezone.now()
-    changes = {"status": new, "status_changed_at": now}
-    if old == Status.UNUSED:
-        # A code drawn from the bank joins the reward it was drawn for.
-        changes.update(redemption=redemption, assigned_at=now, reward_id=redemption.reward_id)
-    if member is not None:
-        changes["member"] = member
-    if new == Status.FULFILLED:
-        changes["fulfilled_at"] = now
-    with transaction.atomic():
-        if not CertificateCode.objects.filter(pk=code.pk, status=old).update(**changes):
-            current = CertificateCode.objects.filter(pk=code.pk).values_list("status", flat=True).first()
-            raise CertificateCodeError(
-                f"The certificate code changed meanwhile (now {current}).",
-                code="illegal_transition",
-                reasons=[current or "deleted"],
-            )
-        CertificateCodeEvent.objects.create(
-            certificate_code=code,
-            old_status=old,
-            new_status=new,
-            redemption_id=redemption.pk if redemption is not None else code.redemption_id,
-            actor=actor.name,
-            channel=actor.channel,
-            reason=reason,
-            at=now,
-        )
-    for name, value in changes.items():
-        setattr(code, name, value)
-    return code
+# --- code status (changed only in lifecycle) ------------------------------------------------------
 
 
 def certificate_code_fulfill(*, code: CertificateCode, actor: Actor, reason: str = "") -> CertificateCode:
     """Mark a redeemed or awarded code fulfilled (shipped, used up): anything else is refused with 409."""
     return certificate_code_transition(code=code, new=Status.FULFILLED, actor=actor, reason=reason)
+
+
+def certificate_codes_fulfill(*, codes: QuerySet, actor: Actor, reason: str = "") -> tuple[int, list[tuple[str, str]]]:
+    """Mark the redeemed and awarded codes of `codes` fulfilled at once; returns how many were, and the
+    (code, status) of each one refused."""
+    found = list(codes.order_by("pk").values_list("pk", "code", "status"))
+    movable = {pk for pk, _, status in found if rules.code_transition_allowed(status, Status.FULFILLED)}
+    fulfilled = certificate_codes_transition(
+        rows=CertificateCode.objects.filter(pk__in=movable), new=Status.FULFILLED, actor=actor, reason=reason
+    )
+    refused = [(code, status) for pk, code, status in found if pk not in movable]
+    return fulfilled, refused
 
 
 def certificate_code_create(*, code: str, reward: Reward | None, actor: Actor) -> CertificateCode:

@@ -33,11 +33,12 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import audit_record
 from config.actors import Actor
-from config.jobs import Recovered, job_start, stale_jobs_recover
+from config.jobs import Recovered, stale_jobs_recover
 from config.parallel import on_connections
 from config.tasks import enqueue_on_commit
 from coupons.exceptions import CouponSeriesError
 from coupons.issuance.copy_binary import COLUMNS, issued_coupons_payload
+from coupons.issuance.job_status import bulk_issue_job_claim, bulk_issue_job_fail, bulk_issue_job_finish
 from coupons.issuance.locks import series_issuance_lock
 from coupons.issuance.services import coupon_times
 from coupons.models import BulkIssueChunk, BulkIssueJob, Coupon, CouponSeries, SeriesAllowedMember
@@ -81,7 +82,7 @@ def bulk_issue_run(
     settings.BULK_ISSUE_WORKERS); inside an open transaction, whose rows other connections cannot see,
     it runs on the caller's connection alone.
     """
-    if not _claim(job_id=job_id):
+    if not bulk_issue_job_claim(job_id=job_id):
         return BulkIssueJob.objects.get(pk=job_id)
     parallel = _plan(job_id=job_id)
     workers = workers or settings.BULK_ISSUE_WORKERS
@@ -100,21 +101,8 @@ def bulk_issue_run(
             raise
 
     on_connections(issue_chunks, workers=workers)
-    BulkIssueJob.objects.filter(pk=job_id, status=BulkIssueJob.Status.RUNNING).exclude(
-        Exists(BulkIssueChunk.objects.filter(job=OuterRef("pk"), done=False))
-    ).update(status=BulkIssueJob.Status.SUCCEEDED, finished_at=timezone.now())
+    bulk_issue_job_finish(job_id=job_id)
     return BulkIssueJob.objects.get(pk=job_id)
-
-
-def _claim(*, job_id: int) -> bool:
-    """Start (or restart) the job, counting the attempt; False when it is finished or its attempts are spent."""
-    unfinished = BulkIssueJob.objects.filter(
-        pk=job_id, status__in=[BulkIssueJob.Status.QUEUED, BulkIssueJob.Status.RUNNING]
-    )
-    return job_start(
-        unfinished, fail=lambda error: bulk_issue_fail(job_id=job_id, error=error),
-        status=BulkIssueJob.Status.RUNNING, started_at=Coalesce("started_at", timezone.now()),
-    )  # fmt: skip
 
 
 def _pause_after_chunk() -> None:
@@ -134,14 +122,7 @@ def bulk_issue_jobs_recover_stale(*, now) -> Recovered:
         model=BulkIssueJob,
         now=now,
         resume=lambda pk: enqueue_on_commit(bulk_issue_run_task, job_id=pk),
-        fail=lambda pk, error: bulk_issue_fail(job_id=pk, error=error),
-    )
-
-
-def bulk_issue_fail(*, job_id: int, error: str) -> None:
-    """Mark an unfinished job failed with its error; the chunks it committed stay issued."""
-    BulkIssueJob.objects.filter(pk=job_id, status__in=[BulkIssueJob.Status.QUEUED, BulkIssueJob.Status.RUNNING]).update(
-        status=BulkIssueJob.Status.FAILED, error=error[:2000], finished_at=timezone.now()
+        fail=lambda pk, error: bulk_issue_job_fail(job_id=pk, error=error),
     )
 
 

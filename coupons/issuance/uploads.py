@@ -17,11 +17,12 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import audit_record
 from config.actors import Actor
-from config.jobs import Recovered, job_start, stale_jobs_recover
+from config.jobs import Recovered, stale_jobs_recover
 from config.spreadsheet import spreadsheet_safe_row
 from config.tasks import enqueue_on_commit
 from config.text import FORBIDDEN_CHARACTERS, printable_label
 from coupons.exceptions import CouponIssueError, UploadError
+from coupons.issuance.job_status import upload_claim, upload_fail, upload_finish
 from coupons.issuance.services import coupon_issue
 from coupons.models import Coupon, CouponSeries, Upload, UploadIssue
 from coupons.selectors import code_lookup
@@ -72,7 +73,7 @@ def upload_create(*, series: CouponSeries, kind: str, file, actor: Actor) -> Upl
 
 
 def upload_process(*, upload_id: int) -> Upload:
-    if not _claim(upload_id=upload_id):
+    if not upload_claim(upload_id=upload_id):
         return Upload.objects.get(pk=upload_id)  # finished already (or attempts spent): a redelivery does nothing
     upload = Upload.objects.select_related("series").get(pk=upload_id)
     if upload.attempts > 1:
@@ -81,8 +82,7 @@ def upload_process(*, upload_id: int) -> Upload:
     try:
         rows, identifier = _read(upload)
     except FileUnreadable as exc:
-        Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.FAILED, error=str(exc),
-                                                   finished_at=timezone.now())  # fmt: skip
+        upload_fail(upload_id=upload.pk, error=str(exc))
         upload.refresh_from_db()
         return upload
     Upload.objects.filter(pk=upload.pk).update(total_rows=len(rows))
@@ -122,26 +122,9 @@ def upload_process(*, upload_id: int) -> Upload:
                 heartbeat_at=timezone.now(),
             )
     _write_report(upload)
-    Upload.objects.filter(pk=upload.pk, status=Upload.Status.RUNNING).update(
-        status=Upload.Status.SUCCEEDED, finished_at=timezone.now()
-    )
+    upload_finish(upload_id=upload.pk)
     upload.refresh_from_db()
     return upload
-
-
-def _claim(*, upload_id: int) -> bool:
-    """Start (or restart) the upload, counting the attempt; False when it is finished or its attempts are spent."""
-    unfinished = Upload.objects.filter(pk=upload_id, status__in=[Upload.Status.QUEUED, Upload.Status.RUNNING])
-    return job_start(
-        unfinished, fail=lambda error: upload_fail(upload_id=upload_id, error=error), status=Upload.Status.RUNNING
-    )
-
-
-def upload_fail(*, upload_id: int, error: str) -> None:
-    """Mark an unfinished upload failed with its error; the rows it committed stay done."""
-    Upload.objects.filter(pk=upload_id, status__in=[Upload.Status.QUEUED, Upload.Status.RUNNING]).update(
-        status=Upload.Status.FAILED, error=error[:2000], finished_at=timezone.now()
-    )
 
 
 def _discard_partial_report(upload: Upload) -> None:

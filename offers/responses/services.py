@@ -1,5 +1,5 @@
-"""Writes for offer responses: claim, automatic assignment, clipping on activation, and the one
-transition function every status change goes through (API, admin, tasks)."""
+"""Writes for offer responses: claim, automatic assignment, clipping on activation, transitions asked for
+by the API and the admin, and the expiry sweep; the status itself changes only in `lifecycle`."""
 
 from datetime import datetime
 
@@ -11,8 +11,14 @@ from config.errors import InvalidInputError
 from members.models import Member
 from offers import rules, selectors, services
 from offers.exceptions import OfferResponseError
-from offers.models import Activation, Offer, OfferResponse, OfferResponseEvent
+from offers.models import Activation, Offer, OfferResponse
 from offers.responses import rules as response_rules
+from offers.responses.lifecycle import (
+    offer_response_event,
+    offer_response_move,
+    offer_responses_move,
+    transition_check,
+)
 
 ONE_OPEN_CONSTRAINT = "offers_offerresponse_one_open_per_member"
 ACTIVATION_REASON = "offer activated"
@@ -111,7 +117,9 @@ def _response_create(*, member: Member, offer: Offer, actor: Actor, source: str,
         if ONE_OPEN_CONSTRAINT in str(exc):
             raise _already_claimed() from exc
         raise
-    _event(response, from_status="", to_status=status, actor=actor, reason=f"created ({source})", at=at)
+    offer_response_event(
+        response.pk, from_status="", to_status=status, actor=actor, reason=f"created ({source})", at=at
+    ).save(force_insert=True)
     return response
 
 
@@ -123,10 +131,10 @@ def offer_response_clip_on_activation(
     is none."""
     reason = reason or ACTIVATION_REASON
     if response is not None:
-        return _status_move(response=response, to_status=response_rules.CLIPPED, actor=actor, reason=reason)
+        return offer_response_move(response=response, to_status=response_rules.CLIPPED, actor=actor, reason=reason)
     pending = _open_responses(member=member, offer=offer).filter(status=response_rules.PENDING).order_by("pk").first()
     if pending is not None:
-        return _status_move(response=pending, to_status=response_rules.CLIPPED, actor=actor, reason=reason)
+        return offer_response_move(response=pending, to_status=response_rules.CLIPPED, actor=actor, reason=reason)
     if not offer.allow_multiple_responses and _open_responses(member=member, offer=offer).exists():
         return _open_responses(member=member, offer=offer).first()  # already clipped or further along
     return _response_create(
@@ -145,59 +153,17 @@ def offer_response_transition(
     through offer_activate: its visibility and activation limits apply, and a refused activation
     refuses the clip with the same code and reasons. An offer changed since to need no activation has
     nothing to activate; its response simply moves."""
-    _transition_check(response=response, to_status=to_status)
+    transition_check(response=response, to_status=to_status)
     if to_status == response_rules.CLIPPED and response.offer.requires_activation:
         services.offer_activate(
             member=response.member, offer=response.offer, actor=actor, response=response, reason=reason
         )
         return response
-    return _status_move(response=response, to_status=to_status, actor=actor, reason=reason)
-
-
-def _transition_check(*, response: OfferResponse, to_status: str) -> None:
-    if to_status not in response_rules.STATUSES:
-        raise InvalidInputError(f"Unknown status {to_status!r}.", errors={"status": [f"Unknown status {to_status!r}."]})
-    snapshot = response.offer_snapshot or {}
-    allowed = response_rules.transition_allowed(
-        response.status,
-        to_status,
-        requires_activation=response.requires_activation,
-        fulfillment_flow=snapshot.get("fulfillment_flow", "standard"),
-    )
-    if not allowed:
-        raise _illegal(response.status, to_status)
-
-
-def _status_move(*, response: OfferResponse, to_status: str, actor: Actor, reason: str) -> OfferResponse:
-    _transition_check(response=response, to_status=to_status)
-    from_status = response.status
-    at = timezone.now()
-    with transaction.atomic():
-        changed = OfferResponse.objects.filter(pk=response.pk, status=from_status).update(
-            status=to_status, status_changed_at=at
-        )
-        if not changed:
-            current = OfferResponse.objects.filter(pk=response.pk).values_list("status", flat=True).first()
-            raise _illegal(current or from_status, to_status)
-        _event(response, from_status=from_status, to_status=to_status, actor=actor, reason=reason, at=at)
-    response.status, response.status_changed_at = to_status, at
-    return response
+    return offer_response_move(response=response, to_status=to_status, actor=actor, reason=reason)
 
 
 def _open_responses(*, member: Member, offer: Offer):
     return OfferResponse.objects.filter(member=member, offer=offer, status__in=response_rules.OPEN)
-
-
-def _event(response, *, from_status, to_status, actor: Actor, reason: str, at: datetime) -> None:
-    OfferResponseEvent.objects.create(
-        response=response,
-        from_status=from_status,
-        to_status=to_status,
-        actor=actor.name,
-        channel=actor.channel,
-        reason=reason[:255],
-        at=at,
-    )
 
 
 def _already_claimed() -> OfferResponseError:
@@ -205,15 +171,6 @@ def _already_claimed() -> OfferResponseError:
         "The member already holds an open response to this offer, which allows only one.",
         code="already_claimed",
         reasons=["already_claimed"],
-    )
-
-
-def _illegal(from_status: str, to_status: str) -> OfferResponseError:
-    return OfferResponseError(
-        f"A response cannot move from {from_status} to {to_status}.",
-        code="illegal_transition",
-        reasons=["illegal_transition"],
-        extra={"from_status": from_status, "to_status": to_status},
     )
 
 
@@ -236,47 +193,4 @@ def offer_responses_expire_due(*, actor: Actor, at: datetime | None = None, batc
         if not ids:
             return expired
         last_pk = ids[-1]
-        expired += offer_responses_transition_many(
-            ids=ids, to_status=response_rules.EXPIRED, actor=actor, reason=EXPIRY_REASON
-        )
-
-
-def offer_responses_transition_many(*, ids: list[int], to_status: str, actor: Actor, reason: str = "") -> int:
-    """The set-based twin of offer_response_transition for sweeps, under the same transition table: the
-    rows are locked (those another writer holds are skipped, the next sweep takes them), checked, and
-    moved with one UPDATE per current status, each with its event row. Returns how many moved."""
-    at = timezone.now()
-    moved = 0
-    with transaction.atomic():
-        rows = (
-            OfferResponse.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=ids)
-            .order_by("pk")
-            .values_list("pk", "status", "requires_activation", "offer_snapshot")
-        )
-        groups: dict[str, list[int]] = {}
-        for pk, status, requires_activation, snapshot in rows:
-            flow = (snapshot or {}).get("fulfillment_flow", "standard")
-            if response_rules.transition_allowed(
-                status, to_status, requires_activation=requires_activation, fulfillment_flow=flow
-            ):
-                groups.setdefault(status, []).append(pk)
-        events = []
-        for from_status, pks in groups.items():
-            moved += OfferResponse.objects.filter(pk__in=pks, status=from_status).update(
-                status=to_status, status_changed_at=at
-            )
-            events.extend(
-                OfferResponseEvent(
-                    response_id=pk,
-                    from_status=from_status,
-                    to_status=to_status,
-                    actor=actor.name,
-                    channel=actor.channel,
-                    reason=reason[:255],
-                    at=at,
-                )
-                for pk in pks
-            )
-        OfferResponseEvent.objects.bulk_create(events)
-    return moved
+        expired += offer_responses_move(ids=ids, to_status=response_rules.EXPIRED, actor=actor, reason=EXPIRY_REASON)

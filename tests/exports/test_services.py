@@ -6,7 +6,7 @@ from django.core.files.storage import default_storage
 from django_celery_beat.models import PeriodicTask
 
 from config.actors import Actor
-from exports import datasets, services
+from exports import datasets, lifecycle, services
 from exports.datasets import Column, Dataset, register_dataset, unregister_dataset
 from exports.exceptions import ExportDefinitionError, ExportRunError
 from exports.models import ExportDefinition, ExportRun
@@ -179,9 +179,9 @@ def test_export_run_execute_fails_the_run_when_the_dataset_is_gone():
 
 def test_export_run_transition_refuses_moves_outside_the_table():
     run = services.export_run_create(definition=create(), actor=ACTOR)
-    assert not services.export_run_transition(run_id=run.pk, to="succeeded", actor=ACTOR)
-    assert services.export_run_transition(run_id=run.pk, to="failed", actor=ACTOR, error="cancelled")
-    assert not services.export_run_transition(run_id=run.pk, to="running", actor=ACTOR)
+    assert not lifecycle.export_run_transition(run_id=run.pk, to="succeeded", actor=ACTOR)
+    assert lifecycle.export_run_transition(run_id=run.pk, to="failed", actor=ACTOR, error="cancelled")
+    assert not lifecycle.export_run_transition(run_id=run.pk, to="running", actor=ACTOR)
     run.refresh_from_db()
     assert run.status == "failed"
 

@@ -9,15 +9,7 @@ from offers.exceptions import OfferResponseError
 from offers.models import OfferResponse, OfferResponseEvent
 from offers.responses import rules as r
 from offers.responses.services import offer_response_transition
-from tests.members.factories import MemberFactory
-from tests.offers.factories import OfferFactory
-
-KINDS = {
-    "standard": {"requires_activation": False, "fulfillment_flow": "standard"},
-    "opt_in": {"requires_activation": True, "fulfillment_flow": "standard"},
-    "shipping": {"requires_activation": False, "fulfillment_flow": "shipping"},
-    "opt_in_shipping": {"requires_activation": True, "fulfillment_flow": "shipping"},
-}
+from tests.offers.responses.kinds import KINDS, response_of_kind
 
 EXPECTED = {
     (r.PENDING, r.CLIPPED): {"opt_in", "opt_in_shipping"},
@@ -44,22 +36,11 @@ def test_transition_final_statuses_have_no_way_out():
         assert not any(r.transition_allowed(final, to, **kind) for to in r.STATUSES for kind in KINDS.values())
 
 
-def _response(kind, status):
-    offer = OfferFactory(**KINDS[kind])
-    return OfferResponse.objects.create(
-        member=MemberFactory(),
-        offer=offer,
-        status=status,
-        requires_activation=offer.requires_activation,
-        offer_snapshot={"fulfillment_flow": offer.fulfillment_flow},
-    )
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("kind", ["standard", "opt_in_shipping"])
 @pytest.mark.parametrize("from_status, to_status", PAIRS)
 def test_offer_response_transition_applies_the_table(kind, from_status, to_status):
-    response = _response(kind, from_status)
+    response = response_of_kind(kind, from_status)
     actor = Actor(name="till-7", channel="api:pos")
 
     if kind in EXPECTED.get((from_status, to_status), set()):
@@ -85,7 +66,7 @@ def test_offer_response_transition_applies_the_table(kind, from_status, to_statu
 
 @pytest.mark.django_db
 def test_offer_response_transition_from_a_stale_status_is_refused():
-    response = _response("standard", r.PENDING)
+    response = response_of_kind("standard", r.PENDING)
     stale = OfferResponse.objects.get(pk=response.pk)
     offer_response_transition(response=response, to_status=r.COMPLETED, actor=Actor.system())
 
