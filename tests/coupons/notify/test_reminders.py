@@ -12,6 +12,7 @@ from config.actors import Actor
 from coupons.models import Coupon, Reminder, ReminderDelivery
 from coupons.notify.reminders import reminder_expiry_windows, reminders_send_due, render_tags
 from jobs.tasks import send_reminders_task
+from tests.concurrency import run_concurrently
 from tests.coupons.factories import CouponFactory, CouponSeriesFactory
 from tests.members.factories import MemberFactory
 
@@ -215,28 +216,10 @@ class FailingBackend(sms.BaseSmsBackend):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_reminders_send_due_concurrent_runs_send_each_reminder_once():
-    import threading
-
-    from django.db import connection
-
     series, _ = _series_with_reminder()
     for _ in range(12):
         CouponFactory(series=series, expires_at=EXPIRES)
-    barrier = threading.Barrier(4)
-    sent = []
-
-    def run():
-        try:
-            barrier.wait()
-            sent.append(reminders_send_due(actor=ACTOR, now=MOMENT, batch_size=5).sent)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    sent = run_concurrently(4, lambda index: reminders_send_due(actor=ACTOR, now=MOMENT, batch_size=5).sent)
 
     assert sum(sent) == 12
     assert len(sms.outbox) == 12
