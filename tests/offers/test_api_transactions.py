@@ -8,11 +8,17 @@ from rest_framework.test import APIClient
 
 from config.actors import Actor
 from members.models import Member, PointsEntry
-from offers.models import Activation, Fulfillment, OfferLimit, Transaction
+from offers.models import Fulfillment, OfferLimit, Transaction
 from offers.services import transaction_record
 from tests.concurrency import results_of, run_callers
 from tests.members.factories import MemberFactory, OrgEntityFactory
-from tests.offers.factories import AudienceFactory, EarningMechanismFactory, LimitFactory, OfferFactory
+from tests.offers.factories import (
+    ActivationFactory,
+    AudienceFactory,
+    EarningMechanismFactory,
+    LimitFactory,
+    OfferFactory,
+)
 
 counter = iter(range(1, 1_000_000))
 
@@ -94,7 +100,7 @@ def test_transaction_awards_opt_in_offer_once_activated(pos):
     member = MemberFactory()
     offer = milk_offer(requires_activation=True)
     assert purchase(pos, member).json()["awards"] == []
-    Activation.objects.create(offer=offer, member=member, actor="t", channel="test")
+    ActivationFactory(offer=offer, member=member)
     assert purchase(pos, member).json()["awards"] == [{"offer_id": offer.pk, "points": 50}]
 
 

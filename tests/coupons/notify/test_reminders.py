@@ -9,11 +9,11 @@ from django.test import override_settings
 
 from config import sms
 from config.actors import Actor
-from coupons.models import Coupon, Reminder, ReminderDelivery
+from coupons.models import Reminder, ReminderDelivery
 from coupons.notify.reminders import reminder_expiry_windows, reminders_send_due, render_tags
 from jobs.tasks import send_reminders_task
 from tests.concurrency import run_concurrently
-from tests.coupons.factories import CouponFactory, CouponSeriesFactory
+from tests.coupons.factories import CouponFactory, CouponSeriesFactory, ReminderFactory
 from tests.members.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ def empty_outboxes():
 
 def _series_with_reminder(*, channel=Reminder.Channel.SMS, days=3, at=time(9, 0), offer_name=None):
     series = CouponSeriesFactory(**({"offer__name": offer_name} if offer_name else {}))
-    reminder = Reminder.objects.create(series=series, days_before_expiry=days, channel=channel, time=at)
+    reminder = ReminderFactory(series=series, days_before_expiry=days, channel=channel, time=at)
     return series, reminder
 
 
@@ -149,7 +149,7 @@ def test_reminders_send_due_skips_members_without_an_address():
 
 def test_reminders_send_due_ignores_coupons_not_issued_or_already_expired():
     series, _ = _series_with_reminder(days=0, at=time(9, 0))
-    CouponFactory(series=series, expires_at=MOMENT + timedelta(hours=5), status=Coupon.Status.REDEEMED)
+    CouponFactory(series=series, expires_at=MOMENT + timedelta(hours=5), redeemed=True)
     CouponFactory(series=series, expires_at=MOMENT - timedelta(minutes=1))  # past expiry, sweep not run yet
     live = CouponFactory(series=series, expires_at=MOMENT + timedelta(hours=5))
 
@@ -160,7 +160,7 @@ def test_reminders_send_due_ignores_coupons_not_issued_or_already_expired():
 
 def test_reminders_send_due_sends_several_reminders_of_a_series_once_each():
     series, _ = _series_with_reminder(days=3, channel=Reminder.Channel.SMS)
-    Reminder.objects.create(series=series, days_before_expiry=1, channel=Reminder.Channel.EMAIL, time=time(18, 0))
+    ReminderFactory(series=series, days_before_expiry=1, channel=Reminder.Channel.EMAIL, time=time(18, 0))
     CouponFactory(series=series, expires_at=EXPIRES)
 
     reminders_send_due(actor=ACTOR, now=MOMENT)

@@ -9,8 +9,7 @@ from offers.exceptions import OfferResponseError
 from offers.models import OfferResponse, OfferResponseEvent
 from offers.responses import rules as r
 from offers.responses.services import offer_response_transition
-from tests.members.factories import MemberFactory
-from tests.offers.factories import OfferFactory
+from tests.offers.factories import OfferFactory, OfferResponseFactory
 
 KINDS = {
     "standard": {"requires_activation": False, "fulfillment_flow": "standard"},
@@ -46,13 +45,7 @@ def test_transition_final_statuses_have_no_way_out():
 
 def _response(kind, status):
     offer = OfferFactory(**KINDS[kind])
-    return OfferResponse.objects.create(
-        member=MemberFactory(),
-        offer=offer,
-        status=status,
-        requires_activation=offer.requires_activation,
-        offer_snapshot={"fulfillment_flow": offer.fulfillment_flow},
-    )
+    return OfferResponseFactory(offer=offer, status=status, offer_snapshot={"fulfillment_flow": offer.fulfillment_flow})
 
 
 @pytest.mark.django_db
