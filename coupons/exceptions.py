@@ -41,11 +41,6 @@ class ExchangeRateMissingError(DomainError):
     title = "No exchange rate for the coupon's currency"
 
 
-class RevokeError(DomainError):
-    code = "revoke_not_allowed"
-    title = "These coupons cannot be revoked"
-
-
 class TransferError(DomainError):
     code = "coupon_not_transferable"
     title = "The coupon cannot be transferred"

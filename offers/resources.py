@@ -4,8 +4,6 @@ from config.import_widgets import IsoDateTimeWidget
 from offers import selectors
 from offers.models import Offer, OfferResponse
 
-DATETIME_FIELDS = ["publish_at", "expire_at", "usage_start", "usage_end", "discontinued_at"]
-
 
 class OfferResource(resources.ModelResource):
     """Offers CSV (the offer's own fields), matched by external_id. Components are set up in the form or API.

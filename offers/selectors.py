@@ -57,10 +57,6 @@ def offer_global_visible_status(offer: Offer, *, at: datetime | None = None) -> 
     return rules.global_visible_status(offer_facts(offer), at=at or timezone.now())
 
 
-def offer_activation_status(offer: Offer) -> str:
-    return rules.activation_status(requires_activation=offer.requires_activation)
-
-
 def global_status_q(status: str, *, at: datetime) -> Q:
     """The SQL twin of rules.global_visible_status, so `?visible_status=` filters before paginating."""
     discontinued = Q(discontinued_at__isnull=False, discontinued_at__lte=at)

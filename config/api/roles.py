@@ -10,6 +10,5 @@ class Role(models.TextChoices):
 ANY_ROLE = frozenset(Role.values)
 POS_ONLY = frozenset({Role.POS})
 MARKETER_ONLY = frozenset({Role.MARKETER})
-MEMBER_CARE_ONLY = frozenset({Role.MEMBER_CARE})
 STAFF = frozenset({Role.MEMBER_CARE, Role.MARKETER})
 TILL_AND_CARE = frozenset({Role.POS, Role.MEMBER_CARE})

@@ -19,9 +19,6 @@ from coupons.series.codes import GUESS_WARNING_ODDS
 from coupons.series.history import series_snapshot
 from members.models import OrgEntity, Segment
 
-M2M_FIELDS = ("exclude_recipients_of", "redemption_stores")
-
-
 CONCRETE_FIELDS = frozenset(f.name for f in CouponSeries._meta.concrete_fields)
 
 

@@ -41,11 +41,6 @@ class CodeSpace:
         return len(self.alphabet) ** self.length
 
 
-def guess_odds(*, live: int, space: int) -> float:
-    """Chance that one random code of the right shape is a live coupon."""
-    return live / space if space else 1.0
-
-
 class Permutation:
     """perm(n) over [0, radix**length) for one secret key."""
 

@@ -1,8 +1,6 @@
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.db.models import F
 from django.test import override_settings
 from rest_framework.test import APIClient
@@ -13,6 +11,7 @@ from config.errors import DomainError
 from coupons.models import Coupon, CouponRedemption
 from members import services as members_services
 from members.models import PointsEntry
+from tests.concurrency import run_concurrently
 from tests.coupons.factories import CouponFactory
 from tests.members.factories import MemberFactory
 
@@ -76,24 +75,14 @@ def test_invalid_input_is_not_executed_and_replays_the_400(member_care):
 def test_concurrent_requests_with_one_key_execute_once(member_care):
     MemberFactory(external_id="M-1")
     token = member_care.token
-    barrier = threading.Barrier(8)
-    results = []
 
-    def send():
+    def send(index):
         http = APIClient()
         http.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-        barrier.wait()
-        try:
-            response = http.post(URL, {"points": 25, "reason": "race"}, format="json", HTTP_IDEMPOTENCY_KEY="race-key")
-            results.append((response.status_code, response.json()["id"]))
-        finally:
-            connection.close()
+        response = http.post(URL, {"points": 25, "reason": "race"}, format="json", HTTP_IDEMPOTENCY_KEY="race-key")
+        return response.status_code, response.json()["id"]
 
-    threads = [threading.Thread(target=send) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_concurrently(8, send)
 
     assert len(results) == 8
     assert {status for status, _ in results} == {201}

@@ -8,8 +8,9 @@ from django.urls import reverse
 from config.actors import Actor
 from coupons.issuance.services import coupon_issue
 from coupons.models import BulkIssueJob, Coupon, CouponSeries, Upload
-from tests.coupons.factories import CouponSeriesFactory, OfferFactory
+from tests.coupons.factories import BulkIssueJobFactory, CouponSeriesFactory, UploadFactory
 from tests.members.factories import MemberFactory, SegmentFactory
+from tests.offers.factories import OfferFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,7 @@ def test_series_changelist_shows_counts_without_n_plus_one(admin_client):
 
 
 def test_series_add_form_in_the_seed_groups_creates_through_the_service(admin_client):
-    offer = OfferFactory()
+    offer = OfferFactory(expiring=True)
     page = admin_client.get(reverse("admin:coupons_couponseries_add"))
     content = page.content.decode()
     assert "Coupon details" in content and "Issual and reminders" in content and "Redemption" in content
@@ -53,7 +54,7 @@ def test_series_add_form_in_the_seed_groups_creates_through_the_service(admin_cl
 
 def test_series_admin_refuses_third_party_with_issual_settings(admin_client):
     data = {
-        "offer": OfferFactory().pk, "name": "3P", "issued_by": "third_party", "code_mode": "unique",
+        "offer": OfferFactory(expiring=True).pk, "name": "3P", "issued_by": "third_party", "code_mode": "unique",
         "code_length": "8", "code_charset": "numeric", "discount_type": "fixed", "discount_value": "5",
         "expiry_mode": "with_offer", "on_rematch": "do_not_send", "max_per_member": "2",
         "limit_notify_emails": "[]", "redemption_start_mode": "on_issue", "days_of_week": "null",
@@ -124,14 +125,8 @@ def test_bulk_issue_action_warns_when_the_guessing_odds_get_high(admin_client, d
     assert "random guess would hit a live code" in response.content.decode()
 
 
-def bulk_job(**kw):
-    segment = SegmentFactory()
-    return BulkIssueJob.objects.create(series=CouponSeriesFactory(), source="segment", segment=segment, actor="t",
-                                       channel="test", **kw)  # fmt: skip
-
-
 def test_bulk_issue_job_list_and_page_show_progress_polling_the_progress_endpoint(admin_client):
-    job = bulk_job(status="running", issued=100_000, skipped=20_000, total_members=1_000_000)
+    job = BulkIssueJobFactory(running=True, issued=100_000, skipped=20_000, total_members=1_000_000)
     progress_url = reverse("admin:coupons_bulkissuejob_progress", args=[job.pk])
 
     listing = admin_client.get(reverse("admin:coupons_bulkissuejob_changelist")).content.decode()
@@ -145,7 +140,7 @@ def test_bulk_issue_job_list_and_page_show_progress_polling_the_progress_endpoin
 
 
 def test_bulk_issue_job_with_an_unknown_total_shows_an_indeterminate_bar(admin_client):
-    job = bulk_job(status="queued")
+    job = BulkIssueJobFactory()
     listing = admin_client.get(reverse("admin:coupons_bulkissuejob_changelist")).content.decode()
     page = admin_client.get(reverse("admin:coupons_bulkissuejob_change", args=[job.pk])).content.decode()
     assert "0 / ?" in listing
@@ -166,14 +161,13 @@ def test_bulk_issue_job_progress_is_finished_after_the_action_succeeds(
 
 
 def test_bulk_issue_job_progress_needs_staff(client):
-    response = client.get(reverse("admin:coupons_bulkissuejob_progress", args=[bulk_job().pk]))
+    response = client.get(reverse("admin:coupons_bulkissuejob_progress", args=[BulkIssueJobFactory().pk]))
     assert response.status_code == 302 and "/login/" in response["Location"]
 
 
 def test_upload_page_shows_a_live_bar_polling_its_progress_endpoint(admin_client, django_capture_on_commit_callbacks):
     series = CouponSeriesFactory()
-    running = Upload.objects.create(series=series, kind="members", file="coupon_uploads/m.csv", status="running",
-                                    total_rows=400, processed_rows=100, actor="t", channel="test")  # fmt: skip
+    running = UploadFactory(series=series, running=True, total_rows=400, processed_rows=100)
     progress_url = reverse("admin:coupons_upload_progress", args=[running.pk])
     page = admin_client.get(reverse("admin:coupons_upload_change", args=[running.pk])).content.decode()
     assert f'data-poll-url="{progress_url}"' in page and 'max="400" value="100"' in page
@@ -189,8 +183,7 @@ def test_upload_page_shows_a_live_bar_polling_its_progress_endpoint(admin_client
 
 
 def test_upload_progress_of_a_queued_upload_has_no_total_yet(admin_client):
-    queued = Upload.objects.create(series=CouponSeriesFactory(), kind="members", file="coupon_uploads/m.csv",
-                                   actor="t", channel="test")  # fmt: skip
+    queued = UploadFactory()
     progress = admin_client.get(reverse("admin:coupons_upload_progress", args=[queued.pk])).json()
     assert (progress["status"], progress["total"], progress["finished"]) == ("queued", None, False)
 

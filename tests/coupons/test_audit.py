@@ -24,9 +24,9 @@ MARKETER = Actor(name="mara", channel="api:marketer")
 
 
 def test_series_created_then_changed_records_who_and_only_the_changed_values():
-    series = series_create(actor=MARKETER, offer=OfferFactory(), name="Spring", code_mode="unique", code_length=8,
-                           code_charset="numeric", max_per_member=1, reminders=[{"days_before_expiry": 3,
-                           "channel": "sms", "time": time(9)}])  # fmt: skip
+    series = series_create(actor=MARKETER, offer=OfferFactory(expiring=True), name="Spring", code_mode="unique",
+                           code_length=8, code_charset="numeric", max_per_member=1,
+                           reminders=[{"days_before_expiry": 3, "channel": "sms", "time": time(9)}])  # fmt: skip
 
     series_update(series=series, actor=Actor.from_admin_user(type("U", (), {"get_username": lambda s: "ann"})()),
                   max_per_member=2, name="Spring")  # fmt: skip

@@ -19,9 +19,10 @@ from coupons.exceptions import CouponSeriesInvalidError
 from coupons.issuance.uploads import upload_create
 from coupons.models import Coupon, CouponSeries, Reminder
 from coupons.series import services
-from tests.coupons.factories import CouponSeriesFactory, OfferFactory
+from tests.coupons.factories import CouponSeriesFactory
 from tests.extremes import inside, outside
 from tests.members.factories import MemberFactory
+from tests.offers.factories import OfferFactory
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor.system()
@@ -66,8 +67,8 @@ def setting(group, field, value):
     [(group, field, value) for group, field, allowed, _ in INTEGER_SETTINGS for value in outside(allowed)],
 )
 def test_series_integer_setting_outside_its_range_is_400_naming_it(marketer, group, field, value):
-    response = marketer.post("/api/v1/coupon-series", series_body(OfferFactory(), **setting(group, field, value)),
-                             format="json")  # fmt: skip
+    body = series_body(OfferFactory(expiring=True), **setting(group, field, value))
+    response = marketer.post("/api/v1/coupon-series", body, format="json")
 
     assert response.status_code == 400, response.json()
     assert field in response.json()["errors"][group]
@@ -79,8 +80,8 @@ def test_series_integer_setting_outside_its_range_is_400_naming_it(marketer, gro
     [(group, field, value, column) for group, field, allowed, column in INTEGER_SETTINGS for value in inside(allowed)],
 )
 def test_series_integer_setting_at_its_bounds_is_stored_exactly(marketer, group, field, value, column):
-    response = marketer.post("/api/v1/coupon-series", series_body(OfferFactory(), **setting(group, field, value)),
-                             format="json")  # fmt: skip
+    body = series_body(OfferFactory(expiring=True), **setting(group, field, value))
+    response = marketer.post("/api/v1/coupon-series", body, format="json")
 
     assert response.status_code == 201, response.json()
     assert CouponSeries.objects.values_list(column, flat=True).get() == value
@@ -103,7 +104,7 @@ def test_series_integer_setting_at_its_bounds_is_stored_exactly(marketer, group,
      ({"redemption": {"hours": [-1]}}, "redemption")],
 )  # fmt: skip
 def test_series_settings_issuance_could_not_honour_are_refused_when_saved(marketer, groups, group):
-    response = marketer.post("/api/v1/coupon-series", series_body(OfferFactory(), **groups), format="json")
+    response = marketer.post("/api/v1/coupon-series", series_body(OfferFactory(expiring=True), **groups), format="json")
 
     assert response.status_code == 400, response.json()
     assert group in response.json()["errors"]
@@ -130,7 +131,7 @@ def test_series_patch_outside_a_range_is_400_and_keeps_the_setting(marketer, val
      {"exclude_window_days": 2**40}, {"series_limit": 2**40}, {"hours": [10**30]}, {"days_of_week": ["1"]}],
 )  # fmt: skip
 def test_series_service_refuses_settings_out_of_range_whoever_calls_it(fields):
-    offer = OfferFactory()
+    offer = OfferFactory(expiring=True)
     base = dict(offer=offer, name="Direct", code_mode="unique", code_length=8, code_charset="alphanumeric")
 
     with pytest.raises(CouponSeriesInvalidError) as refused:
@@ -181,7 +182,7 @@ def test_issue_to_a_series_id_past_any_column_is_404(pos, series_id):
 
 @pytest.mark.parametrize("offer_id", [2**31, 2**63, -1])
 def test_series_for_an_offer_id_past_any_column_is_400(marketer, offer_id):
-    body = {**series_body(OfferFactory()), "offer": offer_id}
+    body = {**series_body(OfferFactory(expiring=True)), "offer": offer_id}
 
     response = marketer.post("/api/v1/coupon-series", body, format="json")
 
@@ -242,8 +243,8 @@ def admin_series_data(offer, **overrides):
      ("discount_value", "10000000000"), ("days_of_week", "[7]"), ("hours", "[1e30]"), ("days_of_month", '["1"]')],
 )  # fmt: skip
 def test_series_admin_form_refuses_values_outside_their_ranges(admin_client, field, value):
-    response = admin_client.post(reverse("admin:coupons_couponseries_add"), admin_series_data(OfferFactory(),
-                                 **{field: value}))  # fmt: skip
+    data = admin_series_data(OfferFactory(expiring=True), **{field: value})
+    response = admin_client.post(reverse("admin:coupons_couponseries_add"), data)
 
     assert response.status_code == 200
     assert field in response.context["adminform"].form.errors
@@ -251,7 +252,7 @@ def test_series_admin_form_refuses_values_outside_their_ranges(admin_client, fie
 
 
 def test_series_admin_reminder_days_outside_their_range_are_refused(admin_client):
-    data = admin_series_data(OfferFactory(), **{
+    data = admin_series_data(OfferFactory(expiring=True), **{
         "reminders-TOTAL_FORMS": "1", "reminders-0-days_before_expiry": str(2**31), "reminders-0-channel": "sms",
         "reminders-0-time": "09:00"})  # fmt: skip
 
@@ -262,8 +263,9 @@ def test_series_admin_reminder_days_outside_their_range_are_refused(admin_client
 
 
 def test_series_admin_at_the_bounds_stores_exactly(admin_client):
-    data = admin_series_data(OfferFactory(), series_limit=str(ranges.COUNT.max), expiry_mode="days_from_issue",
-                             expiry_days=str(ranges.DAYS.max), days_of_week="[0, 6]")  # fmt: skip
+    data = admin_series_data(OfferFactory(expiring=True), series_limit=str(ranges.COUNT.max),
+                             expiry_mode="days_from_issue", expiry_days=str(ranges.DAYS.max),
+                             days_of_week="[0, 6]")  # fmt: skip
 
     response = admin_client.post(reverse("admin:coupons_couponseries_add"), data)
 
@@ -274,7 +276,9 @@ def test_series_admin_at_the_bounds_stores_exactly(admin_client):
 
 @pytest.mark.parametrize("series_id", [2**31, 2**63, 2**64 + 5])
 def test_series_excluding_an_id_past_any_column_is_400_naming_it(marketer, series_id):
-    body = series_body(OfferFactory(), issual={"exclude_recipients_of": [series_id], "exclude_window_days": 30})
+    body = series_body(
+        OfferFactory(expiring=True), issual={"exclude_recipients_of": [series_id], "exclude_window_days": 30}
+    )
 
     response = marketer.post("/api/v1/coupon-series", body, format="json")
 

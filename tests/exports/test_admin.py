@@ -6,7 +6,7 @@ from config.actors import Actor
 from exports import services
 from exports.models import ExportDefinition, ExportRun
 from exports.schedules import SCHEDULED_TASK
-from tests.exports.factories import ExportDefinitionFactory
+from tests.exports.factories import ExportDefinitionFactory, ExportRunFactory
 from tests.members.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -63,9 +63,7 @@ def test_definition_admin_run_now_starts_a_run(admin_client, django_capture_on_c
 
 
 def test_run_admin_list_and_page_show_progress_bars_polling_the_progress_endpoint(admin_client):
-    definition = ExportDefinitionFactory()
-    run = services.export_run_create(definition=definition, actor=Actor.system())
-    ExportRun.objects.filter(pk=run.pk).update(status="running", progress_done=40, progress_total=100)
+    run = ExportRunFactory(running=True, progress_done=40, progress_total=100)
     progress_url = reverse("admin:exports_exportrun_progress", args=[run.pk])
 
     listing = admin_client.get(reverse("admin:exports_exportrun_changelist")).content.decode()

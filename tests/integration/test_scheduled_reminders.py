@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from coupons.models import Reminder, ReminderDelivery
 from jobs.tasks import send_reminders_task
-from tests.coupons.factories import CouponFactory, CouponSeriesFactory
+from tests.coupons.factories import CouponFactory, CouponSeriesFactory, ReminderFactory
 from tests.integration.conftest import wait_for
 from tests.members.factories import MemberFactory
 
@@ -27,8 +27,8 @@ def _due_now():
 def test_scheduled_send_reminders_task_delivers_each_reminder_once_by_email_and_sms(celery_worker, tmp_path):
     at, expires_at = _due_now()
     series = CouponSeriesFactory(offer__name="Été ☀ sale")
-    Reminder.objects.create(series=series, days_before_expiry=1, channel=Reminder.Channel.EMAIL, time=at)
-    Reminder.objects.create(series=series, days_before_expiry=1, channel=Reminder.Channel.SMS, time=at)
+    ReminderFactory(series=series, days_before_expiry=1, channel=Reminder.Channel.EMAIL, time=at)
+    ReminderFactory(series=series, days_before_expiry=1, channel=Reminder.Channel.SMS, time=at)
     member = MemberFactory(first_name="Zoë", email="zoe@example.com", mobile="+15557654321")
     CouponFactory(series=series, member=member, code="ETE2026", expires_at=expires_at)
 

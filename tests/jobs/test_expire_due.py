@@ -9,8 +9,8 @@ from config.actors import Actor
 from coupons.models import Coupon, CouponEvent
 from jobs.sweeps import expire_due
 from jobs.tasks import expire_due_task
-from offers.models import OfferResponse
 from tests.coupons.factories import CouponFactory, CouponSeriesFactory
+from tests.offers.factories import OfferResponseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -19,8 +19,8 @@ def _due_response(*, expires_at):
     coupon_offer = CouponSeriesFactory().offer
     member = CouponFactory().member
     snapshot = {"fulfillment_flow": "standard"}
-    return OfferResponse.objects.create(member=member, offer=coupon_offer, status="pending", one_open_only=False,
-                                        offer_snapshot=snapshot, expires_at=expires_at)  # fmt: skip
+    return OfferResponseFactory(member=member, offer=coupon_offer, one_open_only=False, offer_snapshot=snapshot,
+                                expires_at=expires_at)  # fmt: skip
 
 
 def test_expire_due_runs_both_sweeps_and_returns_counts():

@@ -12,13 +12,13 @@ from config.tasks import visibility_timeout_check
 from coupons import tasks as coupon_tasks
 from coupons.issuance.bulk import bulk_issue_run
 from coupons.issuance.uploads import upload_create, upload_process
-from coupons.models import BulkIssueJob, Coupon, Upload
+from coupons.models import Coupon, Upload
 from exports import services as export_services
 from exports import tasks as export_tasks
 from exports.models import ExportRun
-from tests.coupons.factories import CouponSeriesFactory
-from tests.exports.factories import ExportDefinitionFactory
-from tests.members.factories import MemberFactory, SegmentFactory
+from tests.coupons.factories import BulkIssueJobFactory, CouponSeriesFactory, UploadFactory
+from tests.exports.factories import ExportDefinitionFactory, ExportRunFactory
+from tests.members.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor.system("test")
@@ -32,11 +32,8 @@ def job_settings(settings, tmp_path):
 
 
 def bulk_job(**fields):
-    segment = SegmentFactory()
-    for _ in range(3):
-        MemberFactory(segments=[segment])
-    return BulkIssueJob.objects.create(series=CouponSeriesFactory(), source="segment", segment=segment,
-                                       chunk_size=2, actor="t", channel="test", **fields)  # fmt: skip
+    """A job over three members in chunks of two."""
+    return BulkIssueJobFactory(segment__member_count=3, chunk_size=2, **fields)
 
 
 def members_upload():
@@ -156,11 +153,9 @@ def test_admin_lists_and_pages_say_why_a_job_failed(admin_client):
     from django.urls import reverse
 
     reason = attempts_exhausted_message(2)
-    job = bulk_job(status="failed", attempts=2, error=reason)
-    upload = members_upload()
-    Upload.objects.filter(pk=upload.pk).update(status="failed", attempts=2, error=reason)
-    run = export_services.export_run_create(definition=ExportDefinitionFactory(), actor=ACTOR)
-    ExportRun.objects.filter(pk=run.pk).update(status="failed", attempts=2, error=reason)
+    job = BulkIssueJobFactory(failed=True, attempts=2, error=reason)
+    upload = UploadFactory(failed=True, attempts=2, error=reason)
+    run = ExportRunFactory(failed=True, attempts=2, error=reason)
 
     for model, pk in (("coupons_bulkissuejob", job.pk), ("coupons_upload", upload.pk), ("exports_exportrun", run.pk)):
         listing = admin_client.get(reverse(f"admin:{model}_changelist")).content.decode()

@@ -20,9 +20,9 @@ from coupons.models import BulkIssueJob, Coupon, Upload
 from exports import services as export_services
 from exports.models import ExportRun
 from jobs.sweeps import jobs_resume_stale
-from tests.coupons.factories import CouponSeriesFactory
+from tests.coupons.factories import BulkIssueJobFactory, CouponSeriesFactory
 from tests.exports.factories import ExportDefinitionFactory
-from tests.members.factories import MemberFactory, SegmentFactory
+from tests.members.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor.system("test")
@@ -55,12 +55,8 @@ def long_ago():
 
 def interrupted_bulk_job(members=10, **fields):
     """A job whose worker died after its first chunk: running, one chunk committed, heartbeat stale."""
-    segment = SegmentFactory()
-    for _ in range(members):
-        MemberFactory(segments=[segment])
     series = CouponSeriesFactory(max_per_member=5)  # a member issued twice would not be refused
-    job = BulkIssueJob.objects.create(series=series, source="segment", segment=segment, chunk_size=4, actor="t",
-                                      channel="test", status="queued")  # fmt: skip
+    job = BulkIssueJobFactory(series=series, segment__member_count=members, chunk_size=4)
     bulk_issue_run(job_id=job.pk, actor=ACTOR, max_chunks=1)
     BulkIssueJob.objects.filter(pk=job.pk).update(heartbeat_at=long_ago(), **fields)
     return job

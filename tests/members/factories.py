@@ -8,9 +8,16 @@ class SegmentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Segment
         django_get_or_create = ["code"]
+        skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"segment-{n}")
     name = factory.LazyAttribute(lambda o: o.code.title())
+
+    @factory.post_generation
+    def member_count(self, create, extracted, **kwargs):
+        """`SegmentFactory(member_count=3)`: three new members in the segment."""
+        if create and extracted:
+            MemberFactory.create_batch(extracted, segments=[self])
 
 
 class OrgEntityFactory(factory.django.DjangoModelFactory):

@@ -41,7 +41,7 @@ def test_import_with_bad_rows_reports_each_and_writes_nothing(admin_client):
     page = response.content.decode()
     assert "Enter a valid email address." in page
     assert "Mobile: 7-15 digits" in page
-    assert "not-a-date" in page or "Value could not be parsed" in page
+    assert "not-a-date" in page and "Value could not be parsed" in page
     assert "sleeping" in page
     assert "confirm_import" not in page and "Confirm import" not in page
     assert not Member.objects.exists()

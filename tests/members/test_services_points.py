@@ -1,12 +1,10 @@
-import threading
-
 import pytest
-from django.db import connection
 
 from config.actors import Actor
 from members.exceptions import PointsError
 from members.models import Member, PointsEntry
 from members.services import points_post
+from tests.concurrency import run_concurrently
 from tests.members.factories import MemberFactory
 
 
@@ -33,24 +31,12 @@ def test_spending_exactly_the_balance_leaves_zero():
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_overspend_leaves_balance_at_zero_never_below():
     member = MemberFactory(points=100)
-    barrier = threading.Barrier(12)
-    outcomes = []
 
-    def spend():
-        barrier.wait()
-        try:
-            points_post(member=Member.objects.get(pk=member.pk), points=-10, kind="spend", actor=Actor.system())
-            outcomes.append("spent")
-        except PointsError as exc:
-            outcomes.append(exc.code)
-        finally:
-            connection.close()
+    def spend(index):
+        points_post(member=Member.objects.get(pk=member.pk), points=-10, kind="spend", actor=Actor.system())
+        return "spent"
 
-    threads = [threading.Thread(target=spend) for _ in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = run_concurrently(12, spend)  # the refused ones raise insufficient_points
 
     assert outcomes.count("spent") == 10
     assert outcomes.count("insufficient_points") == 2

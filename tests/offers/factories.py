@@ -1,6 +1,10 @@
-import factory
+from datetime import timedelta
 
-from offers.models import Audience, EarningMechanism, MarketingContent, Offer, OfferLimit
+import factory
+from django.utils import timezone
+
+from offers.models import Activation, Audience, EarningMechanism, MarketingContent, Offer, OfferLimit, OfferResponse
+from tests.members.factories import MemberFactory
 
 
 class OfferFactory(factory.django.DjangoModelFactory):
@@ -13,6 +17,8 @@ class OfferFactory(factory.django.DjangoModelFactory):
 
     class Params:
         opt_in = factory.Trait(requires_activation=True)
+        # A coupon series that expires with its offer needs an offer that expires.
+        expiring = factory.Trait(expire_at=factory.LazyFunction(lambda: timezone.now() + timedelta(days=365)))
 
 
 class EarningMechanismFactory(factory.django.DjangoModelFactory):
@@ -53,3 +59,37 @@ class MarketingContentFactory(factory.django.DjangoModelFactory):
     offer = factory.SubFactory(OfferFactory)
     locale = "en-US"
     title = "Save more"
+
+
+class ActivationFactory(factory.django.DjangoModelFactory):
+    """A member's opt-in row written directly, without the activation service's limits."""
+
+    class Meta:
+        model = Activation
+
+    offer = factory.SubFactory(OfferFactory, opt_in=True)
+    member = factory.SubFactory(MemberFactory)
+    actor = "t"
+    channel = "test"
+
+
+class OfferResponseFactory(factory.django.DjangoModelFactory):
+    """A response row written directly (pending by default), without the claim service's rules."""
+
+    class Meta:
+        model = OfferResponse
+
+    member = factory.SubFactory(MemberFactory)
+    offer = factory.SubFactory(OfferFactory)
+    status = OfferResponse.Status.PENDING
+    requires_activation = factory.LazyAttribute(lambda o: o.offer.requires_activation)
+    offer_snapshot = factory.LazyFunction(dict)
+
+    class Params:
+        clipped = factory.Trait(status=OfferResponse.Status.CLIPPED)
+        completed = factory.Trait(status=OfferResponse.Status.COMPLETED)
+        canceled = factory.Trait(status=OfferResponse.Status.CANCELED)
+        expired = factory.Trait(
+            status=OfferResponse.Status.EXPIRED,
+            expires_at=factory.LazyFunction(lambda: timezone.now() - timedelta(days=1)),
+        )

@@ -5,9 +5,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from offers.models import Activation, Offer, OfferEvent, OfferLimit
+from offers.models import Offer, OfferEvent, OfferLimit
 from tests.members.factories import MemberFactory, SegmentFactory
-from tests.offers.factories import AudienceFactory, EarningMechanismFactory, LimitFactory, OfferFactory
+from tests.offers.factories import (
+    ActivationFactory,
+    AudienceFactory,
+    EarningMechanismFactory,
+    LimitFactory,
+    OfferFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -147,7 +153,7 @@ def test_preview_as_member_at_a_past_moment_and_bad_input(admin_client):
 def test_member_page_has_offers_tab_with_state_columns(admin_client):
     member = MemberFactory()
     offer = OfferFactory(name="Tab offer", requires_activation=True)
-    Activation.objects.create(offer=offer, member=member, actor="t", channel="test")
+    ActivationFactory(offer=offer, member=member)
     EarningMechanismFactory(offer=offer)
 
     page = admin_client.get(reverse("admin:members_member_change", args=[member.pk])).content.decode()
@@ -193,7 +199,7 @@ def test_offer_csv_import_reports_malformed_rows(admin_client):
     content = "external_id,name,publish_at,fulfillment_flow\nIMP-3,Bad,not-a-date,warp\n"
     response = _upload(admin_client, content)
     assert response.status_code == 200
-    assert "confirm_form" not in response.context or response.context["confirm_form"] is None
+    assert "confirm_form" not in response.context  # nothing to confirm: the import stops at the preview
     assert not Offer.objects.exists()
 
 
@@ -215,7 +221,7 @@ def _upload(admin_client, content):
 
 def test_limit_counter_realigned_when_limit_added_in_admin(admin_client):
     offer = OfferFactory(requires_activation=True)
-    Activation.objects.create(offer=offer, member=MemberFactory(), actor="t", channel="test")
+    ActivationFactory(offer=offer, member=MemberFactory())
     from config.actors import Actor
     from offers.selectors import offer_audit_snapshot
     from offers.services import offer_admin_saved
@@ -231,7 +237,7 @@ def test_offer_change_page_and_record_lists_render_with_data(admin_client, pos):
     EarningMechanismFactory(offer=offer, sku="MILK", points=40)
     LimitFactory(offer=offer, scope="global", kind="fulfillment", max_count=9)
     member = MemberFactory()
-    Activation.objects.create(offer=offer, member=member, actor="t", channel="test")
+    ActivationFactory(offer=offer, member=member)
     from tests.members.factories import OrgEntityFactory
 
     OrgEntityFactory(code="S-MAIN")

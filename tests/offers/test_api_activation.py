@@ -1,13 +1,12 @@
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from config.actors import Actor
 from offers.models import Activation, OfferLimit
 from offers.services import offer_activate
+from tests.concurrency import run_concurrently
 from tests.members.factories import MemberFactory
 from tests.offers.factories import LimitFactory, OfferFactory
 
@@ -105,24 +104,12 @@ def test_activate_global_limit_holds_under_concurrency():
     offer = OfferFactory(opt_in=True)
     LimitFactory(offer=offer, kind="activation", max_count=limit)
     members = [MemberFactory() for _ in range(racers)]
-    barrier = threading.Barrier(racers)
-    outcomes = []
 
-    def race(member):
-        try:
-            barrier.wait()
-            offer_activate(member=member, offer=offer, actor=Actor.system())
-            outcomes.append("ok")
-        except Exception as exc:  # the refused ones raise offer_not_visible
-            outcomes.append(getattr(exc, "code", repr(exc)))
-        finally:
-            connection.close()
+    def race(index):
+        offer_activate(member=members[index], offer=offer, actor=Actor.system())
+        return "ok"
 
-    threads = [threading.Thread(target=race, args=(member,)) for member in members]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = run_concurrently(racers, race)  # the refused ones raise offer_not_visible
 
     assert outcomes.count("ok") == limit
     assert outcomes.count("offer_not_visible") == racers - limit

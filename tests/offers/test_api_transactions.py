@@ -1,19 +1,24 @@
-import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from config.actors import Actor
 from members.models import Member, PointsEntry
-from offers.models import Activation, Fulfillment, OfferLimit, Transaction
+from offers.models import Fulfillment, OfferLimit, Transaction
 from offers.services import transaction_record
+from tests.concurrency import results_of, run_callers
 from tests.members.factories import MemberFactory, OrgEntityFactory
-from tests.offers.factories import AudienceFactory, EarningMechanismFactory, LimitFactory, OfferFactory
+from tests.offers.factories import (
+    ActivationFactory,
+    AudienceFactory,
+    EarningMechanismFactory,
+    LimitFactory,
+    OfferFactory,
+)
 
 counter = iter(range(1, 1_000_000))
 
@@ -95,7 +100,7 @@ def test_transaction_awards_opt_in_offer_once_activated(pos):
     member = MemberFactory()
     offer = milk_offer(requires_activation=True)
     assert purchase(pos, member).json()["awards"] == []
-    Activation.objects.create(offer=offer, member=member, actor="t", channel="test")
+    ActivationFactory(offer=offer, member=member)
     assert purchase(pos, member).json()["awards"] == [{"offer_id": offer.pk, "points": 50}]
 
 
@@ -304,25 +309,6 @@ def test_transaction_store_scope_and_roles(pos, member_care, store):
     assert not Transaction.objects.filter(store__code="S-OTHER").exists()
 
 
-def _race(targets):
-    barrier = threading.Barrier(len(targets))
-    outcomes = []
-
-    def run(target):
-        try:
-            barrier.wait()
-            outcomes.append(target())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(target,)) for target in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
-
-
 def _record(member, store, transaction_id):
     return lambda: transaction_record(
         transaction_id=transaction_id,
@@ -342,7 +328,7 @@ def test_transaction_global_fulfillment_limit_holds_under_concurrency():
     LimitFactory(offer=offer, scope="global", max_count=4)
     members = [MemberFactory() for _ in range(10)]
 
-    outcomes = _race([_record(member, store, f"G-{n}") for n, member in enumerate(members)])
+    outcomes = results_of(run_callers([_record(member, store, f"G-{n}") for n, member in enumerate(members)]))
 
     assert sum(bool(body["awards"]) for body, _ in outcomes) == 4
     assert Fulfillment.objects.filter(offer=offer).count() == 4
@@ -358,7 +344,7 @@ def test_transaction_member_fulfillment_limit_holds_under_concurrency():
     LimitFactory(offer=offer, scope="member", max_count=2)
     member = MemberFactory()
 
-    _race([_record(member, store, f"M-{n}") for n in range(8)])
+    results_of(run_callers([_record(member, store, f"M-{n}") for n in range(8)]))
 
     assert Fulfillment.objects.filter(offer=offer, member=member).count() == 2
     member.refresh_from_db()
@@ -373,7 +359,7 @@ def test_transaction_same_id_concurrently_awards_once():
     milk_offer()
     member = MemberFactory()
 
-    outcomes = _race([_record(member, store, "DUP") for _ in range(6)])
+    outcomes = results_of(run_callers([_record(member, store, "DUP") for _ in range(6)]))
 
     assert sorted(created for _, created in outcomes) == [False] * 5 + [True]
     assert all(body == outcomes[0][0] for body, _ in outcomes)
@@ -402,10 +388,9 @@ def test_transaction_same_id_same_store_posted_concurrently_awards_once(make_api
     body = {"transaction_id": "R-1", "member": member.external_id, "occurred_at": timezone.now().isoformat(),
             "total_amount": "5.00", "items": [{"sku": "MILK", "quantity": 2, "unit_price": "2.50"}]}  # fmt: skip
 
-    outcomes = _race(
-        [_post_purchase(main_till.token, {**body, "store": "S-MAIN"}) for _ in range(6)]
-        + [_post_purchase(north_till.token, {**body, "store": "S-NORTH"}) for _ in range(2)]
-    )
+    tills = [_post_purchase(main_till.token, {**body, "store": "S-MAIN"}) for _ in range(6)]
+    tills += [_post_purchase(north_till.token, {**body, "store": "S-NORTH"}) for _ in range(2)]
+    outcomes = results_of(run_callers(tills))
 
     assert sorted(status for status, _ in outcomes) == [200] * 6 + [201] * 2
     assert sorted(answer["points_balance"] for _, answer in outcomes) in ([50] * 6 + [100] * 2, [50] * 2 + [100] * 6)

@@ -7,10 +7,10 @@ from config.actors import Actor
 from coupons.exceptions import CouponSeriesError
 from coupons.issuance.bulk import bulk_issue_chunk, bulk_issue_run, bulk_issue_start
 from coupons.issuance.services import coupon_issue, coupon_times
-from coupons.models import BulkIssueJob, Coupon
+from coupons.models import Coupon
 from coupons.series.codes import series_generator
 from coupons.series.services import series_allow_members
-from tests.coupons.factories import CouponSeriesFactory
+from tests.coupons.factories import BulkIssueJobFactory, CouponSeriesFactory
 from tests.members.factories import MemberFactory, SegmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,8 +24,7 @@ def segment_of(n, **member_kw):
 
 
 def make_job(series, segment, chunk_size=4, **kw):
-    return BulkIssueJob.objects.create(series=series, source="segment", segment=segment, chunk_size=chunk_size,
-                                       actor="t", channel="test", status="running", **kw)  # fmt: skip
+    return BulkIssueJobFactory(series=series, segment=segment, chunk_size=chunk_size, running=True, **kw)
 
 
 def test_bulk_issue_whole_segment_in_chunks_with_permutation_codes():
@@ -92,8 +91,7 @@ def test_bulk_issue_from_the_series_list_and_refused_for_uploaded_codes():
     series = CouponSeriesFactory(specific_members_only=True)
     members = [MemberFactory() for _ in range(3)]
     series_allow_members(series=series, member_ids=[m.pk for m in members])
-    job = BulkIssueJob.objects.create(series=series, source="allowed_list", actor="t", channel="test",
-                                      status="running")  # fmt: skip
+    job = BulkIssueJobFactory(series=series, allowed_list=True, running=True)
     assert bulk_issue_run(job_id=job.pk, actor=ACTOR).issued == 3
     with pytest.raises(CouponSeriesError):
         bulk_issue_start(series=CouponSeriesFactory(uploaded=True), source="allowed_list", actor=ACTOR)
@@ -130,10 +128,10 @@ def test_bulk_issue_chunk_that_fails_midway_commits_nothing_and_the_retry_issues
 
 def test_bulk_issue_randomized_common_codes_carry_the_fixed_part():
     from coupons.series.services import series_create
-    from tests.coupons.factories import OfferFactory
+    from tests.offers.factories import OfferFactory
 
     segment, _ = segment_of(4)
-    series = series_create(actor=ACTOR, offer=OfferFactory(), name="R", code_mode="randomized_common",
+    series = series_create(actor=ACTOR, offer=OfferFactory(expiring=True), name="R", code_mode="randomized_common",
                            sample_code="12345678")  # fmt: skip
     bulk_issue_run(job_id=make_job(series, segment).pk, actor=ACTOR)
     codes = list(Coupon.objects.filter(series=series).values_list("code", flat=True))
@@ -200,7 +198,7 @@ def test_bulk_issue_run_counts_the_series_list_for_a_list_job():
     series = CouponSeriesFactory(specific_members_only=True)
     series_allow_members(series=series, member_ids=[MemberFactory().pk for _ in range(3)])
     MemberFactory()
-    job = BulkIssueJob.objects.create(series=series, source="allowed_list", actor="t", channel="test")
+    job = BulkIssueJobFactory(series=series, allowed_list=True)
     job = bulk_issue_run(job_id=job.pk, actor=ACTOR)
     assert (job.status, job.total_members, job.issued, job.is_finished) == ("succeeded", 3, 3, True)
 

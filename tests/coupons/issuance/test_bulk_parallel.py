@@ -5,7 +5,7 @@ import threading
 import time
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from config.actors import Actor
 from coupons.issuance import bulk as bulk
@@ -14,6 +14,7 @@ from coupons.issuance.locks import series_issuance_lock
 from coupons.issuance.services import coupon_issue
 from coupons.models import Coupon
 from coupons.series.codes import series_generator
+from tests.concurrency import run_callers
 from tests.coupons.factories import CouponSeriesFactory
 from tests.coupons.issuance.test_bulk import make_job, segment_of
 
@@ -109,29 +110,26 @@ def test_a_single_issue_waits_for_an_uncommitted_bulk_chunk_of_its_series():
     chunk_holds_lock, release, issued = threading.Event(), threading.Event(), threading.Event()
 
     def bulk_chunk_in_flight():
-        try:
-            with transaction.atomic():
-                series_issuance_lock(series.pk, shared=True)
-                chunk_holds_lock.set()
-                release.wait(10)
-        finally:
-            connection.close()
+        with transaction.atomic():
+            series_issuance_lock(series.pk, shared=True)
+            chunk_holds_lock.set()
+            release.wait(10)
 
     def single_issue():
-        try:
-            chunk_holds_lock.wait(10)
-            coupon_issue(series=series, member=members[0], actor=ACTOR)
-            issued.set()
-        finally:
-            connection.close()
+        chunk_holds_lock.wait(10)
+        coupon_issue(series=series, member=members[0], actor=ACTOR)
+        issued.set()
 
-    threads = [threading.Thread(target=bulk_chunk_in_flight), threading.Thread(target=single_issue)]
-    for thread in threads:
-        thread.start()
-    assert chunk_holds_lock.wait(10)
-    assert not issued.wait(0.5)  # queued behind the chunk
-    release.set()
-    for thread in threads:
-        thread.join(10)
+    def watch():
+        """Whether the single issue was still queued behind the chunk half a second after the chunk took the lock."""
+        held = chunk_holds_lock.wait(10)
+        queued = not issued.wait(0.5)
+        release.set()
+        return held, queued
+
+    outcomes = run_callers([bulk_chunk_in_flight, single_issue, watch], together=False)
+
+    assert [outcome.error for outcome in outcomes] == [None] * 3
+    assert outcomes[2].result == (True, True)  # the chunk held the lock, and the single issue waited for it
     assert issued.is_set()
     assert Coupon.objects.filter(series=series, member=members[0]).count() == 1

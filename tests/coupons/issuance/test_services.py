@@ -10,8 +10,9 @@ from coupons.issuance.services import coupon_issue
 from coupons.models import Coupon, CouponEvent, CouponSeries
 from coupons.series.capacity import series_capacity
 from coupons.series.services import series_create, series_update
-from tests.coupons.factories import CouponSeriesFactory, OfferFactory
+from tests.coupons.factories import CouponSeriesFactory
 from tests.members.factories import MemberFactory
+from tests.offers.factories import OfferFactory
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor.system()
@@ -132,7 +133,7 @@ def test_issue_limit_notification_sends_exactly_one_email(django_capture_on_comm
 
 
 def test_series_capacity_and_guess_odds_for_a_randomized_common_series():
-    series = series_create(actor=ACTOR, offer=OfferFactory(), name="R", code_mode="randomized_common",
+    series = series_create(actor=ACTOR, offer=OfferFactory(expiring=True), name="R", code_mode="randomized_common",
                            sample_code="AB34567890")  # fmt: skip
     assert series.code_prefix == "AB345"
     cap = series_capacity(series)
@@ -143,7 +144,7 @@ def test_series_capacity_and_guess_odds_for_a_randomized_common_series():
 
 
 def test_series_randomized_common_prefix_unique_in_program():
-    offer = OfferFactory()
+    offer = OfferFactory(expiring=True)
     series_create(actor=ACTOR, offer=offer, name="A", code_mode="randomized_common", sample_code="TEST12345")
     with pytest.raises(CouponSeriesInvalidError):
         series_create(actor=ACTOR, offer=offer, name="B", code_mode="randomized_common", sample_code="TEST99999")
@@ -151,8 +152,8 @@ def test_series_randomized_common_prefix_unique_in_program():
 
 def test_series_third_party_refuses_issual_settings():
     with pytest.raises(CouponSeriesInvalidError) as caught:
-        series_create(actor=ACTOR, offer=OfferFactory(), name="T", issued_by="third_party", code_mode="unique",
-                      code_length=8, code_charset="numeric", max_per_member=1)  # fmt: skip
+        series_create(actor=ACTOR, offer=OfferFactory(expiring=True), name="T", issued_by="third_party",
+                      code_mode="unique", code_length=8, code_charset="numeric", max_per_member=1)  # fmt: skip
     assert "issual" in caught.value.errors
 
 

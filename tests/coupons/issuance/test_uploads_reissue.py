@@ -13,7 +13,7 @@ from coupons.lifecycle.revoke import series_revoke
 from coupons.models import Coupon, CouponEvent, CouponSeries, Upload
 from coupons.selectors import coupon_by_code
 from tests.concurrency import run_concurrently
-from tests.coupons.factories import CouponFactory, CouponSeriesFactory
+from tests.coupons.factories import CouponFactory, CouponSeriesFactory, UploadFactory
 from tests.coupons.uploading import report
 from tests.members.factories import MemberFactory
 
@@ -80,7 +80,7 @@ def test_reuploaded_code_redeems_for_the_new_member_only(moved, pos, store):
 
 def test_reupload_of_a_revoked_code_without_a_member_is_a_duplicate(upload_codes):
     series = CouponSeriesFactory(uploaded=True)
-    CouponFactory(series=series, code="LOOSE-1", status="revoked")
+    CouponFactory(series=series, code="LOOSE-1", revoked=True)
     upload = upload_codes(series, [("LOOSE-1", None)])
     assert report_codes(upload) == ["duplicate_code"]
     assert Coupon.objects.get(code="LOOSE-1").status == "revoked"
@@ -127,7 +127,7 @@ def test_reupload_of_a_live_redeemed_or_expired_code_is_a_duplicate(upload_codes
 
 def test_reupload_of_a_code_revoked_in_another_series_is_a_duplicate(upload_codes):
     first, other = CouponSeriesFactory(uploaded=True), CouponSeriesFactory(uploaded=True)
-    CouponFactory(series=first, code="ELSE-1", status="revoked")
+    CouponFactory(series=first, code="ELSE-1", revoked=True)
     upload = upload_codes(other, [("ELSE-1", MemberFactory())])
     assert report_codes(upload) == ["duplicate_code"]
     assert list(Coupon.objects.filter(code="ELSE-1").values_list("series_id", "status")) == [(first.pk, "revoked")]
@@ -135,7 +135,7 @@ def test_reupload_of_a_code_revoked_in_another_series_is_a_duplicate(upload_code
 
 def test_reupload_of_a_revoked_code_twice_in_one_file_moves_it_once(upload_codes):
     series = CouponSeriesFactory(uploaded=True)
-    CouponFactory(series=series, code="TWICE-1", status="revoked")
+    CouponFactory(series=series, code="TWICE-1", revoked=True)
     ben, cy = MemberFactory(), MemberFactory()
     upload = upload_codes(series, [("TWICE-1", ben), ("TWICE-1", cy)])
     assert report_codes(upload) == ["duplicate_code"]
@@ -147,15 +147,13 @@ def test_reupload_of_a_revoked_code_twice_in_one_file_moves_it_once(upload_codes
 def test_racing_uploads_move_a_revoked_code_to_one_member_only():
     racers = 6
     series = CouponSeriesFactory(uploaded=True)
-    CouponFactory(series=series, code="RACE-1", status="revoked")
+    CouponFactory(series=series, code="RACE-1", revoked=True)
     members = [MemberFactory() for _ in range(racers)]
     uploads = [
-        Upload.objects.create(
+        UploadFactory(
             series=series,
-            kind="codes",
+            codes=True,
             file=ContentFile(f"code,external_id\nRACE-1,{member.external_id}\n".encode(), name="codes.csv"),
-            actor=ACTOR.name,
-            channel=ACTOR.channel,
         )
         for member in members
     ]

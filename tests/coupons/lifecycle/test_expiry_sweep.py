@@ -7,6 +7,7 @@ from config.actors import Actor
 from coupons.lifecycle.expiry_sweep import EXPIRY_REASON, coupons_expire_due
 from coupons.models import Coupon, CouponEvent
 from jobs.tasks import expire_due_task
+from tests.concurrency import run_concurrently
 from tests.coupons.factories import CouponFactory, CouponSeriesFactory
 
 pytestmark = pytest.mark.django_db
@@ -76,24 +77,8 @@ def test_the_scheduled_expiry_task_runs_the_coupon_sweep():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_coupons_expire_due_with_several_workers_and_concurrent_sweeps_expires_each_coupon_once():
-    import threading
-
-    from django.db import connection
-
     _coupons(23, expires_at=timezone.now() - timedelta(hours=1))
-    counts = []
-
-    def sweep():
-        try:
-            counts.append(coupons_expire_due(actor=ACTOR, batch_size=3, workers=3))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    counts = run_concurrently(3, lambda index: coupons_expire_due(actor=ACTOR, batch_size=3, workers=3))
 
     assert sum(counts) == 23
     assert Coupon.objects.filter(status=Coupon.Status.EXPIRED).count() == 23

@@ -9,10 +9,11 @@ from django.test import override_settings
 
 from config import sms
 from config.actors import Actor
-from coupons.models import Coupon, Reminder, ReminderDelivery
+from coupons.models import Reminder, ReminderDelivery
 from coupons.notify.reminders import reminder_expiry_windows, reminders_send_due, render_tags
 from jobs.tasks import send_reminders_task
-from tests.coupons.factories import CouponFactory, CouponSeriesFactory
+from tests.concurrency import run_concurrently
+from tests.coupons.factories import CouponFactory, CouponSeriesFactory, ReminderFactory
 from tests.members.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +33,7 @@ def empty_outboxes():
 
 def _series_with_reminder(*, channel=Reminder.Channel.SMS, days=3, at=time(9, 0), offer_name=None):
     series = CouponSeriesFactory(**({"offer__name": offer_name} if offer_name else {}))
-    reminder = Reminder.objects.create(series=series, days_before_expiry=days, channel=channel, time=at)
+    reminder = ReminderFactory(series=series, days_before_expiry=days, channel=channel, time=at)
     return series, reminder
 
 
@@ -148,7 +149,7 @@ def test_reminders_send_due_skips_members_without_an_address():
 
 def test_reminders_send_due_ignores_coupons_not_issued_or_already_expired():
     series, _ = _series_with_reminder(days=0, at=time(9, 0))
-    CouponFactory(series=series, expires_at=MOMENT + timedelta(hours=5), status=Coupon.Status.REDEEMED)
+    CouponFactory(series=series, expires_at=MOMENT + timedelta(hours=5), redeemed=True)
     CouponFactory(series=series, expires_at=MOMENT - timedelta(minutes=1))  # past expiry, sweep not run yet
     live = CouponFactory(series=series, expires_at=MOMENT + timedelta(hours=5))
 
@@ -159,7 +160,7 @@ def test_reminders_send_due_ignores_coupons_not_issued_or_already_expired():
 
 def test_reminders_send_due_sends_several_reminders_of_a_series_once_each():
     series, _ = _series_with_reminder(days=3, channel=Reminder.Channel.SMS)
-    Reminder.objects.create(series=series, days_before_expiry=1, channel=Reminder.Channel.EMAIL, time=time(18, 0))
+    ReminderFactory(series=series, days_before_expiry=1, channel=Reminder.Channel.EMAIL, time=time(18, 0))
     CouponFactory(series=series, expires_at=EXPIRES)
 
     reminders_send_due(actor=ACTOR, now=MOMENT)
@@ -215,28 +216,10 @@ class FailingBackend(sms.BaseSmsBackend):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_reminders_send_due_concurrent_runs_send_each_reminder_once():
-    import threading
-
-    from django.db import connection
-
     series, _ = _series_with_reminder()
     for _ in range(12):
         CouponFactory(series=series, expires_at=EXPIRES)
-    barrier = threading.Barrier(4)
-    sent = []
-
-    def run():
-        try:
-            barrier.wait()
-            sent.append(reminders_send_due(actor=ACTOR, now=MOMENT, batch_size=5).sent)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    sent = run_concurrently(4, lambda index: reminders_send_due(actor=ACTOR, now=MOMENT, batch_size=5).sent)
 
     assert sum(sent) == 12
     assert len(sms.outbox) == 12

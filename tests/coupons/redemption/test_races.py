@@ -1,36 +1,27 @@
-import threading
-
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from coupons.models import Coupon, CouponRedemption, CouponSeries
+from tests.concurrency import run_concurrently
 from tests.coupons.factories import CouponFactory, CouponSeriesFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
+def till(token):
+    http = APIClient()
+    http.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return http
+
+
 def race(token, bodies):
-    """POST every body to redeem from its own thread, all released at once; the answers in any order."""
-    barrier = threading.Barrier(len(bodies))
-    answers = []
+    """POST every body to redeem from its own thread, all released at once; the answers in body order."""
 
-    def redeem(body):
-        http = APIClient()
-        http.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-        try:
-            barrier.wait()
-            response = http.post("/api/v1/coupons/redeem", body, format="json")
-            answers.append((response.status_code, response.json().get("reasons")))
-        finally:
-            connection.close()
+    def redeem(index):
+        response = till(token).post("/api/v1/coupons/redeem", bodies[index], format="json")
+        return response.status_code, response.json().get("reasons")
 
-    threads = [threading.Thread(target=redeem, args=(body,)) for body in bodies]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return answers
+    return run_concurrently(len(bodies), redeem)
 
 
 def body(coupon, store):
@@ -69,23 +60,11 @@ def test_redeem_multi_use_member_limit_with_racers(pos, store):
 def test_reverse_raced_by_itself_restores_the_count_once(pos, store):
     coupon = CouponFactory()
     rid = pos.post("/api/v1/coupons/redeem", body(coupon, store), format="json").json()["redemption_id"]
-    barrier = threading.Barrier(8)
-    codes = []
 
-    def reverse():
-        http = APIClient()
-        http.credentials(HTTP_AUTHORIZATION=f"Token {pos.token}")
-        try:
-            barrier.wait()
-            codes.append(http.post(f"/api/v1/coupon-redemptions/{rid}/reverse").status_code)
-        finally:
-            connection.close()
+    def reverse(index):
+        return till(pos.token).post(f"/api/v1/coupon-redemptions/{rid}/reverse").status_code
 
-    threads = [threading.Thread(target=reverse) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    codes = run_concurrently(8, reverse)
     assert codes == [200] * 8
     assert CouponSeries.objects.get(pk=coupon.series_id).redeemed_count == 0
     assert Coupon.objects.get(pk=coupon.pk).status == "issued"

@@ -7,9 +7,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from coupons.models import CouponSeries
-from tests.coupons.factories import CouponSeriesFactory, OfferFactory
+from tests.coupons.factories import CouponSeriesFactory
 from tests.coupons.test_api_coupons import full_body
 from tests.members.factories import OrgEntityFactory
+from tests.offers.factories import OfferFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,7 @@ def ids(client, query):
 
 
 def test_series_created_with_redemption_stores_s8_is_found_by_store_s8(marketer, pos, org):
-    body = full_body(OfferFactory(), redemption={"stores": {"type": "store", "codes": ["S8"]}})
+    body = full_body(OfferFactory(expiring=True), redemption={"stores": {"type": "store", "codes": ["S8"]}})
     created = marketer.post("/api/v1/coupon-series", body, format="json")
     assert created.status_code == 201, created.content
     series_id = created.json()["id"]
@@ -106,7 +107,7 @@ def test_series_filter_runs_the_same_queries_for_few_or_many_series(marketer, or
 
 def admin_series_data(**overrides):
     data = {
-        "offer": OfferFactory().pk, "name": "Admin S8", "issued_by": "platform", "code_mode": "unique",
+        "offer": OfferFactory(expiring=True).pk, "name": "Admin S8", "issued_by": "platform", "code_mode": "unique",
         "code_length": "8", "code_charset": "numeric", "discount_type": "fixed", "discount_value": "5",
         "expiry_mode": "with_offer", "on_rematch": "do_not_send", "limit_notify_emails": "[]",
         "redemption_start_mode": "on_issue", "days_of_week": "null", "days_of_month": "null", "hours": "null",

@@ -15,7 +15,7 @@ PREFIX_CLASH = {"code_generation": ["The sample code's first half must be unique
 
 
 def randomized(name, sample_code, offer=None):
-    return services.series_create(actor=ACTOR, offer=offer or OfferFactory(), name=name,
+    return services.series_create(actor=ACTOR, offer=offer or OfferFactory(expiring=True), name=name,
                                   code_mode="randomized_common", sample_code=sample_code)  # fmt: skip
 
 
@@ -44,8 +44,8 @@ def test_update_to_a_sample_codes_fixed_part_taken_is_the_clash_not_a_server_err
 
 def test_a_check_constraint_is_reported_as_its_setting_not_as_the_clash(unchecked):
     with pytest.raises(CouponSeriesInvalidError) as refused:
-        services.series_create(actor=ACTOR, offer=OfferFactory(), name="Bills", code_mode="unique", code_length=8,
-                               code_charset="numeric", min_bill=10, max_bill=5)  # fmt: skip
+        services.series_create(actor=ACTOR, offer=OfferFactory(expiring=True), name="Bills", code_mode="unique",
+                               code_length=8, code_charset="numeric", min_bill=10, max_bill=5)  # fmt: skip
     assert refused.value.errors == {"redemption": ["max_bill is below min_bill."]}
     series = CouponSeriesFactory()
     with pytest.raises(CouponSeriesInvalidError) as refused:
@@ -56,6 +56,6 @@ def test_a_check_constraint_is_reported_as_its_setting_not_as_the_clash(unchecke
 
 def test_any_other_integrity_error_is_not_reported_as_a_clash(unchecked):
     with pytest.raises(IntegrityError):
-        services.series_create(actor=ACTOR, offer=OfferFactory(), name=None, code_mode="unique", code_length=8,
-                               code_charset="numeric")  # fmt: skip
+        services.series_create(actor=ACTOR, offer=OfferFactory(expiring=True), name=None, code_mode="unique",
+                               code_length=8, code_charset="numeric")  # fmt: skip
     assert not CouponSeries.objects.exists()

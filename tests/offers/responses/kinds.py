@@ -1,8 +1,7 @@
 """The four kinds of offer the response lifecycle tells apart, and a response of each kind in any status."""
 
 from offers.models import OfferResponse
-from tests.members.factories import MemberFactory
-from tests.offers.factories import OfferFactory
+from tests.offers.factories import OfferFactory, OfferResponseFactory
 
 KINDS = {
     "standard": {"requires_activation": False, "fulfillment_flow": "standard"},
@@ -15,8 +14,7 @@ KINDS = {
 def response_of_kind(kind: str, status: str) -> OfferResponse:
     """A response written straight in `status`, as if it had got there, with the kind in its snapshot."""
     offer = OfferFactory(**KINDS[kind])
-    return OfferResponse.objects.create(
-        member=MemberFactory(),
+    return OfferResponseFactory(
         offer=offer,
         status=status,
         requires_activation=offer.requires_activation,

@@ -10,7 +10,7 @@ from offers.models import Activation, Fulfillment, OfferLimit, OfferResponse, Of
 from offers.responses.services import offer_response_claim, offer_response_transition
 from offers.services import offer_activate
 from tests.members.factories import MemberFactory
-from tests.offers.factories import EarningMechanismFactory, LimitFactory, OfferFactory
+from tests.offers.factories import EarningMechanismFactory, LimitFactory, OfferFactory, OfferResponseFactory
 from tests.offers.test_api_transactions import purchase
 
 pytestmark = pytest.mark.django_db
@@ -68,9 +68,7 @@ def test_clip_refused_when_the_activation_limit_is_reached_with_the_same_reason(
     LimitFactory(offer=offer, kind="activation", max_count=1)
     offer_activate(member=MemberFactory(), offer=offer, actor=ACTOR)
     late = MemberFactory()
-    response = OfferResponse.objects.create(
-        member=late, offer=offer, status="pending", requires_activation=True, offer_snapshot={}
-    )
+    response = OfferResponseFactory(member=late, offer=offer)
 
     answer = transition(pos, response.pk, "clipped")
 
@@ -87,9 +85,7 @@ def test_clip_refused_when_the_activation_limit_is_reached_with_the_same_reason(
 def test_clip_refused_by_a_member_activation_limit(pos):
     offer = OfferFactory(opt_in=True)
     LimitFactory(offer=offer, scope="member", kind="activation", max_count=0)
-    response = OfferResponse.objects.create(
-        member=MemberFactory(), offer=offer, status="pending", requires_activation=True, offer_snapshot={}
-    )
+    response = OfferResponseFactory(offer=offer)
 
     answer = transition(pos, response.pk, "clipped")
 
