@@ -101,8 +101,15 @@ def bulk_issue_run(
             raise
 
     on_connections(issue_chunks, workers=workers)
-    bulk_issue_job_finish(job_id=job_id)
-    return BulkIssueJob.objects.get(pk=job_id)
+    with transaction.atomic():
+        finished = bulk_issue_job_finish(job_id=job_id)
+        job = BulkIssueJob.objects.select_related("series").get(pk=job_id)
+        if finished:
+            audit_record(actor=actor, action=AuditEvent.Action.BULK_ISSUE, obj=job.series,
+                         changes={"issued_count": [None, job.issued]},
+                         summary=f"Bulk issuance job {job.pk} finished: {job.issued:,} issued, "
+                                 f"{job.skipped:,} skipped")  # fmt: skip
+    return job
 
 
 def _pause_after_chunk() -> None:

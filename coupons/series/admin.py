@@ -7,7 +7,6 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from audit.admin_mixins import DeleteRefusalAdminMixin, HistoryAdminMixin
-from audit.selectors import HistoryRow
 from audit.services import audit_updated
 from config.actors import Actor
 from config.errors import DomainError
@@ -191,13 +190,6 @@ class CouponSeriesAdmin(HistoryAdminMixin, DeleteRefusalAdminMixin, admin.ModelA
     def delete_queryset(self, request, queryset):
         for series in queryset:
             self.delete_model(request, series)
-
-    def history_events(self, series):
-        return [
-            HistoryRow(job.finished_at, job.actor, job.channel, "Bulk issuance finished",
-                       f"Job {job.pk}: {job.issued:,} issued, {job.skipped:,} skipped ({job.get_status_display()})")
-            for job in series.bulk_jobs.filter(finished_at__isnull=False)
-        ]  # fmt: skip
 
     @admin.action(description="Start bulk issuance (to the chosen segment, or to the series' list)")
     def start_bulk_issue(self, request, queryset):

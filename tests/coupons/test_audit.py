@@ -10,7 +10,7 @@ from audit.exceptions import HistoryKeptError
 from audit.models import AuditEvent
 from audit.selectors import audit_events_for
 from config.actors import Actor
-from coupons.issuance.bulk import bulk_issue_start
+from coupons.issuance.bulk import bulk_issue_run, bulk_issue_start
 from coupons.lifecycle.revoke import series_revoke
 from coupons.lifecycle.transfer import coupon_transfer
 from coupons.models import BulkIssueJob, Coupon, CouponEvent, CouponRedemption, CouponSeries, ExchangeRate
@@ -60,6 +60,18 @@ def test_revoke_bulk_issuance_and_upload_appear_in_the_series_history(run):
     assert rows["bulk_issue"].changes == {"bulk_issue_job": [None, job.pk]}
     assert rows["upload"].changes == {"upload": [None, upload.pk]}
     assert {row.actor for row in rows.values()} == {"mara"}
+
+
+def test_a_finished_bulk_issuance_appears_in_the_series_history_with_its_counts():
+    series = CouponSeriesFactory(code_mode="unique")
+    segment = SegmentFactory(member_count=3)
+    job = bulk_issue_start(series=series, source=BulkIssueJob.Source.SEGMENT, segment=segment, actor=MARKETER)
+
+    bulk_issue_run(job_id=job.pk, actor=Actor.task("bulk_issue_run_task"))
+
+    finished = audit_events_for(series).get(action="bulk_issue", actor="bulk_issue_run_task")
+    assert finished.changes == {"issued_count": [None, 3]}
+    assert finished.summary == f"Bulk issuance job {job.pk} finished: 3 issued, 0 skipped"
 
 
 def test_a_transfer_appears_in_the_coupon_history_with_both_members():
