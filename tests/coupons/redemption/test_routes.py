@@ -8,29 +8,13 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from config.api import authentication
 from coupons.models import Coupon, CouponEvent, CouponRedemption, CouponSeries
 from coupons.redemption import routes
 from coupons.redemption.routes import Route
 from tests.coupons.factories import CouponFactory
+from tests.coupons.redemption.till_requests import REDEEM, VALIDATE, body, cached_clients  # noqa: F401
 
-pytestmark = pytest.mark.django_db
-
-VALIDATE, REDEEM = "/api/v1/coupons/validate", "/api/v1/coupons/redeem"
-
-
-@pytest.fixture(autouse=True)
-def cached_clients():
-    """The client cache on (as in production), so a request's statements are the till's own."""
-    authentication._cache.clear()
-    with override_settings(API_CLIENT_CACHE_SECONDS=60):
-        yield
-    authentication._cache.clear()
-
-
-def body(coupon, store, **overrides):
-    return {"code": coupon.code, "member": coupon.member.external_id, "store": store.code, "bill_amount": "50.00",
-            **overrides}  # fmt: skip
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cached_clients")]
 
 
 def run(pos, path, data, **kwargs):
