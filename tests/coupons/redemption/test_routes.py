@@ -12,7 +12,7 @@ from coupons.models import Coupon, CouponEvent, CouponRedemption, CouponSeries
 from coupons.redemption import routes
 from coupons.redemption.routes import Route
 from tests.coupons.factories import CouponFactory
-from tests.coupons.redemption.till_requests import REDEEM, VALIDATE, body, cached_clients  # noqa: F401
+from tests.coupons.redemption.till_requests import REDEEM, VALIDATE, body
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cached_clients")]
 

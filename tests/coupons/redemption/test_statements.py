@@ -10,7 +10,6 @@ from django.test import override_settings
 from django.utils import timezone
 
 from config.actors import Actor
-from config.api import authentication
 from config.api.models import AttemptWindow
 from coupons.models import Coupon, CouponEvent, CouponRedemption, CouponSeries
 from coupons.redemption import rules
@@ -32,15 +31,6 @@ def body(coupon, till_store, **overrides):
 
 def post_raw(client, path, content, content_type="application/json", **extra):
     return client.generic("POST", path, content, content_type=content_type, **extra)
-
-
-@pytest.fixture
-def cached_clients():
-    """The client cache on (as in production), so a request's statements are the till's own."""
-    authentication._cache.clear()
-    with override_settings(API_CLIENT_CACHE_SECONDS=60):
-        yield
-    authentication._cache.clear()
 
 
 # --- statements per request -----------------------------------------------------------------------

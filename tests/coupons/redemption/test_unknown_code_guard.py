@@ -8,7 +8,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from tests.coupons.factories import CouponFactory
-from tests.coupons.redemption.till_requests import REDEEM, VALIDATE, body, cached_clients  # noqa: F401
+from tests.coupons.redemption.till_requests import REDEEM, VALIDATE, body
 from tests.members.factories import OrgEntityFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cached_clients")]
