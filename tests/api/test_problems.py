@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from tests.members.factories import MemberFactory
@@ -72,3 +74,14 @@ def test_schema_and_docs_are_served(anonymous):
     assert schema.status_code == 200
     assert b"/api/v1/members/{external_id}/points" in schema.content
     assert anonymous.get("/api/docs/").status_code == 200
+
+
+def test_api_docs_load_their_assets_from_this_server(anonymous):
+    from django.contrib.staticfiles import finders
+
+    html = anonymous.get("/api/docs/").content.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert len(assets) == 4  # favicon, stylesheet and the two scripts
+    for url in assets:
+        assert url.startswith("/static/"), url
+        assert finders.find(url.removeprefix("/static/")), url
