@@ -129,6 +129,11 @@ EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
 SMS_BACKEND = env("SMS_BACKEND", default="config.sms.ConsoleBackend")
 SMS_FILE_PATH = env("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms"))
 
+# What one loyalty point is worth to the program, for the liability report's points value (a decimal string,
+# in POINT_VALUE_CURRENCY): the cost of honouring a point, which finance sets; 0.01 until it does.
+POINT_VALUE = env("POINT_VALUE", default="0.01")
+POINT_VALUE_CURRENCY = env("POINT_VALUE_CURRENCY", default="USD")
+
 # Coupon expiry reminders: the time zone their HH:MM is read in, and how late a reminder may still go
 # out (after downtime, or for a coupon issued after its reminder's moment).
 REMINDERS_TIME_ZONE = env("REMINDERS_TIME_ZONE", default="") or None

@@ -79,6 +79,8 @@ ENDPOINTS = {
     ("GET", "export-runs/<int:pk>"): LISTS,
     ("GET", "export-runs/<int:pk>/file"): LISTS,
     ("GET", "audit-events"): LISTS,
+    # reports
+    ("GET", "reports/liability"): SETUP,
     # one coupon by code
     ("GET", "coupons/<str:code>"): COUPON_BY_CODE,
     ("GET", "coupons/<str:code>/image"): COUPON_BY_CODE,
