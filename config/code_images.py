@@ -61,14 +61,18 @@ def code_image(*, code: str, symbology: str, image_format: str) -> CodeImage:
     if symbology not in SYMBOLOGIES or image_format not in FORMATS:
         raise ValueError(f"unknown symbology or format: {symbology!r}, {image_format!r}")
     draw = _qr if symbology == "qr" else _code128
-    content = draw(code, image_format)
-    fingerprint = hashlib.sha256(f"{RENDERING_VERSION}\n{symbology}\n{image_format}\n{code}".encode()).hexdigest()
     return CodeImage(
-        content=content,
+        content=draw(code, image_format),
         content_type=CONTENT_TYPES[image_format],
         filename=f"{code}-{symbology}.{image_format}",
-        etag=f'"{fingerprint[:32]}"',
+        etag=code_image_etag(code=code, symbology=symbology, image_format=image_format),
     )
+
+
+def code_image_etag(*, code: str, symbology: str, image_format: str) -> str:
+    """The image's ETag without drawing it: the inputs decide the drawing."""
+    fingerprint = hashlib.sha256(f"{RENDERING_VERSION}\n{symbology}\n{image_format}\n{code}".encode()).hexdigest()
+    return f'"{fingerprint[:32]}"'
 
 
 def _qr(code: str, image_format: str) -> bytes:

@@ -7,7 +7,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.negotiation import BaseContentNegotiation
 
-from config.code_images import FORMATS, SYMBOLOGIES, code_image
+from config.code_images import FORMATS, SYMBOLOGIES, code_image, code_image_etag
 
 # An image of a code never changes, so a client may keep it: privately (the answer needs a token) and for a year.
 CACHE_SECONDS = 365 * 24 * 3600
@@ -49,12 +49,13 @@ class CodeImageViewMixin:
 
 def code_image_response(request, code: str, *, symbology: str, image_format: str) -> HttpResponse:
     """The image, or 304 when the client's copy (`If-None-Match`) is this one; for the API and the admin."""
-    image = code_image(code=code, symbology=symbology, image_format=image_format)
-    response = get_conditional_response(request, etag=image.etag)
+    etag = code_image_etag(code=code, symbology=symbology, image_format=image_format)
+    response = get_conditional_response(request, etag=etag)
     if response is None:
+        image = code_image(code=code, symbology=symbology, image_format=image_format)
         response = HttpResponse(image.content, content_type=image.content_type)
         response["Content-Disposition"] = f'inline; filename="{image.filename}"'
-    response["ETag"] = image.etag
+    response["ETag"] = etag
     patch_cache_control(response, private=True, max_age=CACHE_SECONDS, immutable=True)
     patch_vary_headers(response, ["Authorization", "Cookie"])
     if image_format == "svg":
