@@ -1,10 +1,15 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from audit.admin_mixins import DeleteRefusalAdminMixin, HistoryAdminMixin
 from audit.selectors import HistoryRow
+from config.api.code_images import CodeImageQuerySerializer, code_image_response
 from coupons.models import Coupon
+from coupons.selectors import MAX_ID
 from members.admin_tabs import MemberTab, register_member_tab
 
 
@@ -16,13 +21,41 @@ class CouponAdmin(HistoryAdminMixin, DeleteRefusalAdminMixin, admin.ModelAdmin):
     search_fields = ["=code", "=member__external_id"]
     raw_id_fields = ["series", "member"]
     show_full_result_count = False
-    readonly_fields = [*(f.name for f in Coupon._meta.fields), "transfer_link"]
+    readonly_fields = ["scannable_code", *(f.name for f in Coupon._meta.fields), "transfer_link"]
 
     def get_urls(self):
         from coupons.lifecycle.admin import coupon_transfer_view
 
         view = self.admin_site.admin_view(lambda request, pk: coupon_transfer_view(self, request, pk))
-        return [path("<int:pk>/transfer/", view, name="coupons_coupon_transfer"), *super().get_urls()]
+        image = self.admin_site.admin_view(self.image_view)
+        return [
+            path("<int:pk>/transfer/", view, name="coupons_coupon_transfer"),
+            path("<int:pk>/image/", image, name="coupons_coupon_image"),
+            *super().get_urls(),
+        ]
+
+    def image_view(self, request, pk):
+        """The code as an image for the admin's pages: the API's drawing behind the admin's login."""
+        if pk > MAX_ID:
+            raise Http404("No coupon has this id.")  # the driver would refuse the number
+        coupon = get_object_or_404(Coupon.objects.only("code"), pk=pk)
+        if not self.has_view_permission(request, coupon):
+            raise PermissionDenied
+        query = CodeImageQuerySerializer(data=request.GET.dict())
+        if not query.is_valid():
+            return HttpResponseBadRequest("The symbology is qr or code128, the format svg or png.")
+        data = query.validated_data
+        return code_image_response(request, coupon.code, symbology=data["symbology"], image_format=data["format"])
+
+    @admin.display(description="Scannable code")
+    def scannable_code(self, coupon):
+        url = reverse("admin:coupons_coupon_image", args=[coupon.pk])
+        return format_html(
+            '<img src="{}" alt="QR code of {}" width="160" height="160"><br>'
+            '<a href="{}?symbology=code128">Barcode (Code 128)</a> · '
+            '<a href="{}?format=png">QR as PNG</a> · <a href="{}?symbology=code128&amp;format=png">Barcode as PNG</a>',
+            url, coupon.code, url, url, url,
+        )  # fmt: skip
 
     @admin.display(description="Transfer")
     def transfer_link(self, coupon):

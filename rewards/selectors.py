@@ -18,6 +18,15 @@ def certificate_code_list() -> QuerySet[CertificateCode]:
     return CertificateCode.objects.select_related("reward", "member").order_by("-id")
 
 
+def certificate_code_by_code(*, code: str, held_only: bool = False) -> CertificateCode | None:
+    """A certificate code by its exact text (imported codes may hold lower case); `held_only` leaves out the
+    codes no member holds yet (the bank and a reward's unused stock)."""
+    rows = CertificateCode.objects.filter(code=code)
+    if held_only:
+        rows = rows.filter(member__isnull=False)
+    return rows.first()
+
+
 def member_certificate_codes(*, member: Member, limit: int = 100) -> list[CertificateCode]:
     return list(certificate_code_list().filter(member=member)[:limit])
 

@@ -6,6 +6,7 @@ Celery tasks in-process; `DATABASE_URL` and `CELERY_BROKER_URL` switch the same 
 """
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -129,6 +130,12 @@ EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
 # SMS backend (config/sms.py), chosen like EMAIL_BACKEND; the console backend only prints.
 SMS_BACKEND = env("SMS_BACKEND", default="config.sms.ConsoleBackend")
 SMS_FILE_PATH = env("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms"))
+
+# What one loyalty point is worth to the program, for the liability report's points value (a decimal string,
+# in POINT_VALUE_CURRENCY): the cost of honouring a point, which finance sets; 0.01 until it does. Read here, so
+# a value that is not a number stops the start rather than the report.
+POINT_VALUE = Decimal(env("POINT_VALUE", default="0.01"))
+POINT_VALUE_CURRENCY = env("POINT_VALUE_CURRENCY", default="USD")
 
 # Coupon expiry reminders: the time zone their HH:MM is read in, and how late a reminder may still go
 # out (after downtime, or for a coupon issued after its reminder's moment).

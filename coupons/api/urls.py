@@ -28,6 +28,7 @@ urlpatterns = [
     path("coupon-series/<int:pk>/revoke", lifecycle.SeriesRevokeApi.as_view(), name="coupon-series-revoke"),
     path("coupons/<str:code>/resend", notify.CouponResendApi.as_view(), name="coupon-resend"),
     path("coupons/<str:code>/transfer", lifecycle.CouponTransferApi.as_view(), name="coupon-transfer"),
+    path("coupons/<str:code>/image", views.CouponImageApi.as_view(), name="coupon-image"),
     path("coupons/<str:code>", views.CouponDetailApi.as_view(), name="coupon-detail"),
     path("members/<str:external_id>/coupons", views.MemberCouponListApi.as_view(), name="member-coupons"),
     path("uploads/<int:pk>", issuance.UploadDetailApi.as_view(), name="upload-detail"),

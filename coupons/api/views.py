@@ -5,11 +5,11 @@ from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api.roles import ANY_ROLE, Role
+from config.api.code_images import CodeImageViewMixin, code_image_schema
+from config.api.roles import ANY_ROLE
 from coupons import selectors
 from coupons.api.serializers import CouponOutputSerializer
 from coupons.models import Coupon
-from coupons.redemption import guessing
 from coupons.redemption.unknown_code_guard import UnknownCodeGuardMixin
 from members.models import Member
 
@@ -22,16 +22,28 @@ class CouponDetailApi(UnknownCodeGuardMixin, APIView):
 
     @extend_schema(responses=CouponOutputSerializer)
     def get(self, request, code):
-        guarded = request.user.role == Role.POS
-        if guarded:
-            store_ids = guessing.scope_store_ids(request.user)
-            self.refuse_if_blocked(request, store_ids=store_ids)
-        coupon = selectors.coupon_by_code(code=code, member_external_id=request.query_params.get("member"))
-        if coupon is None:
-            if guarded:
-                self.note_unknown(request, code, store_ids=store_ids)
-            raise Http404("No coupon has this code.")
-        return Response(CouponOutputSerializer(coupon).data)
+        return Response(CouponOutputSerializer(_coupon_by_code(self, request, code)).data)
+
+
+class CouponImageApi(CodeImageViewMixin, UnknownCodeGuardMixin, APIView):
+    """A coupon's code as a QR or Code 128 image: the rights and the guard of reading the coupon by code."""
+
+    roles = ANY_ROLE
+
+    @code_image_schema("A coupon's code as a scannable image")
+    def get(self, request, code):
+        query = self.image_query(request)
+        return self.image_response(request, _coupon_by_code(self, request, code).code, query)
+
+
+def _coupon_by_code(view, request, code):
+    member = request.query_params.get("member")
+    coupon = view.find_by_code(
+        request, code, lambda code: selectors.coupon_by_code(code=code, member_external_id=member)
+    )
+    if coupon is None:
+        raise Http404("No coupon has this code.")
+    return coupon
 
 
 class MemberCouponListApi(generics.ListAPIView):

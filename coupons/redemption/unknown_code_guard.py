@@ -5,6 +5,7 @@ from rest_framework import exceptions
 
 from config.api import attempts
 from config.api.authentication import TooManyFailedAuthentications, address_key, client_address
+from config.api.roles import Role
 from coupons.redemption import guessing
 
 
@@ -49,3 +50,16 @@ class UnknownCodeGuardMixin:
         wait = guessing.unknown_code_note(client=request.user, store_ids=store_ids, code=code)
         if wait is not None:
             raise TooManyUnknownCodes(wait)
+
+    def find_by_code(self, request, code, find):
+        """`find(code)` (an object or None), guarded when the caller is a POS client, as a till's lookup is:
+        a blocked client or store gets 429 before the read, and an unknown code counts under the client and
+        every store in its scope (a lookup by code names no store)."""
+        if request.user.role != Role.POS:
+            return find(code)
+        store_ids = guessing.scope_store_ids(request.user)
+        self.refuse_if_blocked(request, store_ids=store_ids)
+        found = find(code)
+        if found is None:
+            self.note_unknown(request, code, store_ids=store_ids)
+        return found

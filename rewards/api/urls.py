@@ -24,6 +24,7 @@ urlpatterns = [
         name="member-certificate-codes",
     ),
     path("certificate-codes/generate", views.CertificateCodeGenerateApi.as_view(), name="certificate-code-generate"),
+    path("certificate-codes/<str:code>/image", views.CertificateCodeImageApi.as_view(), name="certificate-code-image"),
     path(
         "certificate-codes/<str:code>/fulfill",
         views.CertificateCodeFulfillApi.as_view(),

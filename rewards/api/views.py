@@ -1,3 +1,4 @@
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
@@ -5,8 +6,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.actors import Actor
+from config.api.code_images import CodeImageViewMixin, code_image_schema
 from config.api.idempotency import idempotent
-from config.api.roles import ANY_ROLE, MARKETER_ONLY, STAFF, TILL_AND_CARE
+from config.api.roles import ANY_ROLE, MARKETER_ONLY, STAFF, TILL_AND_CARE, Role
+from coupons.redemption.unknown_code_guard import UnknownCodeGuardMixin
 from members.models import Member
 from rewards import selectors, services
 from rewards.models import Reward, RewardRedemption
@@ -156,3 +159,22 @@ class CertificateCodeFulfillApi(APIView):
         certificate_code = get_object_or_404(selectors.certificate_code_list(), code=code)
         services.certificate_code_fulfill(code=certificate_code, actor=Actor.from_request(request))
         return Response(CertificateCodeOutputSerializer(certificate_code).data)
+
+
+class CertificateCodeImageApi(CodeImageViewMixin, UnknownCodeGuardMixin, APIView):
+    """A certificate code as a QR or Code 128 image. Member care and marketers read any code, as their lists
+    do; a till reads the codes members hold (as it reads one member's codes), never the unused stock, and
+    its lookups count against the unknown-code guard as its coupon lookups do."""
+
+    roles = ANY_ROLE
+
+    @code_image_schema("A certificate code as a scannable image")
+    def get(self, request, code):
+        query = self.image_query(request)
+        held_only = request.user.role == Role.POS
+        found = self.find_by_code(
+            request, code, lambda code: selectors.certificate_code_by_code(code=code, held_only=held_only)
+        )
+        if found is None:
+            raise Http404("No certificate code has this code.")
+        return self.image_response(request, found.code, query)

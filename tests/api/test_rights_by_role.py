@@ -79,8 +79,12 @@ ENDPOINTS = {
     ("GET", "export-runs/<int:pk>"): LISTS,
     ("GET", "export-runs/<int:pk>/file"): LISTS,
     ("GET", "audit-events"): LISTS,
+    # reports
+    ("GET", "reports/liability"): SETUP,
     # one coupon by code
     ("GET", "coupons/<str:code>"): COUPON_BY_CODE,
+    ("GET", "coupons/<str:code>/image"): COUPON_BY_CODE,
+    ("GET", "certificate-codes/<str:code>/image"): ONE_MEMBER,  # a till: the codes members hold
     # claim, activate, transition responses, redeem a reward
     ("POST", "members/<str:external_id>/offers/<int:offer_id>/claim"): CLAIM_AND_REDEEM,
     ("POST", "members/<str:external_id>/offers/<int:offer_id>/activate"): CLAIM_AND_REDEEM,
