@@ -1,7 +1,7 @@
 import django_filters
 from django.utils import timezone
 
-from config.api.filters import ObjectIdFilter
+from config.api.filters import NoBlankParametersMixin, ObjectIdFilter, StrictBooleanFilter
 from offers import rules, selectors
 from offers.models import Offer, OfferResponse
 from offers.responses import selectors as response_selectors
@@ -22,11 +22,11 @@ class OfferFilterSet(django_filters.FilterSet):
         return queryset.filter(selectors.global_status_q(value, at=timezone.now()))
 
 
-class MembershipOfferFilterSet(django_filters.FilterSet):
+class MembershipOfferFilterSet(NoBlankParametersMixin, django_filters.FilterSet):
     """Validates the membership-offer query; the rows themselves are filtered after the rules ran."""
 
     visible_status = django_filters.ChoiceFilter(choices=[(status, status) for status in rules.MEMBER_STATUSES])
-    eligible = django_filters.BooleanFilter()
+    eligible = StrictBooleanFilter()
 
     class Meta:
         model = Offer
