@@ -302,7 +302,7 @@ class Upload(models.Model):
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0, help_text="Times a worker started it (more after a restart).")
     heartbeat_at = models.DateTimeField(
-        null=True, blank=True, help_text="Last sign of life from its worker: set when it starts and after each row."
+        null=True, blank=True, help_text="Last sign of life from its worker: set when it starts and after each chunk."
     )
     actor = models.CharField(max_length=100)
     channel = models.CharField(max_length=30)
@@ -441,6 +441,23 @@ class UploadIssue(models.Model):
 
     def __str__(self):
         return f"row {self.row}: {self.code}"
+
+
+class UploadSeenCode(models.Model):
+    """A code a codes upload has read that is not in the coupon table (its row failed or resent a coupon).
+
+    A code named twice in one file is a duplicate the second time; codes the file wrote are found in the
+    coupon table itself, and these rows keep the others for the chunks that come after.
+    """
+
+    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="+")
+    code = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["upload", "code"], name="coupons_uploadseencode_once")]
+
+    def __str__(self):
+        return self.code
 
 
 class CouponRedemption(models.Model):

@@ -14,13 +14,13 @@ def series_limit_notify_task(*, series_id: int, remaining: int) -> None:
 
 @shared_task(**JOB_TASK_OPTIONS)
 def upload_process_task(*, upload_id: int) -> None:
-    """Process (or resume) an upload. Each row commits with the counters, so a rerun goes on after the last one."""
+    """Process (or resume) an upload. Each chunk commits with the counters, so a rerun goes on after the last one."""
     from coupons.issuance.uploads import upload_process
 
     try:
         upload_process(upload_id=upload_id)
     except SoftTimeLimitExceeded:
-        # Out of time but resumable: a fresh task goes on after the last committed row.
+        # Out of time but resumable: a fresh task goes on after the last committed chunk.
         upload_process_task.apply_async(kwargs={"upload_id": upload_id})
 
 
