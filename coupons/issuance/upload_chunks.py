@@ -27,6 +27,7 @@ from django.db import connection
 from django.db.models import Count, F, Max, Q
 from django.db.models.functions import Upper
 
+import config.lookups  # noqa: F401 (registers __in_array)
 from config.actors import Actor
 from config.text import FORBIDDEN_CHARACTERS, printable_label
 from coupons.issuance import rules
@@ -43,7 +44,8 @@ from members.models import Member
 
 MALFORMED_ROW = "malformed_row"
 DUPLICATE_CODE = "duplicate_code"
-LOOKUP_BATCH = 5_000  # values per IN list: well under SQLite's 32,766 variables and PostgreSQL's 65,535
+# Values per lookup: one array parameter on PostgreSQL (config.lookups), within SQLite's 32,766 variables.
+LOOKUP_BATCH = 30_000
 
 _CHECKS = {
     "external_id": validators.validate_external_id,
@@ -71,7 +73,7 @@ class ChunkOutcome:
     issues: list[tuple[int, str, str]] = field(default_factory=list)  # (row, identifier, reason code)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     number: int
     label: str
@@ -97,7 +99,8 @@ class _Standing:
 
 def upload_chunk_apply(*, upload: Upload, series: CouponSeries, layout: Layout, rows, actor: Actor, now):
     """Judge and write one chunk of (row number, cells); the counts and report lines it adds."""
-    parsed = [_parse(number, cells, layout) for number, cells in rows]
+    parse = _parser(layout)
+    parsed = [parse(number, cells) for number, cells in rows]
     if layout.identifier:
         _resolve(parsed, layout.identifier)
     if layout.kind == Upload.Kind.MEMBERS:
@@ -114,24 +117,32 @@ def upload_chunk_apply(*, upload: Upload, series: CouponSeries, layout: Layout, 
     return outcome
 
 
-def _parse(number: int, cells: list[str], layout: Layout) -> _Row:
-    cells = cells[: layout.width]
-    identifier, code = _cell(cells, layout.identifier_at), _cell(cells, layout.code_at)
-    row = _Row(number=number, label=printable_label(identifier if layout.identifier else code)[:255])
-    if any(FORBIDDEN_CHARACTERS.search(cell) for cell in cells):
-        row.problems.append(MALFORMED_ROW)
+def _parser(layout: Layout):
+    """The function reading one row's cells for files of `layout` (the chunk's hottest loop, so kept lean)."""
+    width, identifier_at, code_at = layout.width, layout.identifier_at, layout.code_at
+    codes, named = layout.kind == Upload.Kind.CODES, layout.identifier is not None
+    forbidden, code_format = FORBIDDEN_CHARACTERS.search, CODE_RE.match
+
+    def parse(number: int, cells: list[str]) -> _Row:
+        cells = cells[:width]
+        identifier, code = _cell(cells, identifier_at), _cell(cells, code_at)
+        label = identifier if named else code
+        if forbidden("".join(cells)):  # NUL or a lone surrogate in any named cell
+            return _Row(number=number, label=printable_label(label)[:255], problems=[MALFORMED_ROW])
+        row = _Row(number=number, label=label[:255])
+        if codes:
+            code = code.upper()
+            if not code_format(code):
+                row.problems.append(MALFORMED_ROW)
+                return row
+            row.code = code
+            row.names_member = bool(identifier)
+            if not identifier:
+                return row  # a code to keep for later issues, without a member
+        row.key = identifier
         return row
-    if layout.kind == Upload.Kind.CODES:
-        code = code.upper()
-        if not CODE_RE.match(code):
-            row.problems.append(MALFORMED_ROW)
-            return row
-        row.code = code
-        row.names_member = bool(identifier)
-        if not identifier:
-            return row  # a code to keep for later issues, without a member
-    row.key = identifier
-    return row
+
+    return parse
 
 
 def _cell(cells: list[str], index: int | None) -> str:
@@ -165,7 +176,10 @@ def _resolve(rows: list[_Row], identifier: str) -> None:
     found: dict[str, tuple[int, bool]] = {}
     for batch in _batches(list(wanted)):
         matches = (
-            Member.objects.annotate(key=column).filter(key__in=batch).order_by("pk").values_list("key", "pk", "status")
+            Member.objects.annotate(key=column)
+            .filter(key__in_array=batch)
+            .order_by("pk")
+            .values_list("key", "pk", "status")
         )
         for key, pk, status in matches:
             found.setdefault(key, (pk, status == Member.Status.ACTIVE))
@@ -194,7 +208,7 @@ def _members_chunk(*, series, rows, actor, now) -> None:
     issued = issued_coupons_write(series=series, member_ids=member_ids, now=now)
     for batch in _batches(sorted(set(member_ids))):
         coupons_created_events_record(
-            queryset=Coupon.objects.filter(member_id__in=batch, series=series, issued_at=now), actor=actor, at=now
+            queryset=Coupon.objects.filter(member_id__in_array=batch, series=series, issued_at=now), actor=actor, at=now
         )
     series_note_issued(series=series, count=issued)
 
@@ -226,8 +240,8 @@ def _codes_chunk(*, upload, series, rows, actor, now) -> None:
     _copy_codes(series=series, rows=[(row.code, None) for row in unnamed], now=now, issued=False)
     _copy_codes(series=series, rows=[(row.code, row.member) for row in fresh], now=now, issued=True)
     for batch in _batches(sorted(row.code for row in fresh)):
-        coupons_created_events_record(queryset=Coupon.objects.filter(code__in=batch, is_common=False), actor=actor,
-                                      at=now)  # fmt: skip
+        fresh_coupons = Coupon.objects.filter(code__in_array=batch, is_common=False)
+        coupons_created_events_record(queryset=fresh_coupons, actor=actor, at=now)
     _reissue_revoked(series=series, rows=reissued, holders=holders, actor=actor, now=now)
     new_codes = len(unnamed) + len(chosen)
     if new_codes:
@@ -245,8 +259,10 @@ def _codes_chunk(*, upload, series, rows, actor, now) -> None:
 
 def _seen_before(upload, codes: list[str]) -> set[str]:
     seen = set()
+    if not UploadSeenCode.objects.filter(upload=upload).exists():
+        return seen  # the common case, and it spares shipping every code of the chunk to the database
     for batch in _batches(codes):
-        seen.update(UploadSeenCode.objects.filter(upload=upload, code__in=batch).values_list("code", flat=True))
+        seen.update(UploadSeenCode.objects.filter(upload=upload, code__in_array=batch).values_list("code", flat=True))
     return seen
 
 
@@ -272,21 +288,29 @@ def _judge(series, rows, standing, now, *, codes_given: bool, refuse=None) -> li
     left = None if codes_given else codes_left(series)
     expires_at, _ = coupon_times(series, now)
     born_valid = expires_at is None or expires_at > now
+    limit, reasons_of = series.series_limit, {}
     chosen = []
     for row in rows:
         state = standing[row.member]
-        facts = rules.IssualFacts(
-            now=now, member_active=row.active, is_common=is_common,
-            specific_members_only=series.specific_members_only, max_per_member=series.max_per_member,
-            min_gap_days=series.min_gap_days, series_limit=series.series_limit, on_allowed_list=state.allowed,
-            member_issued_count=state.held, member_last_issued_at=state.last_issued_at,
-            member_has_common_code=is_common and state.held > 0,
-            received_excluded_series_recently=state.excluded, series_issued_count=issued_count, codes_left=left,
-        )  # fmt: skip
-        reasons = rules.issual_reasons(facts)
+        # The rules compare the series' count with its limit and the codes left with zero, nothing more, so
+        # rows alike in everything else share one evaluation of the rules (a chunk has a handful of kinds).
+        at_limit = limit is not None and issued_count >= limit
+        out_of_codes = left is not None and left <= 0
+        key = (row.active, state.allowed, state.held, state.last_issued_at, state.excluded, at_limit, out_of_codes)
+        reasons = reasons_of.get(key)
+        if reasons is None:
+            facts = rules.IssualFacts(
+                now=now, member_active=row.active, is_common=is_common,
+                specific_members_only=series.specific_members_only, max_per_member=series.max_per_member,
+                min_gap_days=series.min_gap_days, series_limit=limit, on_allowed_list=state.allowed,
+                member_issued_count=state.held, member_last_issued_at=state.last_issued_at,
+                member_has_common_code=is_common and state.held > 0,
+                received_excluded_series_recently=state.excluded, series_issued_count=issued_count, codes_left=left,
+            )  # fmt: skip
+            reasons = reasons_of[key] = rules.issual_reasons(facts)
         if reasons:
             if not rules.should_resend(reasons, on_rematch=series.on_rematch, has_valid_coupon=state.has_valid):
-                row.problems = reasons
+                row.problems = list(reasons)
             continue
         if is_common and state.common_taken:  # the code's once-per-member index refuses it
             row.problems = [DUPLICATE_CODE]
@@ -313,18 +337,18 @@ def _standings(series, member_ids: set[int], now) -> dict[int, _Standing]:
     ids = sorted(member_ids)
     held = Coupon.objects.filter(series=series).exclude(status=Coupon.Status.REVOKED)
     for batch in _batches(ids):
-        counts = held.filter(member_id__in=batch).order_by().values("member_id")
+        counts = held.filter(member_id__in_array=batch).order_by().values("member_id")
         counts = counts.annotate(n=Count("id"), last=Max("issued_at"))
         for pk, count, last in counts.values_list("member_id", "n", "last"):
             standing[pk].held, standing[pk].last_issued_at = count, last
         if series.on_rematch == CouponSeries.OnRematch.RESEND_EXISTING:
-            valid = held.filter(member_id__in=batch, status=Coupon.Status.ISSUED).filter(
+            valid = held.filter(member_id__in_array=batch, status=Coupon.Status.ISSUED).filter(
                 Q(expires_at__isnull=True) | Q(expires_at__gt=now)
             )
             for pk in valid.values_list("member_id", flat=True).distinct():
                 standing[pk].has_valid = True
         if series.specific_members_only:
-            for pk in SeriesAllowedMember.objects.filter(series=series, member_id__in=batch).values_list(
+            for pk in SeriesAllowedMember.objects.filter(series=series, member_id__in_array=batch).values_list(
                 "member_id", flat=True
             ):
                 standing[pk].allowed = True
@@ -332,11 +356,11 @@ def _standings(series, member_ids: set[int], now) -> dict[int, _Standing]:
             excluded = list(series.exclude_recipients_of.values_list("pk", flat=True))
             if excluded:
                 since = now - timedelta(days=series.exclude_window_days)
-                recent = Coupon.objects.filter(series_id__in=excluded, member_id__in=batch, issued_at__gte=since)
+                recent = Coupon.objects.filter(series_id__in=excluded, member_id__in_array=batch, issued_at__gte=since)
                 for pk in recent.values_list("member_id", flat=True).distinct():
                     standing[pk].excluded = True
         if series.code_mode == CouponSeries.CodeMode.COMMON:
-            taken = Coupon.objects.filter(code=series.common_code, is_common=True, member_id__in=batch)
+            taken = Coupon.objects.filter(code=series.common_code, is_common=True, member_id__in_array=batch)
             for pk in taken.values_list("member_id", flat=True):
                 standing[pk].common_taken = True
     return standing
@@ -346,7 +370,7 @@ def _holders(codes: set[str]) -> dict[str, list[tuple]]:
     """Coupons holding each code: (series, status, is_common, member, id), through the two code indexes."""
     holders = defaultdict(list)
     for batch in _batches(sorted(codes)):
-        rows = Coupon.objects.filter(Q(code__in=batch, is_common=False) | Q(code__in=batch, is_common=True))
+        rows = Coupon.objects.filter(Q(code__in_array=batch, is_common=False) | Q(code__in_array=batch, is_common=True))
         for row in rows.order_by("pk").values_list("code", "series_id", "status", "is_common", "member_id", "pk"):
             holders[row[0]].append(row[1:])
     return holders
