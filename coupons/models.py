@@ -443,6 +443,49 @@ class UploadIssue(models.Model):
         return f"row {self.row}: {self.code}"
 
 
+class SeriesRevokeJob(models.Model):
+    """A revoke of a series' coupons (the admin's "Revoke coupons…"), run by a worker in committed batches.
+
+    Each batch commits with `revoked` and `after_coupon_id`, so a resumed job goes on after the last batch.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    series = models.ForeignKey(CouponSeries, on_delete=models.CASCADE, related_name="revoke_jobs")
+    mode = models.CharField(max_length=20)
+    member_ids = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total_coupons = models.PositiveIntegerField(default=0, help_text="Coupons the revoke would touch when it started.")
+    revoked = models.PositiveIntegerField(default=0)
+    after_coupon_id = models.BigIntegerField(default=0, help_text="The last coupon id a committed batch went through.")
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    actor = models.CharField(max_length=100)
+    channel = models.CharField(max_length=30)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["heartbeat_at"], condition=Q(status="running"), name="coupons_revokejob_running_idx")
+        ]
+
+    def __str__(self):
+        return f"Revoke {self.pk} of {self.series}"
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total_coupons:
+            return 100 if self.status in (self.Status.SUCCEEDED, self.Status.FAILED) else 0
+        return min(100, int(100 * self.revoked / self.total_coupons))
+
+
 class UploadSeenCode(models.Model):
     """A code a codes upload has read that is not in the coupon table (its row failed or resent a coupon).
 
