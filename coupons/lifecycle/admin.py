@@ -28,8 +28,9 @@ class CouponEventAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SeriesRevokeJob)
-class SeriesRevokeJobAdmin(JobProgressAdminMixin, admin.ModelAdmin):
-    """Revokes queued from a series' "Revoke coupons…" page: their live progress and outcome (view only)."""
+class SeriesRevokeJobAdmin(AppendOnlyAdminMixin, JobProgressAdminMixin, admin.ModelAdmin):
+    """Revokes queued from a series' "Revoke coupons…" page: their live progress and outcome. Only the revoke
+    service writes them, so nobody adds, changes or deletes one here."""
 
     list_display = ["id", "series", "mode", "live_progress", "revoked", "total_coupons", "created_at", "actor",
                     "failure_reason"]  # fmt: skip
@@ -43,15 +44,6 @@ class SeriesRevokeJobAdmin(JobProgressAdminMixin, admin.ModelAdmin):
     def progress_state(self, job):
         finished = job.status in {SeriesRevokeJob.Status.SUCCEEDED, SeriesRevokeJob.Status.FAILED}
         return job_progress(job, done=job.revoked, total=job.total_coupons or None, finished=finished)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class RevokeForm(forms.Form):

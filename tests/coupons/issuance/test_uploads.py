@@ -216,3 +216,25 @@ def test_upload_short_row_is_judged_and_a_nul_in_any_named_column_is_malformed(d
     upload.refresh_from_db()
     assert (upload.status, upload.succeeded, upload.failed) == ("succeeded", 1, 1)
     assert [(r["row"], r["code"]) for r in report(upload)] == [("2", "malformed_row")]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"external_id\n" + b"A" * 200_000 + b"\n", b'external_id\n"unterminated\n' + b"x" * 200_000],
+    ids=["a cell past the CSV field limit", "an unterminated quote"],
+)
+def test_upload_that_csv_cannot_read_fails_with_the_reason(django_capture_on_commit_callbacks, raw):
+    with django_capture_on_commit_callbacks(execute=True):
+        upload = upload_create(series=CouponSeriesFactory(), kind="members", file=ContentFile(raw, name="f.csv"),
+                               actor=ACTOR)  # fmt: skip
+    upload.refresh_from_db()
+    assert (upload.status, upload.processed_rows) == ("failed", 0)
+    assert upload.error.startswith("The file is not a readable CSV")
+
+
+def test_upload_identifiers_at_the_extremes_are_invalid_not_errors(run):
+    series = CouponSeriesFactory()
+    values = [str(2**63), str(2**31), "9" * 65, "-1", "0", "+" + "9" * 20]
+    upload = run(series, "user_id\n" + "".join(f"{value}\n" for value in values))
+    assert (upload.status, upload.succeeded, upload.failed) == ("succeeded", 0, len(values))
+    assert {r["code"] for r in report(upload)} == {"invalid_user_id"}
