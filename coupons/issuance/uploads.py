@@ -158,7 +158,7 @@ def _discard_partial_report(upload: Upload) -> None:
 def uploads_recover_stale(*, now) -> Recovered:
     """Hand each running upload whose worker died (stale heartbeat) to a new worker, or fail it, attempts spent.
 
-    A resumed upload goes on after its last committed row, so no row is issued twice.
+    A resumed upload goes on after its last committed chunk of rows, so no row is issued twice.
     """
     from coupons.tasks import upload_process_task
 
