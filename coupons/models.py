@@ -277,12 +277,9 @@ class CouponEvent(models.Model):
         return f"{self.coupon_id}: {self.old_status or '-'} → {self.new_status}"
 
 
-class Upload(models.Model):
-    """A CSV of members to issue to, or of existing codes, processed in the background."""
-
-    class Kind(models.TextChoices):
-        MEMBERS = "members", "Members"
-        CODES = "codes", "Existing codes"
+class JobRow(models.Model):
+    """What every coupon job row keeps: its status (config.jobs.JOB_TRANSITIONS), why it failed, how often a worker
+    started it, its last sign of life, who started it and when it ran."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -290,15 +287,7 @@ class Upload(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
 
-    series = models.ForeignKey(CouponSeries, on_delete=models.CASCADE, related_name="uploads")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    file = models.FileField(upload_to="coupon_uploads/")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    total_rows = models.PositiveIntegerField(default=0)
-    processed_rows = models.PositiveIntegerField(default=0)
-    succeeded = models.PositiveIntegerField(default=0)
-    failed = models.PositiveIntegerField(default=0)
-    error_report = models.FileField(upload_to="coupon_upload_reports/", blank=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0, help_text="Times a worker started it (more after a restart).")
     heartbeat_at = models.DateTimeField(
@@ -308,6 +297,26 @@ class Upload(models.Model):
     channel = models.CharField(max_length=30)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Upload(JobRow):
+    """A CSV of members to issue to, or of existing codes, processed in the background."""
+
+    class Kind(models.TextChoices):
+        MEMBERS = "members", "Members"
+        CODES = "codes", "Existing codes"
+
+    series = models.ForeignKey(CouponSeries, on_delete=models.CASCADE, related_name="uploads")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    file = models.FileField(upload_to="coupon_uploads/")
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    succeeded = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    error_report = models.FileField(upload_to="coupon_upload_reports/", blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -443,32 +452,18 @@ class UploadIssue(models.Model):
         return f"row {self.row}: {self.code}"
 
 
-class SeriesRevokeJob(models.Model):
+class SeriesRevokeJob(JobRow):
     """A revoke of a series' coupons (the admin's "Revoke coupons…"), run by a worker in committed batches.
 
     Each batch commits with `revoked` and `after_coupon_id`, so a resumed job goes on after the last batch.
     """
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-
     series = models.ForeignKey(CouponSeries, on_delete=models.CASCADE, related_name="revoke_jobs")
     mode = models.CharField(max_length=20)
     member_ids = models.JSONField(default=list, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     total_coupons = models.PositiveIntegerField(default=0, help_text="Coupons the revoke would touch when it started.")
     revoked = models.PositiveIntegerField(default=0)
     after_coupon_id = models.BigIntegerField(default=0, help_text="The last coupon id a committed batch went through.")
-    error = models.TextField(blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    actor = models.CharField(max_length=100)
-    channel = models.CharField(max_length=30)
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
