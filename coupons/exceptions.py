@@ -61,6 +61,11 @@ class UploadTransitionError(DomainError):
     title = "The upload cannot move to that status"
 
 
+class SeriesRevokeJobTransitionError(DomainError):
+    code = "illegal_transition"
+    title = "The revoke job cannot move to that status"
+
+
 class BulkIssueJobTransitionError(DomainError):
     code = "illegal_transition"
     title = "The bulk issuance job cannot move to that status"

@@ -277,12 +277,9 @@ class CouponEvent(models.Model):
         return f"{self.coupon_id}: {self.old_status or '-'} → {self.new_status}"
 
 
-class Upload(models.Model):
-    """A CSV of members to issue to, or of existing codes, processed in the background."""
-
-    class Kind(models.TextChoices):
-        MEMBERS = "members", "Members"
-        CODES = "codes", "Existing codes"
+class JobRow(models.Model):
+    """What every coupon job row keeps: its status (config.jobs.JOB_TRANSITIONS), why it failed, how often a worker
+    started it, its last sign of life, who started it and when it ran."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -290,24 +287,36 @@ class Upload(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
 
-    series = models.ForeignKey(CouponSeries, on_delete=models.CASCADE, related_name="uploads")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    file = models.FileField(upload_to="coupon_uploads/")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    total_rows = models.PositiveIntegerField(default=0)
-    processed_rows = models.PositiveIntegerField(default=0)
-    succeeded = models.PositiveIntegerField(default=0)
-    failed = models.PositiveIntegerField(default=0)
-    error_report = models.FileField(upload_to="coupon_upload_reports/", blank=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0, help_text="Times a worker started it (more after a restart).")
     heartbeat_at = models.DateTimeField(
-        null=True, blank=True, help_text="Last sign of life from its worker: set when it starts and after each row."
+        null=True, blank=True, help_text="Last sign of life from its worker: set when it starts and after each chunk."
     )
     actor = models.CharField(max_length=100)
     channel = models.CharField(max_length=30)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Upload(JobRow):
+    """A CSV of members to issue to, or of existing codes, processed in the background."""
+
+    class Kind(models.TextChoices):
+        MEMBERS = "members", "Members"
+        CODES = "codes", "Existing codes"
+
+    series = models.ForeignKey(CouponSeries, on_delete=models.CASCADE, related_name="uploads")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    file = models.FileField(upload_to="coupon_uploads/")
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    succeeded = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    error_report = models.FileField(upload_to="coupon_upload_reports/", blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -441,6 +450,52 @@ class UploadIssue(models.Model):
 
     def __str__(self):
         return f"row {self.row}: {self.code}"
+
+
+class SeriesRevokeJob(JobRow):
+    """A revoke of a series' coupons (the admin's "Revoke coupons…"), run by a worker in committed batches.
+
+    Each batch commits with `revoked` and `after_coupon_id`, so a resumed job goes on after the last batch.
+    """
+
+    series = models.ForeignKey(CouponSeries, on_delete=models.CASCADE, related_name="revoke_jobs")
+    mode = models.CharField(max_length=20)
+    member_ids = models.JSONField(default=list, blank=True)
+    total_coupons = models.PositiveIntegerField(default=0, help_text="Coupons the revoke would touch when it started.")
+    revoked = models.PositiveIntegerField(default=0)
+    after_coupon_id = models.BigIntegerField(default=0, help_text="The last coupon id a committed batch went through.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["heartbeat_at"], condition=Q(status="running"), name="coupons_revokejob_running_idx")
+        ]
+
+    def __str__(self):
+        return f"Revoke {self.pk} of {self.series}"
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total_coupons:
+            return 100 if self.status in (self.Status.SUCCEEDED, self.Status.FAILED) else 0
+        return min(100, int(100 * self.revoked / self.total_coupons))
+
+
+class UploadSeenCode(models.Model):
+    """A code a codes upload has read that is not in the coupon table (its row failed or resent a coupon).
+
+    A code named twice in one file is a duplicate the second time; codes the file wrote are found in the
+    coupon table itself, and these rows keep the others for the chunks that come after.
+    """
+
+    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="+")
+    code = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["upload", "code"], name="coupons_uploadseencode_once")]
+
+    def __str__(self):
+        return self.code
 
 
 class CouponRedemption(models.Model):

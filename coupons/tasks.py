@@ -14,13 +14,13 @@ def series_limit_notify_task(*, series_id: int, remaining: int) -> None:
 
 @shared_task(**JOB_TASK_OPTIONS)
 def upload_process_task(*, upload_id: int) -> None:
-    """Process (or resume) an upload. Each row commits with the counters, so a rerun goes on after the last one."""
+    """Process (or resume) an upload. Each chunk commits with the counters, so a rerun goes on after the last one."""
     from coupons.issuance.uploads import upload_process
 
     try:
         upload_process(upload_id=upload_id)
     except SoftTimeLimitExceeded:
-        # Out of time but resumable: a fresh task goes on after the last committed row.
+        # Out of time but resumable: a fresh task goes on after the last committed chunk.
         upload_process_task.apply_async(kwargs={"upload_id": upload_id})
 
 
@@ -44,3 +44,14 @@ def bulk_issue_run_task(self, *, job_id: int) -> None:
         # Not one that passes on its own: the job says so in the admin instead of staying "running".
         bulk_issue_job_fail(job_id=job_id, error=f"{type(exc).__name__}: {exc}")
         raise
+
+
+@shared_task(**JOB_TASK_OPTIONS)
+def series_revoke_run_task(*, job_id: int) -> None:
+    """Run or resume a revoke job. Each batch commits with the job's counters, so a rerun goes on after the last."""
+    from coupons.lifecycle.revoke import series_revoke_run
+
+    try:
+        series_revoke_run(job_id=job_id)
+    except SoftTimeLimitExceeded:
+        series_revoke_run_task.apply_async(kwargs={"job_id": job_id})

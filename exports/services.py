@@ -392,3 +392,26 @@ def _is_transient(exc: Exception) -> bool:
     from django.db import InterfaceError, OperationalError
 
     return isinstance(exc, OperationalError | InterfaceError)
+
+
+def admin_export_start(*, dataset: str, actor: Actor, filters=None) -> ExportRun:
+    """An admin list's "Export" button: a run of the dataset's every column (with the list's filters), written by
+    a worker.
+
+    The definition is made once per dataset and set of filters and kept (its runs are the list's export history);
+    the request only queues the run, whatever the number of rows.
+    """
+    found = _dataset_for(dataset)
+    filters = dict(sorted((filters or {}).items()))
+    words = ", ".join(f"{name}: {value}" for name, value in filters.items())
+    name = f"Admin export: {found.label or found.name}" + (f" ({words})" if words else "")
+    with transaction.atomic():
+        definition = (
+            ExportDefinition.objects.filter(name=name[:200], dataset=dataset, filters=filters, schedule="", active=True)
+            .order_by("pk")
+            .first()
+        )
+        if definition is None:
+            definition = export_definition_create(name=name[:200], dataset=dataset, actor=actor, filters=filters,
+                                                  columns=[column.name for column in found.columns])  # fmt: skip
+        return export_run_start(definition=definition, actor=actor)

@@ -8,6 +8,7 @@ from config.actors import Actor
 from coupons.issuance.bulk import bulk_issue_jobs_recover_stale
 from coupons.issuance.uploads import uploads_recover_stale
 from coupons.lifecycle.expiry_sweep import coupons_expire_due
+from coupons.lifecycle.revoke import series_revoke_jobs_recover_stale
 from exports.services import export_runs_recover_stale
 from offers.responses.services import offer_responses_expire_due
 
@@ -37,5 +38,6 @@ def jobs_resume_stale(*, actor: Actor, now: datetime | None = None) -> dict[str,
     return {
         "bulk_issue_jobs": bulk_issue_jobs_recover_stale(now=now).as_dict(),
         "uploads": uploads_recover_stale(now=now).as_dict(),
+        "revoke_jobs": series_revoke_jobs_recover_stale(now=now).as_dict(),
         "export_runs": export_runs_recover_stale(now=now, actor=actor).as_dict(),
     }

@@ -3,6 +3,7 @@ from django.template.loader import render_to_string
 from import_export.admin import ImportExportModelAdmin
 
 from audit.admin_mixins import AppendOnlyAdminMixin, AuditedAdminMixin
+from exports.admin_buttons import BackgroundExportAdminMixin
 
 from .admin_tabs import MemberTab, member_tabs, register_member_tab
 from .models import Member, OrgEntity, PointsEntry, Segment
@@ -26,11 +27,14 @@ class OrgEntityAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(AuditedAdminMixin, ImportExportModelAdmin):
+class MemberAdmin(BackgroundExportAdminMixin, AuditedAdminMixin, ImportExportModelAdmin):
+    export_dataset = "members"
+    export_filters = {"status__exact": "status"}
     resource_classes = [MemberResource]
     list_display = ["external_id", "first_name", "last_name", "email", "mobile", "status", "points_balance"]
     list_filter = ["status", "segments"]
-    search_fields = ["=external_id", "email", "mobile", "=user_id"]
+    # A name is searched from its start ("Kim" finds Kim Lee; "Kim Lee" needs both), as marketers type it.
+    search_fields = ["=external_id", "email", "mobile", "=user_id", "^first_name", "^last_name"]
     readonly_fields = ["points_balance"]
     filter_horizontal = ["segments"]
     show_full_result_count = False

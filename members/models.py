@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from audit.triggers import append_only
@@ -80,6 +81,8 @@ class Member(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(points_balance__gte=0), name="members_member_points_not_negative"),
         ]
+        # Uploads find members by e-mail whatever its case, a chunk of values at a time.
+        indexes = [models.Index(Upper("email"), name="members_member_email_upper_idx")]
 
     def __str__(self):
         name = f"{self.first_name} {self.last_name}".strip()

@@ -9,6 +9,7 @@ from audit.admin_mixins import AppendOnlyAdminMixin, AuditedAdminMixin, HistoryA
 from audit.selectors import HistoryRow
 from config.actors import Actor
 from config.errors import DomainError
+from exports.admin_buttons import BackgroundExportAdminMixin
 from members.admin_tabs import MemberTab, register_member_tab
 
 from . import selectors, services
@@ -40,7 +41,8 @@ class CertificateCodeEventInline(AppendOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(CertificateCode)
-class CertificateCodeAdmin(HistoryAdminMixin, ImportExportModelAdmin):
+class CertificateCodeAdmin(BackgroundExportAdminMixin, HistoryAdminMixin, ImportExportModelAdmin):
+    export_dataset = "certificate_codes"
     """The Reward Certificates screen: search, generate, fulfil, import and export codes."""
 
     resource_classes = [CertificateCodeResource]

@@ -145,8 +145,11 @@ REMINDERS_LATE_HOURS = env.int("REMINDERS_LATE_HOURS", default=24)
 EXPIRY_SWEEP_WORKERS = env.int("EXPIRY_SWEEP_WORKERS", default=2)
 # Connections a bulk issuance job planned side by side runs its chunks on (PostgreSQL).
 BULK_ISSUE_WORKERS = env.int("BULK_ISSUE_WORKERS", default=2)
-# Seconds to pause after each bulk issuance chunk; for tests that kill a worker mid-job only.
+# Rows of a coupon upload judged and committed together: one transaction, one progress step, a few queries.
+UPLOAD_CHUNK_ROWS = env.int("UPLOAD_CHUNK_ROWS", default=20_000)
+# Seconds to pause after each bulk issuance chunk or upload chunk; for tests that kill a worker mid-job only.
 BULK_ISSUE_PAUSE_PER_CHUNK = env.float("BULK_ISSUE_PAUSE_PER_CHUNK", default=0.0)
+UPLOAD_PAUSE_PER_CHUNK = env.float("UPLOAD_PAUSE_PER_CHUNK", default=0.0)
 # Long jobs (bulk issuance, uploads, export runs) refresh a heartbeat after each chunk or row. One whose
 # heartbeat is older than this is taken for dead and resumed by the reaper; it must exceed the longest chunk.
 JOBS_STALE_AFTER_SECONDS = env.int("JOBS_STALE_AFTER_SECONDS", default=10 * 60)

@@ -216,7 +216,7 @@ def bulk_issue_chunk(*, job_id: int) -> bool:
             exhausted = remaining is not None and remaining <= len(eligible)
             if remaining is not None:
                 eligible = eligible[: max(0, remaining)]
-            issued = _write(series=series, member_ids=eligible, now=now)
+            issued = issued_coupons_write(series=series, member_ids=eligible, now=now)
         series_note_issued(series=series, count=issued)
         BulkIssueChunk.objects.filter(pk=chunk.pk).update(done=True, issued=issued, skipped=len(rows) - issued)
         if exhausted:  # the series is full: the chunks left have nothing to issue
@@ -278,11 +278,12 @@ def _write_reserved(*, series, chunk, rows, now) -> int:
     reserved = series_generator(series).codes(chunk.code_start, min(len(rows), chunk.members))
     chosen = [(pk, reserved[i]) for i, (pk, may_receive) in enumerate(rows[: len(reserved)]) if may_receive]
     extra = [pk for pk, may_receive in rows[len(reserved) :] if may_receive]
-    issued = _write(series=series, member_ids=[pk for pk, _ in chosen], codes=[code for _, code in chosen], now=now)
-    return issued + _write(series=series, member_ids=extra, now=now)
+    member_ids, codes = [pk for pk, _ in chosen], [code for _, code in chosen]
+    issued = issued_coupons_write(series=series, member_ids=member_ids, codes=codes, now=now)
+    return issued + issued_coupons_write(series=series, member_ids=extra, now=now)
 
 
-def _write(*, series, member_ids, now, codes=None) -> int:
+def issued_coupons_write(*, series, member_ids, now, codes=None) -> int:
     """Insert coupons for `member_ids`; returns how many were written.
 
     `codes` are the members' reserved codes; without them, and for a member whose code clashes with

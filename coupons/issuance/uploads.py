@@ -1,15 +1,21 @@
 """Coupon uploads: a CSV of members to issue to, or of existing codes (with or without members).
 
-Each row is handled in its own transaction together with the upload's progress counters and its
-report lines, so a worker that dies mid-file resumes after the last committed row and never issues a
-row twice. The file is read twice: once to count rows (for the progress bar), once to process them.
+The file is streamed twice and never held whole: a first pass checks that it is UTF-8 CSV with the columns
+it needs and counts its rows (for the progress bar), so a file that cannot be read fails before anything is
+issued; the second pass reads it in chunks of UPLOAD_CHUNK_ROWS rows. Each chunk is one transaction with
+the upload's progress counters and its report lines (`coupons.issuance.upload_chunks` judges and writes its
+rows set-wise), so a worker that dies mid-file resumes after the last committed chunk and never issues a row
+twice, and the progress bar moves per chunk.
 """
 
 import csv
 import io
+import itertools
+import tempfile
+import time
 
-from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
+from django.conf import settings
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -20,16 +26,11 @@ from config.actors import Actor
 from config.jobs import Recovered, stale_jobs_recover
 from config.spreadsheet import spreadsheet_safe_row
 from config.tasks import enqueue_on_commit
-from config.text import FORBIDDEN_CHARACTERS, printable_label
-from coupons.exceptions import CouponIssueError, UploadError
+from coupons.exceptions import UploadError
 from coupons.issuance.job_status import upload_claim, upload_fail, upload_finish
-from coupons.issuance.services import coupon_issue
-from coupons.models import Coupon, CouponSeries, Upload, UploadIssue
-from coupons.selectors import code_lookup
-from coupons.series.codes import CODE_RE
-from coupons.series.services import series_allow_members
-from members import validators
-from members.models import Member
+from coupons.issuance.locks import series_issuance_lock
+from coupons.issuance.upload_chunks import Layout, upload_chunk_apply
+from coupons.models import CouponSeries, Upload, UploadIssue
 
 IDENTIFIERS = ("external_id", "mobile", "email", "user_id")
 MESSAGES = {
@@ -49,6 +50,7 @@ MESSAGES = {
     "series_exhausted": "The series has no codes left",
 }
 REPORT_HEADER = ["row", "identifier", "code", "message"]
+ISSUE_BATCH = 5_000
 
 
 class FileUnreadable(Exception):
@@ -78,53 +80,68 @@ def upload_process(*, upload_id: int) -> Upload:
     upload = Upload.objects.select_related("series").get(pk=upload_id)
     if upload.attempts > 1:
         _discard_partial_report(upload)
-    actor = Actor(name=upload.actor, channel=upload.channel)
     try:
-        rows, identifier = _read(upload)
+        layout, total = _survey(upload)
     except FileUnreadable as exc:
         upload_fail(upload_id=upload.pk, error=str(exc))
         upload.refresh_from_db()
         return upload
-    Upload.objects.filter(pk=upload.pk).update(total_rows=len(rows))
-    handle = _member_row if upload.kind == Upload.Kind.MEMBERS else _code_row
-    seen_codes: set[str] = set()  # codes met earlier in this file
-    for number, row in enumerate(rows, start=1):
-        if number <= upload.processed_rows:
-            if upload.kind == Upload.Kind.CODES:
-                seen_codes.add((row.get("code") or "").strip().upper())
-            continue
-        with transaction.atomic():
-            # The row lock makes a second worker on the same upload (a reaper's resume while the first
-            # still lives) wait, then see the row done and skip it, so no row is handled twice.
-            status, processed = (
-                Upload.objects.select_for_update().values_list("status", "processed_rows").get(pk=upload.pk)
-            )
-            if status != Upload.Status.RUNNING:
+    Upload.objects.filter(pk=upload.pk).update(total_rows=total)
+    actor = Actor(name=upload.actor, channel=upload.channel)
+    size = settings.UPLOAD_CHUNK_ROWS
+    with _FileRows(upload) as file:
+        numbered = enumerate(file.rows, start=1)
+        for _ in range(upload.processed_rows):  # committed by an earlier attempt
+            next(numbered, None)
+        while chunk := list(itertools.islice(numbered, size)):
+            if not _chunk_commit(upload=upload, layout=layout, rows=chunk, actor=actor):
                 return Upload.objects.get(pk=upload.pk)  # failed meanwhile (attempts spent): stop here
-            if number <= processed:
-                if upload.kind == Upload.Kind.CODES:
-                    seen_codes.add((row.get("code") or "").strip().upper())
-                continue
-            if any(FORBIDDEN_CHARACTERS.search(value) for value in row.values()):
-                problems = ["malformed_row"]
-            else:
-                problems = handle(upload=upload, row=row, identifier=identifier, actor=actor, seen_codes=seen_codes)
-            label = (row.get(identifier) or "").strip() if identifier else (row.get("code") or "").strip()
-            label = printable_label(label)
-            UploadIssue.objects.bulk_create(
-                UploadIssue(upload=upload, row=number, identifier=label[:255], code=code,
-                            message=MESSAGES.get(code, code)) for code in problems
-            )  # fmt: skip
-            Upload.objects.filter(pk=upload.pk).update(
-                processed_rows=number,
-                succeeded=F("succeeded") + (0 if problems else 1),
-                failed=F("failed") + (1 if problems else 0),
-                heartbeat_at=timezone.now(),
-            )
+            if settings.UPLOAD_PAUSE_PER_CHUNK:
+                time.sleep(settings.UPLOAD_PAUSE_PER_CHUNK)
     _write_report(upload)
     upload_finish(upload_id=upload.pk)
     upload.refresh_from_db()
     return upload
+
+
+def _chunk_commit(*, upload, layout, rows, actor) -> bool:
+    """Judge, write and count one chunk in one transaction; False when the upload is no longer running."""
+    last = rows[-1][0]
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                # The row lock makes a second worker on the same upload (a reaper's resume while the first
+                # still lives) wait, then see the chunk done and skip it, so no row is handled twice.
+                status, processed = (
+                    Upload.objects.select_for_update().values_list("status", "processed_rows").get(pk=upload.pk)
+                )
+                if status != Upload.Status.RUNNING:
+                    return False
+                if processed >= last:
+                    return True
+                rows = [row for row in rows if row[0] > processed]
+                series_issuance_lock(upload.series_id)
+                series = CouponSeries.objects.select_for_update().select_related("offer").get(pk=upload.series_id)
+                outcome = upload_chunk_apply(upload=upload, series=series, layout=layout, rows=rows, actor=actor,
+                                             now=timezone.now())  # fmt: skip
+                UploadIssue.objects.bulk_create(
+                    (UploadIssue(upload=upload, row=number, identifier=label, code=code,
+                                 message=MESSAGES.get(code, code)) for number, label, code in outcome.issues),
+                    batch_size=ISSUE_BATCH,
+                )  # fmt: skip
+                Upload.objects.filter(pk=upload.pk).update(
+                    processed_rows=last,
+                    succeeded=F("succeeded") + outcome.succeeded,
+                    failed=F("failed") + outcome.failed,
+                    heartbeat_at=timezone.now(),
+                )
+            return True
+        except IntegrityError:
+            # An uploaded code another upload wrote since this chunk read the holders: the chunk rolled
+            # back whole, and its second run reports that code as a duplicate.
+            if attempt:
+                raise
+    return True
 
 
 def _discard_partial_report(upload: Upload) -> None:
@@ -141,7 +158,7 @@ def _discard_partial_report(upload: Upload) -> None:
 def uploads_recover_stale(*, now) -> Recovered:
     """Hand each running upload whose worker died (stale heartbeat) to a new worker, or fail it, attempts spent.
 
-    A resumed upload goes on after its last committed row, so no row is issued twice.
+    A resumed upload goes on after its last committed chunk of rows, so no row is issued twice.
     """
     from coupons.tasks import upload_process_task
 
@@ -153,19 +170,45 @@ def uploads_recover_stale(*, now) -> Recovered:
     )
 
 
-def _read(upload) -> tuple[list[dict], str | None]:
+class _FileRows:
+    """The file's header and data rows (lists of cells), streamed from storage and decoded as UTF-8, with or
+    without a byte order mark. Blank lines are skipped, as csv.DictReader does, so every pass numbers the
+    rows alike."""
+
+    def __init__(self, upload):
+        self.upload = upload
+
+    def __enter__(self):
+        self.handle = self.upload.file.storage.open(self.upload.file.name, "rb")
+        binary = getattr(self.handle, "file", self.handle)  # the storage's own file object, for io to buffer
+        reader = csv.reader(io.TextIOWrapper(binary, encoding="utf-8-sig", errors="strict", newline=""))
+        self.header = [name.strip().lower() for name in next(reader, [])]
+        self.rows = (row for row in reader if row)
+        return self
+
+    def __exit__(self, *exc):
+        self.handle.close()
+
+
+def _survey(upload) -> tuple[Layout, int]:
+    """Read the file through once: where its columns are and how many rows it has, or why it cannot be read."""
     try:
-        upload.file.open("rb")
-        raw = upload.file.read()
-        upload.file.close()
-        # Bytes that are not UTF-8 become lone surrogates, so only the rows holding them are malformed.
-        text = raw.decode("utf-8-sig", errors="surrogateescape")
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        header = [name.strip().lower() for name in (reader.fieldnames or [])]
-        reader.fieldnames = header
-        rows = [{k: (v if isinstance(v, str) else "") for k, v in row.items() if k} for row in reader]
-    except (UnicodeDecodeError, csv.Error, OSError, ValueError) as exc:
-        raise FileUnreadable(f"The file is not a readable UTF-8 CSV: {exc}") from exc
+        with _FileRows(upload) as file:
+            header = file.header
+            total = sum(1 for _ in file.rows)
+    except UnicodeDecodeError as exc:
+        bad = exc.object[exc.start : exc.start + 4]
+        raise FileUnreadable(
+            f"The file is not UTF-8 text (it holds the bytes {bad.hex(' ')}, which UTF-8 does not allow). "
+            "Save it as CSV UTF-8, with or without a byte order mark, and upload it again."
+        ) from exc
+    except (csv.Error, OSError, ValueError) as exc:
+        raise FileUnreadable(f"The file is not a readable CSV: {exc}") from exc
+    if any("\x00" in name for name in header):
+        raise FileUnreadable(
+            "The file is not UTF-8 text (its first line holds NUL bytes, as UTF-16 files do). "
+            "Save it as CSV UTF-8, with or without a byte order mark, and upload it again."
+        )
     identifiers = [name for name in IDENTIFIERS if name in header]
     if len(identifiers) > 1:
         raise FileUnreadable(f"Name one identifier column, not {', '.join(identifiers)}.")
@@ -174,94 +217,34 @@ def _read(upload) -> tuple[list[dict], str | None]:
         raise FileUnreadable(f"A members file needs one identifier column: {', '.join(IDENTIFIERS)}.")
     if upload.kind == Upload.Kind.CODES and "code" not in header:
         raise FileUnreadable("A codes file needs a 'code' column.")
-    return rows, identifier
+    layout = Layout(
+        kind=upload.kind,
+        width=len(header),
+        identifier=identifier,
+        identifier_at=_last_index(header, identifier),
+        code_at=_last_index(header, "code") if upload.kind == Upload.Kind.CODES else None,
+    )
+    return layout, total
 
 
-def member_resolve(identifier: str, value: str) -> tuple[Member | None, str | None]:
-    """The member a row names, or the report code saying why not (seed: invalid external id, mobile…)."""
-    value = (value or "").strip()
-    error = f"invalid_{identifier}"
-    check = {
-        "external_id": validators.validate_external_id,
-        "mobile": validators.validate_mobile,
-        "email": validators.validate_email,
-        "user_id": validators.validate_user_id,
-    }[identifier]
-    if identifier == "mobile":
-        value = validators.normalize_mobile(value)
-    try:
-        check(value)
-    except ValidationError:
-        return None, error
-    lookup = {"email__iexact": value} if identifier == "email" else {identifier: value}
-    member = Member.objects.filter(**lookup).order_by("pk").first()
-    if member is None:
-        return None, error
-    if identifier == "user_id" and not member.is_active:
-        return None, error
-    return member, None
-
-
-def _member_row(*, upload, row, identifier, actor, seen_codes) -> list[str]:
-    member, error = member_resolve(identifier, row.get(identifier, ""))
-    if error:
-        return [error]
-    series = upload.series
-    if series.specific_members_only:
-        series_allow_members(series=series, member_ids=[member.pk])
-    return _issue(series=series, member=member, actor=actor)
-
-
-def _code_row(*, upload, row, identifier, actor, seen_codes) -> list[str]:
-    code = (row.get("code") or "").strip().upper()
-    if not CODE_RE.match(code):
-        return ["malformed_row"]
-    series = upload.series
-    with_member = bool(identifier and (row.get(identifier) or "").strip())
-    duplicate = code in seen_codes or not _code_free(code, series=series, with_member=with_member)
-    seen_codes.add(code)
-    if duplicate:
-        return ["duplicate_code"]
-    if with_member:
-        member, error = member_resolve(identifier, row[identifier])
-        if error:
-            return [error]
-        return _issue(series=series, member=member, actor=actor, code=code)
-    try:
-        with transaction.atomic():
-            Coupon.objects.create(series=series, code=code, status=Coupon.Status.UNISSUED, member=None)
-    except IntegrityError:  # written by a concurrent upload since the check above
-        return ["duplicate_code"]
-    CouponSeries.objects.filter(pk=series.pk).update(code_count=F("code_count") + 1)
-    return []
-
-
-def _code_free(code: str, *, series, with_member: bool) -> bool:
-    """Whether an uploaded code is not a duplicate: no coupon has it, or (seed 003's way of moving a
-    coupon) its only coupon was revoked in this series and the row names the member to issue it to.
-    A live, redeemed or expired code, or one revoked in another series, stays a duplicate; so does a
-    revoked code uploaded again to the member it was revoked from (coupon_issue finds no code to move
-    and the unique index refuses it)."""
-    holders = list(Coupon.objects.filter(code_lookup(code)).values_list("series_id", "status", "is_common")[:2])
-    if not holders:
-        return True
-    return with_member and holders == [(series.pk, Coupon.Status.REVOKED, False)]
-
-
-def _issue(*, series, member, actor, code=None) -> list[str]:
-    try:
-        coupon_issue(series=series, member=member, actor=actor, code=code)
-    except CouponIssueError as exc:
-        return exc.reasons or [exc.code]
-    except IntegrityError:  # an uploaded code taken by a concurrent upload since the check
-        return ["duplicate_code"]
-    return []
+def _last_index(header: list[str], name: str | None) -> int | None:
+    # csv.DictReader, which these files were read with before, kept the last of two columns of one name.
+    if name is None or name not in header:
+        return None
+    return len(header) - 1 - header[::-1].index(name)
 
 
 def _write_report(upload) -> None:
+    """Write the "Download issues" file from the report lines the chunks committed, streamed to storage."""
     if not upload.issues.exists():
         return
-    upload.error_report.save(upload_report_filename(upload), ContentFile(upload_report_csv(upload)), save=False)
+    with tempfile.TemporaryFile("w+b") as spool:
+        text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
+        csv.writer(text).writerows(upload_report_rows(upload))
+        text.flush()
+        spool.seek(0)
+        upload.error_report.save(upload_report_filename(upload), File(spool), save=False)
+        text.detach()
     Upload.objects.filter(pk=upload.pk).update(error_report=upload.error_report.name)
 
 

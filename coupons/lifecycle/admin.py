@@ -9,10 +9,12 @@ from django.urls import reverse
 
 from audit.admin_mixins import AppendOnlyAdminMixin
 from config.actors import Actor
+from config.admin_progress import JobProgressAdminMixin
 from config.errors import DomainError
+from config.progress import job_progress
 from coupons.lifecycle import revoke
 from coupons.lifecycle.transfer import coupon_transfer
-from coupons.models import Coupon, CouponEvent, CouponSeries
+from coupons.models import Coupon, CouponEvent, CouponSeries, SeriesRevokeJob
 from members.models import Member
 
 
@@ -23,6 +25,25 @@ class CouponEventAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["=coupon__code"]
     raw_id_fields = ["coupon"]
     show_full_result_count = False
+
+
+@admin.register(SeriesRevokeJob)
+class SeriesRevokeJobAdmin(AppendOnlyAdminMixin, JobProgressAdminMixin, admin.ModelAdmin):
+    """Revokes queued from a series' "Revoke coupons…" page: their live progress and outcome. Only the revoke
+    service writes them, so nobody adds, changes or deletes one here."""
+
+    list_display = ["id", "series", "mode", "live_progress", "revoked", "total_coupons", "created_at", "actor",
+                    "failure_reason"]  # fmt: skip
+    list_filter = ["status", "mode"]
+    list_select_related = ["series"]
+    show_full_result_count = False
+    fields = ["series", "mode", "live_progress", "total_coupons", "revoked", "error", "attempts", "heartbeat_at",
+              "actor", "channel", "created_at", "finished_at"]  # fmt: skip
+    readonly_fields = fields
+
+    def progress_state(self, job):
+        finished = job.status in {SeriesRevokeJob.Status.SUCCEEDED, SeriesRevokeJob.Status.FAILED}
+        return job_progress(job, done=job.revoked, total=job.total_coupons or None, finished=finished)
 
 
 class RevokeForm(forms.Form):
@@ -61,11 +82,13 @@ def series_revoke_view(model_admin, request, pk):
             if mode == "members" and not members:
                 form.add_error("members", "Name at least one member.")
             elif form.cleaned_data["confirm"] and request.POST.get("step") == "confirm":
-                revoked = revoke.series_revoke(
+                # A worker revokes, batch by batch: the request only queues the job, whatever the series' size.
+                job = revoke.series_revoke_start(
                     series=series, mode=mode, members=members, confirm=True, actor=Actor.from_admin_user(request.user)
                 )
-                model_admin.message_user(request, f"{series}: {revoked} coupons revoked.")
-                return redirect(reverse("admin:coupons_couponseries_change", args=[series.pk]))
+                model_admin.message_user(request, f"{series}: revoking {job.total_coupons:,} coupons in the "
+                                                  "background; this page shows its progress.")  # fmt: skip
+                return redirect(reverse("admin:coupons_seriesrevokejob_change", args=[job.pk]))
             else:
                 count = revoke.revoke_count(series=series, mode=mode, member_ids=[m.pk for m in members])
         except DomainError as exc:

@@ -111,6 +111,27 @@ def coupons_transition(
     return len(moved)
 
 
+def coupons_created_events_record(*, queryset, actor: Actor, at, reason: str = "issued") -> int:
+    """The first event of every coupon of `queryset`, each created issued at `at` by a set-based path
+    (an upload's chunk): one INSERT … SELECT on PostgreSQL."""
+    event = coupon_event(coupon_id=None, old="", new=Status.ISSUED, actor=actor, reason=reason, at=at)
+    if connection.vendor != "postgresql":
+        ids = list(queryset.values_list("pk", flat=True))
+        CouponEvent.objects.bulk_create(
+            (coupon_event(coupon_id=pk, old="", new=Status.ISSUED, actor=actor, reason=reason, at=at) for pk in ids),
+            batch_size=EVENT_BATCH_SIZE,
+        )
+        return len(ids)
+    try:
+        picked, picked_params = queryset.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:
+        return 0
+    sql, params = events_insert_sql(event, moved=f"{Coupon._meta.db_table} WHERE id IN ({picked})")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *picked_params])
+        return cursor.rowcount
+
+
 def coupon_reinstate(*, coupon: Coupon, actor: Actor, at=None) -> None:
     """The coupon of a reversed redemption, whose row the caller holds locked: a redeemed coupon is issued
     again (its event says so); one in any other status (a multi-use coupon, which stays issued, or one

@@ -14,6 +14,7 @@ from import_export.admin import ExportMixin
 
 from config.actors import Actor
 from config.errors import DomainError
+from exports.admin_buttons import BackgroundExportAdminMixin
 from members.models import Member
 from offers.models import Offer, OfferResponse, OfferResponseEvent
 from offers.resources import OfferResponseResource
@@ -130,7 +131,9 @@ class OfferResponseClaimForm(forms.Form):
 
 
 @admin.register(OfferResponse)
-class OfferResponseAdmin(ExportMixin, admin.ModelAdmin):
+class OfferResponseAdmin(BackgroundExportAdminMixin, ExportMixin, admin.ModelAdmin):
+    export_dataset = "offer_responses"
+    export_filters = {"status__exact": "status", "offer__external_id": "offer", "member__external_id": "member"}
     resource_classes = [OfferResponseResource]
     import_export_change_list_template = "admin/offers/offerresponse/change_list.html"
     list_display = [

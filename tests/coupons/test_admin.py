@@ -8,7 +8,7 @@ from django.urls import reverse
 from config.actors import Actor
 from coupons.issuance.services import coupon_issue
 from coupons.models import BulkIssueJob, Coupon, CouponSeries, Upload
-from tests.coupons.factories import BulkIssueJobFactory, CouponSeriesFactory, UploadFactory
+from tests.coupons.factories import BulkIssueJobFactory, CouponFactory, CouponSeriesFactory, UploadFactory
 from tests.members.factories import MemberFactory, SegmentFactory
 from tests.offers.factories import OfferFactory
 
@@ -214,3 +214,28 @@ def test_upload_downloads_need_the_view_permission(admin_client, client, django_
     client.force_login(User.objects.create_user("clerk", password="pw", is_staff=True))  # staff, no permission
     for name in ("admin:coupons_upload_file", "admin:coupons_upload_issues"):
         assert client.get(reverse(name, args=[upload.pk])).status_code == 403, name
+
+
+def test_coupon_search_by_exact_code_normalises_the_term_not_the_column(admin_client):
+    coupon = CouponFactory(code="ABC-123")
+    CouponFactory(code="ABC-1234")
+    with CaptureQueriesContext(connection) as queries:
+        page = admin_client.get(reverse("admin:coupons_coupon_changelist"), {"q": "  abc-123 "}).content.decode()
+    assert f"/admin/coupons/coupon/{coupon.pk}/change/" in page and "ABC-1234" not in page
+    searches = [q["sql"] for q in queries if "coupons_coupon" in q["sql"] and "ABC-123" in q["sql"]]
+    assert searches and not any('UPPER("coupons_coupon"."code"' in sql for sql in searches)
+
+
+def test_member_search_by_first_or_last_name(admin_client):
+    kim = MemberFactory(external_id="M-KIM", first_name="Kim", last_name="Lee")
+    MemberFactory(external_id="M-ADA", first_name="Ada", last_name="Kimball")
+    MemberFactory(external_id="M-BOB", first_name="Bob", last_name="Stone")
+    url = reverse("admin:members_member_changelist")
+
+    def found(term):
+        page = admin_client.get(url, {"q": term}).content.decode()
+        return {external_id for external_id in ("M-KIM", "M-ADA", "M-BOB") if external_id in page}
+
+    assert found("Kim") == {"M-KIM", "M-ADA"}
+    assert found("kim lee") == {kim.external_id}
+    assert found("Stone") == {"M-BOB"}

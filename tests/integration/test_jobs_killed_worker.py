@@ -1,17 +1,20 @@
-"""Jobs survive a killed worker: a pool child SIGKILLed mid bulk issue or mid export (as the OOM killer does),
-and a whole worker killed with a visibility timeout far longer than the test. The reaper runs through the
-broker, as beat would send it, with a stale threshold of two seconds."""
+"""Jobs survive a killed worker: a pool child SIGKILLed mid bulk issue, mid upload or mid export (as the OOM
+killer does), and a whole worker killed with a visibility timeout far longer than the test. The reaper runs
+through the broker, as beat would send it, with a stale threshold of two seconds."""
 
 import csv
 import io
 import time
+from collections import Counter
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from config.actors import Actor
 from coupons.issuance.bulk import bulk_issue_start
-from coupons.models import BulkIssueJob, Coupon
+from coupons.issuance.uploads import upload_create
+from coupons.models import BulkIssueJob, Coupon, CouponEvent, Upload
 from exports import services as export_services
 from exports.models import ExportRun
 from jobs.tasks import jobs_resume_stale_task
@@ -138,3 +141,35 @@ def test_export_finishes_with_exactly_its_rows_after_its_pool_child_is_killed(
         ("", "queued"), ("queued", "running"), ("running", "running"), ("running", "succeeded"),
     ]  # fmt: skip
     default_storage.delete(run.file.name)
+
+
+def test_upload_finishes_exactly_after_its_pool_child_is_killed(celery_worker_factory, monkeypatch):
+    monkeypatch.setenv("UPLOAD_CHUNK_ROWS", "100")  # 21 chunks, a pause after each
+    monkeypatch.setenv("UPLOAD_PAUSE_PER_CHUNK", "0.2")
+    segment_of(MEMBERS)
+    series = CouponSeriesFactory(max_per_member=5, min_gap_days=None)  # a row issued twice would show
+    # Each member once, then the first member again: row 2,001 is that member's second coupon, once.
+    lines = [f"K{n:05d}" for n in range(MEMBERS)] + ["K00000", "NOBODY"]
+    file = ContentFile(("external_id\n" + "\n".join(lines) + "\n").encode(), name="killed.csv")
+    worker = celery_worker_factory(pool="prefork", visibility_timeout=3600)
+    upload = upload_create(series=series, kind="members", file=file, actor=ACTOR)
+
+    def under_way():
+        upload.refresh_from_db()
+        return upload.status == "running" and upload.processed_rows >= 300
+
+    wait_for(under_way, timeout=60, message="the upload to be under way")
+    worker.kill_pool_child()
+
+    finished = lambda: Upload.objects.get(pk=upload.pk).status in ("succeeded", "failed")  # noqa: E731
+    finish_with_the_reaper(finished, worker, message="the upload")
+    upload.refresh_from_db()
+    assert (upload.status, upload.attempts, upload.error) == ("succeeded", 2, "")
+    assert (upload.total_rows, upload.processed_rows, upload.succeeded, upload.failed) == (2002, 2002, 2001, 1)
+    assert list(upload.issues.values_list("row", "code")) == [(2002, "invalid_external_id")]
+    held = Counter(Coupon.objects.filter(series=series).values_list("member__external_id", flat=True))
+    assert len(held) == MEMBERS and held["K00000"] == 2 and set(held.values()) == {1, 2}
+    assert sum(held.values()) == 2001
+    assert CouponEvent.objects.filter(coupon__series=series).count() == 2001  # one "issued" event each
+    series.refresh_from_db()
+    assert series.issued_count == 2001

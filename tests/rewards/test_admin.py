@@ -1,8 +1,13 @@
+import csv
+import io
+
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from config.actors import Actor
+from exports.models import ExportRun
 from rewards import services
 from rewards.models import CertificateCode, CertificateCodeEvent
 from tests.members.factories import MemberFactory
@@ -154,24 +159,21 @@ def test_import_with_bad_rows_reports_every_one_and_writes_nothing(admin_client,
     assert not CertificateCodeEvent.objects.exists()
 
 
-def test_export_writes_every_code_with_reward_and_member(admin_client, reward):
+def test_export_writes_every_code_with_reward_and_member(admin_client, reward, django_capture_on_commit_callbacks):
     CertificateCodeFactory(code="OWN00001", reward=reward)
     CertificateCodeFactory(code="BANK0001", reward=None)
     services.reward_award(member=MemberFactory(external_id="M-5"), reward=reward, actor=ACTOR)
-    url = reverse("admin:rewards_certificatecode_export")
-    form = admin_client.get(url).context["form"]
-    csv_index = next(value for value, label in form.fields["format"].choices if str(label).lower() == "csv")
-    data = {"format": csv_index, "resource": 0}
-    data.update({name: True for name in form.fields if name.startswith("certificatecoderesource_")})
 
-    response = admin_client.post(url, data)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(reverse("admin:rewards_certificatecode_export"))
 
-    assert response.status_code == 200
-    lines = response.content.decode().strip().splitlines()
-    assert lines[0].startswith("code,reward,status,member,redemption_id")
-    rows = {line.split(",")[0]: line.split(",") for line in lines[1:]}
-    assert rows["OWN00001"][1:4] == ["R-GIFT", "awarded", "M-5"]
-    assert rows["BANK0001"][1:4] == ["", "unused", ""]
+    assert response.status_code == 302  # to the export run's page; a worker wrote the file
+    run = ExportRun.objects.get()
+    with default_storage.open(run.file.name, "rb") as handle:
+        rows = {row["code"]: row for row in csv.DictReader(io.StringIO(handle.read().decode()))}
+    own, bank = rows["OWN00001"], rows["BANK0001"]
+    assert (own["reward_external_id"], own["status"], own["member_external_id"]) == ("R-GIFT", "awarded", "M-5")
+    assert (bank["reward_external_id"], bank["status"], bank["member_external_id"]) == ("", "unused", "")
 
 
 def test_member_page_shows_rewards_tab(admin_client, reward):

@@ -157,18 +157,54 @@ def test_upload_report_download_through_the_api_is_neutralised(run, marketer):
     assert [row["identifier"] for row in rows] == SAFE_IDENTIFIERS
 
 
-@pytest.mark.parametrize("bad_cell", [b"M\x00X", b"M\xed\xa0\x80X", b"\xff"])
-def test_upload_row_with_a_nul_or_undecodable_cell_is_malformed_and_the_rest_issue(django_capture_on_commit_callbacks,
-                                                                                   bad_cell):  # fmt: skip
+def test_upload_row_with_a_nul_cell_is_malformed_and_the_rest_issue(django_capture_on_commit_callbacks):
     series = CouponSeriesFactory(max_per_member=None, min_gap_days=None, series_limit=None)
     first, last = MemberFactory(), MemberFactory()
-    raw = b"external_id\n" + first.external_id.encode() + b"\n" + bad_cell + b"\n" + last.external_id.encode() + b"\n"
+    raw = f"external_id\n{first.external_id}\nM\x00X\n{last.external_id}\n".encode()
     with django_capture_on_commit_callbacks(execute=True):
         upload = upload_create(series=series, kind="members", file=ContentFile(raw, name="f.csv"), actor=ACTOR)
     upload.refresh_from_db()
     assert (upload.status, upload.total_rows, upload.succeeded, upload.failed) == ("succeeded", 3, 2, 1)
     assert [(r["row"], r["code"]) for r in report(upload)] == [("2", "malformed_row")]
     assert set(Coupon.objects.filter(series=series).values_list("member_id", flat=True)) == {first.pk, last.pk}
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"), [("utf-8", b""), ("utf-8", b"\xef\xbb\xbf")], ids=["utf-8", "utf-8 with a BOM"]
+)
+def test_upload_reads_utf8_with_or_without_a_byte_order_mark(django_capture_on_commit_callbacks, encoding, bom):
+    series = CouponSeriesFactory(max_per_member=None, min_gap_days=None, series_limit=None)
+    member = MemberFactory(external_id="MÜ-1".replace("Ü", "U"))
+    raw = bom + f"External_ID\n{member.external_id}\nZÖE-ÿ\n".encode(encoding)
+    with django_capture_on_commit_callbacks(execute=True):
+        upload = upload_create(series=series, kind="members", file=ContentFile(raw, name="f.csv"), actor=ACTOR)
+    upload.refresh_from_db()
+    assert (upload.status, upload.total_rows, upload.succeeded, upload.failed) == ("succeeded", 2, 1, 1)
+    assert [(r["identifier"], r["code"]) for r in report(upload)] == [("ZÖE-ÿ", "invalid_external_id")]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "external_id\nZÖE\n".encode("latin-1"),
+        "external_id\nZOE\n".encode("utf-16"),
+        "external_id\nZOE\n".encode("utf-16-le"),
+        b"external_id\nM\xed\xa0\x80X\n",  # a UTF-16 surrogate written as UTF-8
+        b"external_id\nM-1\n" * 3 + b"\xff\n",  # readable until its last line
+    ],
+    ids=["latin-1", "utf-16 with a BOM", "utf-16 without", "encoded surrogate", "bad last line"],
+)
+def test_upload_in_another_encoding_fails_with_the_reason_and_issues_nothing(django_capture_on_commit_callbacks, raw):
+    series = CouponSeriesFactory(max_per_member=None, min_gap_days=None, series_limit=None)
+    MemberFactory(external_id="M-1")
+    with django_capture_on_commit_callbacks(execute=True):
+        upload = upload_create(series=series, kind="members", file=ContentFile(raw, name="f.csv"), actor=ACTOR)
+    upload.refresh_from_db()
+    assert upload.status == Upload.Status.FAILED
+    assert (upload.processed_rows, upload.succeeded, upload.failed) == (0, 0, 0)
+    assert upload.error.startswith("The file is not ")
+    assert "UTF-8" in upload.error
+    assert Coupon.objects.filter(series=series).count() == 0
 
 
 def test_upload_short_row_is_judged_and_a_nul_in_any_named_column_is_malformed(django_capture_on_commit_callbacks):
@@ -180,3 +216,25 @@ def test_upload_short_row_is_judged_and_a_nul_in_any_named_column_is_malformed(d
     upload.refresh_from_db()
     assert (upload.status, upload.succeeded, upload.failed) == ("succeeded", 1, 1)
     assert [(r["row"], r["code"]) for r in report(upload)] == [("2", "malformed_row")]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"external_id\n" + b"A" * 200_000 + b"\n", b'external_id\n"unterminated\n' + b"x" * 200_000],
+    ids=["a cell past the CSV field limit", "an unterminated quote"],
+)
+def test_upload_that_csv_cannot_read_fails_with_the_reason(django_capture_on_commit_callbacks, raw):
+    with django_capture_on_commit_callbacks(execute=True):
+        upload = upload_create(series=CouponSeriesFactory(), kind="members", file=ContentFile(raw, name="f.csv"),
+                               actor=ACTOR)  # fmt: skip
+    upload.refresh_from_db()
+    assert (upload.status, upload.processed_rows) == ("failed", 0)
+    assert upload.error.startswith("The file is not a readable CSV")
+
+
+def test_upload_identifiers_at_the_extremes_are_invalid_not_errors(run):
+    series = CouponSeriesFactory()
+    values = [str(2**63), str(2**31), "9" * 65, "-1", "0", "+" + "9" * 20]
+    upload = run(series, "user_id\n" + "".join(f"{value}\n" for value in values))
+    assert (upload.status, upload.succeeded, upload.failed) == ("succeeded", 0, len(values))
+    assert {r["code"] for r in report(upload)} == {"invalid_user_id"}

@@ -8,7 +8,7 @@ from tests.members.factories import MemberFactory, OrgEntityFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_revoke_page_shows_the_count_then_revokes_on_confirmation(admin_client):
+def test_revoke_page_shows_the_count_then_revokes_on_confirmation(admin_client, django_capture_on_commit_callbacks):
     series = CouponSeriesFactory()
     coupons = [CouponFactory(series=series) for _ in range(3)]
     CouponFactory(series=series, status="redeemed")
@@ -23,7 +23,8 @@ def test_revoke_page_shows_the_count_then_revokes_on_confirmation(admin_client):
     unconfirmed = admin_client.post(url, {"mode": "all_unredeemed", "step": "confirm"})
     assert unconfirmed.status_code == 200
     assert not Coupon.objects.filter(status="revoked").exists()
-    done = admin_client.post(url, {"mode": "all_unredeemed", "step": "confirm", "confirm": "on"})
+    with django_capture_on_commit_callbacks(execute=True):  # the revoke job's worker
+        done = admin_client.post(url, {"mode": "all_unredeemed", "step": "confirm", "confirm": "on"})
     assert done.status_code == 302
     assert set(Coupon.objects.filter(pk__in=[c.pk for c in coupons]).values_list("status", flat=True)) == {"revoked"}
     assert Coupon.objects.filter(series=series, status="redeemed").count() == 1

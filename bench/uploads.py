@@ -1,0 +1,293 @@
+"""Coupon uploads of a million rows: the upload engine against django-import-export and a plain COPY.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/offerdesk .venv/bin/python bench/uploads.py \
+        [--rows 1000000] [--import-export-sample 5000] [--chunk 20000]
+
+Creates a throwaway database (test_<name>), loads the members with COPY and writes the three files (not timed),
+then times, each in a fresh worker process so its peak memory (ru_maxrss) is its own:
+1. a members upload (external_id, one row a member) into a generated-code series with the usual issual rules
+   (max 3 a member, a series limit above the file);
+2. a codes upload without members (the codes kept unissued) into an uploaded-code series;
+3. a codes upload with members (each code issued to its member) into another uploaded-code series;
+4. django-import-export importing the codes-with-members rows through a coupon resource (member by external id,
+   the way the admin's import screens work), on `--import-export-sample` rows, extrapolated to `--rows`; it runs
+   first, on an empty coupon table (its best case: each row's lookup by code scans the table);
+5. a plain text COPY of the same coupon rows (code, member, status, dates) straight into the coupon table: the
+   ceiling of writing them, with no reading, checking or rules.
+Each figure is rows per second; the ratios compare each upload with 4 and 5 in the same run. DEBUG is off, as in
+production (development's DEBUG keeps a log of every query).
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.development")
+
+import django
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+
+settings.DEBUG = False  # as in production: no query log kept in memory
+
+from django.core.files import File  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+COLUMNS = (
+    "series_id, code, is_common, member_id, status, issued_at, expires_at, redeemable_from, is_reversed, "
+    "last_status_change_on, created_at"
+)
+
+
+def load_members(count: int) -> None:
+    now = timezone.now().isoformat()
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(
+            "COPY members_member (external_id, email, mobile, user_id, first_name, last_name, registered_at, "
+            "status, transaction_count, points_balance) FROM STDIN"
+        ) as copy:
+            for start in range(0, count, 50_000):
+                copy.write(
+                    "".join(
+                        f"B{n:08d}\tb{n}@example.com\t\tu{n}\tKim\tLee\t{now}\tactive\t0\t0\n"
+                        for n in range(start, min(count, start + 50_000))
+                    )
+                )
+        cursor.execute("ANALYZE")
+        cursor.execute("CHECKPOINT")
+
+
+def write_files(directory: Path, count: int) -> dict[str, Path]:
+    paths = {"members": directory / "members.csv", "codes": directory / "codes.csv",
+             "codes_members": directory / "codes_members.csv"}  # fmt: skip
+    with open(paths["members"], "w") as members, open(paths["codes"], "w") as codes:
+        members.write("external_id\n")
+        codes.write("code\n")
+        for n in range(count):
+            members.write(f"B{n:08d}\n")
+            codes.write(f"KEEP-{n:08d}\n")
+    with open(paths["codes_members"], "w") as both:
+        both.write("code,external_id\n")
+        for n in range(count):
+            both.write(f"MOVE-{n:08d},B{n:08d}\n")
+    return paths
+
+
+PHASES = {
+    "coupons.issuance.uploads": ["_survey", "_chunk_commit", "upload_chunk_apply", "_write_report"],
+    "coupons.issuance.upload_chunks": ["_resolve", "_standings", "_judge", "_holders", "_seen_before",
+                                       "_copy_codes", "issued_coupons_write", "coupons_created_events_record",
+                                       "series_note_issued", "_claim_uploaded_codes"],
+}  # fmt: skip
+
+
+def time_phases() -> dict:
+    """Wrap the engine's steps to add up their seconds (BENCH_PHASES=1): where a chunk's time goes."""
+    import importlib
+
+    totals = {}
+    for module_name, names in PHASES.items():
+        module = importlib.import_module(module_name)
+        for name in names:
+            setattr(module, name, _timed(getattr(module, name), name, totals))
+    return totals
+
+
+def _timed(step, name, totals):
+    def timed(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return step(*args, **kwargs)
+        finally:
+            totals[name] = totals.get(name, 0.0) + time.perf_counter() - started
+
+    return timed
+
+
+def child(upload_id: int) -> None:
+    """Run one upload in this (fresh) process; print its seconds and this process's peak memory."""
+    from coupons.issuance.uploads import upload_process
+
+    phases = time_phases() if os.environ.get("BENCH_PHASES") else {}
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    if os.environ.get("BENCH_PROFILE"):
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile()
+        upload = profile.runcall(upload_process, upload_id=upload_id)
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+    else:
+        upload = upload_process(upload_id=upload_id)
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if phases:
+        print("  " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in phases.items()), file=sys.stderr)
+    print(json.dumps({"seconds": seconds, "status": upload.status, "succeeded": upload.succeeded,
+                      "failed": upload.failed, "peak_mb": peak / 1024, "idle_mb": before / 1024,
+                      "error": upload.error}))  # fmt: skip
+
+
+def run_in_worker(upload_id: int, chunk: int) -> dict:
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = dict(os.environ, UPLOAD_CHUNK_ROWS=str(chunk), DATABASE_URL=url)
+    out = subprocess.run([sys.executable, __file__, "--child", str(upload_id)], env=env, capture_output=True,
+                         text=True)  # fmt: skip
+    if out.returncode:
+        sys.exit(f"the upload's worker failed:\n{out.stderr[-3000:]}")
+    phases = [line for line in out.stderr.splitlines() if line.startswith("  ")]
+    return {**json.loads(out.stdout.strip().splitlines()[-1]), "phases": "\n".join(phases)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--import-export-sample", type=int, default=5_000)
+    parser.add_argument("--chunk", type=int, default=20_000)
+    parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child is not None:
+        child(args.child)
+        return
+    if connection.vendor != "postgresql":
+        sys.exit("Set DATABASE_URL=postgres://... : this benchmark measures the PostgreSQL path.")
+    original = connection.settings_dict["NAME"]
+    test_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        with tempfile.TemporaryDirectory() as directory:
+            run(args, Path(directory))
+    finally:
+        connection.close()
+        connection.creation.destroy_test_db(original, verbosity=0)
+    print(f"(database {test_name} dropped)")
+
+
+def run(args, directory: Path) -> None:
+    from coupons.models import Coupon, CouponSeries, Upload
+    from offers.models import Offer
+
+    count = args.rows
+    started = time.perf_counter()
+    load_members(count)
+    paths = write_files(directory, count)
+    sizes = ", ".join(f"{name} {path.stat().st_size / 1e6:.1f} MB" for name, path in paths.items())
+    print(f"setup: {count:,} members loaded and three files written ({sizes}) in "
+          f"{time.perf_counter() - started:.1f} s (not timed below)")  # fmt: skip
+    offer = Offer.objects.create(external_id="BENCH", name="Bench", expire_at=timezone.now() + timezone.timedelta(90))
+
+    def series(name, **options):
+        fields = dict(offer=offer, name=name, expiry_mode="days_from_issue", expiry_days=30, max_per_member=3,
+                      series_limit=count * 2)  # fmt: skip
+        return CouponSeries.objects.create(**{**fields, **options})
+
+    generated = series("Members", code_mode="unique", code_length=10, code_charset="alphanumeric")
+    kept = series("Codes kept", code_mode="upload")
+    moved = series("Codes with members", code_mode="upload")
+    sample = min(args.import_export_sample, count)
+    ie_rate = import_export_rate(sample, offer)
+    print(f"{'django-import-export':30s} {sample:,} rows at {ie_rate:,.0f} rows/s: {count / ie_rate:,.0f} s "
+          f"for {count:,} rows (extrapolated from the sample)")  # fmt: skip
+
+    figures = {}
+    for label, target, kind, path in (
+        ("members upload", generated, "members", paths["members"]),
+        ("codes upload, no members", kept, "codes", paths["codes"]),
+        ("codes upload, with members", moved, "codes", paths["codes_members"]),
+    ):
+        with open(path, "rb") as handle:
+            upload = Upload.objects.create(series=target, kind=kind, file=File(handle, name=path.name), actor="bench",
+                                           channel="cli")  # fmt: skip
+        with connection.cursor() as cursor:
+            cursor.execute("CHECKPOINT")
+        result = run_in_worker(upload.pk, args.chunk)
+        assert result["status"] == "succeeded" and result["succeeded"] == count, result
+        figures[label] = result
+        print(f"{label:30s} {result['seconds']:7.2f} s  {count / result['seconds']:10,.0f} rows/s  "
+              f"peak worker memory {result['peak_mb']:.0f} MB (idle process {result['idle_mb']:.0f} MB)")  # fmt: skip
+        if result["phases"]:
+            print(result["phases"])
+    assert Coupon.objects.filter(series=moved, status="issued").count() == count
+
+    copy_seconds = plain_copy(moved, count)
+    print(f"{'plain COPY of the coupon rows':30s} {copy_seconds:7.2f} s  {count / copy_seconds:10,.0f} rows/s")
+    print()
+    for label, result in figures.items():
+        rate = count / result["seconds"]
+        print(f"{label:30s} {rate / ie_rate:6.1f}x django-import-export, {copy_seconds / result['seconds']:.2f}x "
+              f"a plain COPY")  # fmt: skip
+
+
+def import_export_rate(sample: int, offer) -> float:
+    """django-import-export importing `sample` codes with members through a coupon resource, the admin's way."""
+    import tablib
+    from import_export import fields, resources, widgets
+
+    from coupons.models import Coupon, CouponSeries
+    from members.models import Member
+
+    target = CouponSeries.objects.create(offer=offer, name="import-export", code_mode="upload",
+                                         expiry_mode="days_from_issue", expiry_days=30)  # fmt: skip
+
+    class CouponResource(resources.ModelResource):
+        member = fields.Field(attribute="member", column_name="external_id",
+                              widget=widgets.ForeignKeyWidget(Member, field="external_id"))  # fmt: skip
+
+        class Meta:
+            model = Coupon
+            import_id_fields = ["code"]
+            fields = ["code", "member"]
+            clean_model_instances = True
+            use_transactions = True
+
+        def init_instance(self, row=None):
+            instance = super().init_instance(row)
+            instance.series = target
+            instance.status = Coupon.Status.ISSUED
+            instance.issued_at = instance.last_status_change_on = timezone.now()
+            return instance
+
+    data = tablib.Dataset(headers=["code", "external_id"])
+    for n in range(sample):
+        data.append([f"IE-{n:08d}", f"B{n:08d}"])
+    started = time.perf_counter()
+    result = CouponResource().import_data(data, dry_run=False, raise_errors=True)
+    seconds = time.perf_counter() - started
+    assert not result.has_errors() and Coupon.objects.filter(series=target).count() == sample
+    return sample / seconds
+
+
+def plain_copy(series, count: int) -> float:
+    """The upload's own coupon rows, prepared in memory, copied straight into the coupon table as new codes."""
+    from coupons.models import Coupon
+
+    rows = list(Coupon.objects.filter(series=series).values_list("code", "member_id").iterator(chunk_size=100_000))
+    now = timezone.now().isoformat()
+    lines = [
+        f"{series.pk}\tC{code}\tf\t{member}\tissued\t{now}\t{now}\t{now}\tf\t{now}\t{now}\n" for code, member in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("CHECKPOINT")
+    started = time.perf_counter()
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY coupons_coupon ({COLUMNS}) FROM STDIN") as copy:
+        for start in range(0, len(lines), 50_000):
+            copy.write("".join(lines[start : start + 50_000]))
+    seconds = time.perf_counter() - started
+    assert len(lines) == count
+    return seconds
+
+
+if __name__ == "__main__":
+    main()

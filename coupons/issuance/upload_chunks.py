@@ -1,0 +1,438 @@
+"""One chunk of an upload, set-based: a few queries and one insert for thousands of rows.
+
+The rows of a chunk are judged in file order, as the row-at-a-time upload did (and as
+tests/coupons/issuance/reference_uploads.py still does, for the comparison test):
+
+1. each row's cells are checked in Python (forbidden characters, code format, identifier format);
+2. the identifiers are resolved with one query per few thousand values (the first member by id, as before);
+3. the members' standing in the series (coupons held, last issue, a valid coupon to resend, the allowed
+   list, recent coupons of excluded series) is read with one grouped query each;
+4. the issual rules (`coupons.issuance.rules.issual_reasons`, the one rule set every path shares) are applied
+   row by row in file order over that standing, which each issue updates: the fourth row naming a member with
+   a limit of three sees the three before it;
+5. the coupons are written with one insert (`coupons.issuance.bulk.issued_coupons_write`, COPY on PostgreSQL)
+   or, for uploaded codes, one COPY of the codes; claims of uploaded codes and re-issues of revoked ones go
+   through the coupon status writer.
+
+The caller holds the upload and series rows locked and commits the chunk whole with its report lines.
+"""
+
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Count, F, Max, Q
+from django.db.models.functions import Upper
+
+import config.lookups  # noqa: F401 (registers __in_array)
+from config.actors import Actor
+from config.text import FORBIDDEN_CHARACTERS, printable_label
+from coupons.issuance import rules
+from coupons.issuance.bulk import issued_coupons_write
+from coupons.issuance.services import coupon_times
+from coupons.lifecycle.status import coupon_transition, coupons_created_events_record, coupons_transition
+from coupons.models import Coupon, CouponSeries, SeriesAllowedMember, Upload, UploadSeenCode
+from coupons.notify.limits import series_note_issued
+from coupons.series.capacity import codes_left
+from coupons.series.codes import CODE_RE
+from coupons.series.services import series_allow_members
+from members import validators
+from members.models import Member
+
+MALFORMED_ROW = "malformed_row"
+DUPLICATE_CODE = "duplicate_code"
+# Values per lookup: one array parameter on PostgreSQL (config.lookups), within SQLite's 32,766 variables.
+LOOKUP_BATCH = 30_000
+
+_CHECKS = {
+    "external_id": validators.validate_external_id,
+    "mobile": validators.validate_mobile,
+    "email": validators.validate_email,
+    "user_id": validators.validate_user_id,
+}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the columns an upload reads are in its file's rows."""
+
+    kind: str
+    width: int  # named columns; cells beyond them are ignored, missing ones are empty
+    identifier: str | None
+    identifier_at: int | None
+    code_at: int | None
+
+
+@dataclass
+class ChunkOutcome:
+    succeeded: int = 0
+    failed: int = 0
+    issues: list[tuple[int, str, str]] = field(default_factory=list)  # (row, identifier, reason code)
+
+
+@dataclass(slots=True)
+class _Row:
+    number: int
+    label: str
+    key: str | None = None  # the normalised identifier
+    code: str | None = None
+    member: int | None = None
+    active: bool = True
+    names_member: bool = False
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Standing:
+    """What the issual rules need about one member in the series, kept up to date as the chunk issues."""
+
+    held: int = 0
+    last_issued_at: object = None
+    has_valid: bool = False
+    allowed: bool = False
+    excluded: bool = False
+    common_taken: bool = False
+
+
+def upload_chunk_apply(*, upload: Upload, series: CouponSeries, layout: Layout, rows, actor: Actor, now):
+    """Judge and write one chunk of (row number, cells); the counts and report lines it adds."""
+    parse = _parser(layout)
+    parsed = [parse(number, cells) for number, cells in rows]
+    if layout.identifier:
+        _resolve(parsed, layout.identifier)
+    if layout.kind == Upload.Kind.MEMBERS:
+        _members_chunk(series=series, rows=parsed, actor=actor, now=now)
+    else:
+        _codes_chunk(upload=upload, series=series, rows=parsed, actor=actor, now=now)
+    outcome = ChunkOutcome()
+    for row in parsed:
+        if row.problems:
+            outcome.failed += 1
+            outcome.issues.extend((row.number, row.label, code) for code in row.problems)
+        else:
+            outcome.succeeded += 1
+    return outcome
+
+
+def _parser(layout: Layout):
+    """The function reading one row's cells for files of `layout` (the chunk's hottest loop, so kept lean)."""
+    width, identifier_at, code_at = layout.width, layout.identifier_at, layout.code_at
+    codes, named = layout.kind == Upload.Kind.CODES, layout.identifier is not None
+    forbidden, code_format = FORBIDDEN_CHARACTERS.search, CODE_RE.match
+
+    def parse(number: int, cells: list[str]) -> _Row:
+        cells = cells[:width]
+        identifier, code = _cell(cells, identifier_at), _cell(cells, code_at)
+        label = identifier if named else code
+        if forbidden("".join(cells)):  # NUL or a lone surrogate in any named cell
+            return _Row(number=number, label=printable_label(label)[:255], problems=[MALFORMED_ROW])
+        row = _Row(number=number, label=label[:255])
+        if codes:
+            code = code.upper()
+            if not code_format(code):
+                row.problems.append(MALFORMED_ROW)
+                return row
+            row.code = code
+            row.names_member = bool(identifier)
+            if not identifier:
+                return row  # a code to keep for later issues, without a member
+        row.key = identifier
+        return row
+
+    return parse
+
+
+def _cell(cells: list[str], index: int | None) -> str:
+    return cells[index].strip() if index is not None and index < len(cells) else ""
+
+
+def identifier_key(identifier: str, value: str) -> str | None:
+    """The value a member is looked up by, or None when it is not a valid identifier of that kind."""
+    if identifier == "mobile":
+        value = validators.normalize_mobile(value)
+    try:
+        _CHECKS[identifier](value)
+    except ValidationError:
+        return None
+    return value.upper() if identifier == "email" else value  # emails match whatever their case
+
+
+def _resolve(rows: list[_Row], identifier: str) -> None:
+    """Each row's member: the first by id with that identifier; an inactive one is not a valid user id."""
+    wanted = {}
+    for row in rows:
+        if row.key is None or row.problems:
+            continue
+        key = identifier_key(identifier, row.key)
+        row.key = key
+        if key is None:
+            row.problems.append(f"invalid_{identifier}")
+        else:
+            wanted[key] = None
+    column = Upper("email") if identifier == "email" else F(identifier)
+    found: dict[str, tuple[int, bool]] = {}
+    for batch in _batches(list(wanted)):
+        matches = (
+            Member.objects.annotate(key=column)
+            .filter(key__in_array=batch)
+            .order_by("pk")
+            .values_list("key", "pk", "status")
+        )
+        for key, pk, status in matches:
+            found.setdefault(key, (pk, status == Member.Status.ACTIVE))
+    for row in rows:
+        if row.key is None or row.problems:
+            continue
+        match = found.get(row.key)
+        if match is None or (identifier == "user_id" and not match[1]):
+            row.problems.append(f"invalid_{identifier}")
+        else:
+            row.member, row.active = match
+
+
+def _members_chunk(*, series, rows, actor, now) -> None:
+    named = [row for row in rows if row.member is not None and not row.problems]
+    if series.specific_members_only:  # a members upload adds its members to the series' list
+        series_allow_members(series=series, member_ids=sorted({row.member for row in named}))
+    standing = _standings(series, {row.member for row in named}, now)
+    chosen = _judge(series, named, standing, now, codes_given=False)
+    if not chosen:
+        return
+    if series.code_mode == CouponSeries.CodeMode.UPLOAD:
+        _claim_uploaded_codes(series=series, rows=chosen, actor=actor, now=now)
+        return
+    member_ids = [row.member for row in chosen]
+    issued = issued_coupons_write(series=series, member_ids=member_ids, now=now)
+    for batch in _batches(sorted(set(member_ids))):
+        coupons_created_events_record(
+            queryset=Coupon.objects.filter(member_id__in_array=batch, series=series, issued_at=now), actor=actor, at=now
+        )
+    series_note_issued(series=series, count=issued)
+
+
+def _codes_chunk(*, upload, series, rows, actor, now) -> None:
+    coded = [row for row in rows if row.code is not None]
+    holders = _holders({row.code for row in coded})
+    seen_before = _seen_before(upload, [row.code for row in coded])
+    revoked_here = [(series.pk, Coupon.Status.REVOKED, False)]
+    seen: set[str] = set()
+    for row in coded:
+        # Seed 003 moves a coupon by revoking it and uploading its code again with the new member.
+        found = holders.get(row.code, [])
+        free = not found or (row.names_member and [holder[:3] for holder in found] == revoked_here)
+        if row.code in seen or row.code in seen_before or not free:
+            row.problems = [DUPLICATE_CODE]  # whatever else is wrong with the row
+        seen.add(row.code)
+    named = [row for row in coded if row.names_member and not row.problems]
+    unnamed = [row for row in coded if not row.names_member and not row.problems]
+
+    def revoked_from_them(row):  # the code is theirs already: the unique index refuses issuing it again
+        found = holders.get(row.code)
+        return DUPLICATE_CODE if found and found[0][3] == row.member else None
+
+    standing = _standings(series, {row.member for row in named}, now)
+    chosen = _judge(series, named, standing, now, codes_given=True, refuse=revoked_from_them)
+    fresh = [row for row in chosen if row.code not in holders]
+    reissued = [row for row in chosen if row.code in holders]
+    _copy_codes(series=series, rows=[(row.code, None) for row in unnamed], now=now, issued=False)
+    _copy_codes(series=series, rows=[(row.code, row.member) for row in fresh], now=now, issued=True)
+    for batch in _batches(sorted(row.code for row in fresh)):
+        fresh_coupons = Coupon.objects.filter(code__in_array=batch, is_common=False)
+        coupons_created_events_record(queryset=fresh_coupons, actor=actor, at=now)
+    _reissue_revoked(series=series, rows=reissued, holders=holders, actor=actor, now=now)
+    new_codes = len(unnamed) + len(chosen)
+    if new_codes:
+        CouponSeries.objects.filter(pk=series.pk).update(code_count=F("code_count") + new_codes)
+        series.refresh_from_db(fields=["code_count"])
+    series_note_issued(series=series, count=len(chosen))
+    # Codes this file named that are not in the coupon table now (their row failed, or resent a coupon):
+    # later chunks must still see them as named earlier in the file.
+    kept = {row.code for row in unnamed} | {row.code for row in chosen}
+    UploadSeenCode.objects.bulk_create(
+        (UploadSeenCode(upload=upload, code=code) for code in sorted(seen - kept)),
+        batch_size=5_000, ignore_conflicts=True,
+    )  # fmt: skip
+
+
+def _seen_before(upload, codes: list[str]) -> set[str]:
+    seen = set()
+    if not UploadSeenCode.objects.filter(upload=upload).exists():
+        return seen  # the common case, and it spares shipping every code of the chunk to the database
+    for batch in _batches(codes):
+        seen.update(UploadSeenCode.objects.filter(upload=upload, code__in_array=batch).values_list("code", flat=True))
+    return seen
+
+
+def _reissue_revoked(*, series, rows, holders, actor, now) -> None:
+    """Revoked codes of this series issued to their new members, each through the status writer (rare)."""
+    expires_at, redeemable_from = coupon_times(series, now)
+    for row in rows:
+        coupon = Coupon.objects.select_related("member").get(pk=holders[row.code][0][4])
+        previous = coupon.member.external_id if coupon.member_id else "no member"
+        coupon_transition(coupon=coupon, to=Coupon.Status.ISSUED, actor=actor, reissue=True, at=now,
+                          reason=f"re-issued by a codes upload (revoked from {previous})", is_reversed=False,
+                          member_id=row.member, issued_at=now, expires_at=expires_at,
+                          redeemable_from=redeemable_from, refresh=False)  # fmt: skip
+
+
+def _judge(series, rows, standing, now, *, codes_given: bool, refuse=None) -> list[_Row]:
+    """Apply the issual rules to `rows` in file order; the rows that issue. Refused rows get their reasons.
+
+    `refuse(row)` names a problem the database would raise on the insert of a row the rules allow.
+    """
+    is_common = series.code_mode == CouponSeries.CodeMode.COMMON
+    issued_count = series.issued_count
+    left = None if codes_given else codes_left(series)
+    expires_at, _ = coupon_times(series, now)
+    born_valid = expires_at is None or expires_at > now
+    limit, reasons_of = series.series_limit, {}
+    chosen = []
+    for row in rows:
+        state = standing[row.member]
+        # The rules compare the series' count with its limit and the codes left with zero, nothing more, so
+        # rows alike in everything else share one evaluation of the rules (a chunk has a handful of kinds).
+        at_limit = limit is not None and issued_count >= limit
+        out_of_codes = left is not None and left <= 0
+        key = (row.active, state.allowed, state.held, state.last_issued_at, state.excluded, at_limit, out_of_codes)
+        reasons = reasons_of.get(key)
+        if reasons is None:
+            facts = rules.IssualFacts(
+                now=now, member_active=row.active, is_common=is_common,
+                specific_members_only=series.specific_members_only, max_per_member=series.max_per_member,
+                min_gap_days=series.min_gap_days, series_limit=limit, on_allowed_list=state.allowed,
+                member_issued_count=state.held, member_last_issued_at=state.last_issued_at,
+                member_has_common_code=is_common and state.held > 0,
+                received_excluded_series_recently=state.excluded, series_issued_count=issued_count, codes_left=left,
+            )  # fmt: skip
+            reasons = reasons_of[key] = rules.issual_reasons(facts)
+        if reasons:
+            if not rules.should_resend(reasons, on_rematch=series.on_rematch, has_valid_coupon=state.has_valid):
+                row.problems = list(reasons)
+            continue
+        if is_common and state.common_taken:  # the code's once-per-member index refuses it
+            row.problems = [DUPLICATE_CODE]
+            continue
+        if refuse is not None and (problem := refuse(row)):
+            row.problems = [problem]
+            continue
+        chosen.append(row)
+        state.held += 1
+        state.last_issued_at = now
+        state.has_valid = state.has_valid or born_valid
+        state.common_taken = is_common
+        issued_count += 1
+        if left is not None:
+            left -= 1
+    return chosen
+
+
+def _standings(series, member_ids: set[int], now) -> dict[int, _Standing]:
+    """Each member's standing in `series`: one grouped query per fact, over the chunk's members."""
+    standing = defaultdict(_Standing)
+    if not member_ids:
+        return standing
+    ids = sorted(member_ids)
+    held = Coupon.objects.filter(series=series).exclude(status=Coupon.Status.REVOKED)
+    for batch in _batches(ids):
+        counts = held.filter(member_id__in_array=batch).order_by().values("member_id")
+        counts = counts.annotate(n=Count("id"), last=Max("issued_at"))
+        for pk, count, last in counts.values_list("member_id", "n", "last"):
+            standing[pk].held, standing[pk].last_issued_at = count, last
+        if series.on_rematch == CouponSeries.OnRematch.RESEND_EXISTING:
+            valid = held.filter(member_id__in_array=batch, status=Coupon.Status.ISSUED).filter(
+                Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+            )
+            for pk in valid.values_list("member_id", flat=True).distinct():
+                standing[pk].has_valid = True
+        if series.specific_members_only:
+            for pk in SeriesAllowedMember.objects.filter(series=series, member_id__in_array=batch).values_list(
+                "member_id", flat=True
+            ):
+                standing[pk].allowed = True
+        if series.exclude_window_days is not None:
+            excluded = list(series.exclude_recipients_of.values_list("pk", flat=True))
+            if excluded:
+                since = now - timedelta(days=series.exclude_window_days)
+                recent = Coupon.objects.filter(series_id__in=excluded, member_id__in_array=batch, issued_at__gte=since)
+                for pk in recent.values_list("member_id", flat=True).distinct():
+                    standing[pk].excluded = True
+        if series.code_mode == CouponSeries.CodeMode.COMMON:
+            taken = Coupon.objects.filter(code=series.common_code, is_common=True, member_id__in_array=batch)
+            for pk in taken.values_list("member_id", flat=True):
+                standing[pk].common_taken = True
+    return standing
+
+
+def _holders(codes: set[str]) -> dict[str, list[tuple]]:
+    """Coupons holding each code: (series, status, is_common, member, id), through the two code indexes."""
+    holders = defaultdict(list)
+    for batch in _batches(sorted(codes)):
+        rows = Coupon.objects.filter(Q(code__in_array=batch, is_common=False) | Q(code__in_array=batch, is_common=True))
+        for row in rows.order_by("pk").values_list("code", "series_id", "status", "is_common", "member_id", "pk"):
+            holders[row[0]].append(row[1:])
+    return holders
+
+
+def _claim_uploaded_codes(*, series, rows, actor, now) -> None:
+    """Give the series' next unissued codes to `rows`' members; rows past the last code are exhausted."""
+    picked = list(
+        Coupon.objects.select_for_update(skip_locked=True)
+        .filter(series=series, status=Coupon.Status.UNISSUED, member__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)[: len(rows)]
+    )
+    for row in rows[len(picked) :]:
+        row.problems = [rules.SERIES_EXHAUSTED]
+    expires_at, redeemable_from = coupon_times(series, now)
+    holders = [
+        Coupon(pk=pk, member_id=row.member, issued_at=now, expires_at=expires_at, redeemable_from=redeemable_from)
+        for pk, row in zip(picked, rows, strict=False)
+    ]
+    # The holder first (an unissued coupon may name one), then the status move with its events.
+    Coupon.objects.bulk_update(holders, ["member", "issued_at", "expires_at", "redeemable_from"], batch_size=1_000)
+    moved = coupons_transition(from_status=Coupon.Status.UNISSUED, to=Coupon.Status.ISSUED, actor=actor,
+                               reason="issued", ids=picked, at=now)  # fmt: skip
+    series_note_issued(series=series, count=moved)
+
+
+def _copy_codes(*, series, rows: list[tuple[str, int | None]], now, issued: bool) -> None:
+    """Write uploaded codes (issued to their members, or unissued): one COPY on PostgreSQL.
+
+    A code another upload wrote since the chunk read the holders makes the insert fail and the whole chunk
+    roll back; its retry sees that code as a duplicate.
+    """
+    if not rows:
+        return
+    expires_at, redeemable_from = coupon_times(series, now) if issued else (None, None)
+    status = Coupon.Status.ISSUED if issued else Coupon.Status.UNISSUED
+    if connection.vendor != "postgresql":
+        Coupon.objects.bulk_create(
+            (Coupon(series=series, code=code, member_id=member, status=status, issued_at=now if issued else None,
+                    expires_at=expires_at, redeemable_from=redeemable_from, last_status_change_on=now,
+                    created_at=now) for code, member in rows),
+            batch_size=2_000,
+        )  # fmt: skip
+        return
+    stamp, none = now.isoformat(), r"\N"
+    fixed = (
+        f"\t{status}\t{stamp if issued else none}\t{expires_at.isoformat() if expires_at else none}\t"
+        f"{redeemable_from.isoformat() if redeemable_from else none}\tf\t{stamp}\t{stamp}\n"
+    )
+    columns = ("series_id, code, is_common, member_id, status, issued_at, expires_at, redeemable_from, is_reversed, "
+               "last_status_change_on, created_at")  # fmt: skip
+    prefix = f"{series.pk}\t"
+    buffer = io.StringIO()
+    for code, member in sorted(rows):
+        buffer.write(f"{prefix}{code}\tf\t{none if member is None else member}{fixed}")
+    with connection.cursor() as cursor, cursor.cursor.copy(
+        f"COPY {Coupon._meta.db_table} ({columns}) FROM STDIN"
+    ) as copy:  # fmt: skip
+        copy.write(buffer.getvalue())
+
+
+def _batches(values: list, size: int = LOOKUP_BATCH):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
