@@ -1,6 +1,7 @@
 -- wrk script for bench/pos_redeem.py: POST a distinct coupon code per request.
--- wrk -s pos_wrk.lua URL -- <path> <token> <store> <first code number> <codes> <threads>
+-- wrk -s pos_wrk.lua URL -- <path> <token> <store> <first code number> <codes> <threads> [key]
 -- Thread k sends codes first+k, first+k+threads, ... so no two requests carry the same code.
+-- With "key", each request carries an Idempotency-Key named after its code (a second run replays).
 
 local threads = {}
 
@@ -12,6 +13,7 @@ end
 function init(args)
   path, token, store = args[1], args[2], args[3]
   first, limit, stride = tonumber(args[4]), tonumber(args[5]), tonumber(args[6])
+  keyed = args[7] == "key"
   sent, statuses = 0, {}
   wrk.headers["Authorization"] = "Token " .. token
   wrk.headers["Content-Type"] = "application/json"
@@ -26,7 +28,15 @@ function request()
   end
   n = first + n
   local body = string.format('{"code":"BENCH%08d","member":"B%07d","store":"%s","bill_amount":"42.00"}', n, n, store)
-  return wrk.format("POST", path, nil, body)
+  local headers = nil
+  if keyed then
+    -- wrk.format takes these headers instead of wrk.headers, not in addition to them
+    headers = {["Idempotency-Key"] = string.format("till-%08d", n)}
+    for name, value in pairs(wrk.headers) do
+      headers[name] = value
+    end
+  end
+  return wrk.format("POST", path, headers, body)
 end
 
 function response(status, headers, body)
