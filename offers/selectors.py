@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from audit.snapshots import prefixed, snapshot
 from members.models import Member
-from offers import rules
+from offers import rules, rules_index
 from offers.models import Activation, Audience, EarningMechanism, Fulfillment, MarketingContent, Offer, OfferLimit
 
 
@@ -107,16 +107,68 @@ def membership_offer_list(
     today = member_local_date(at, time_zone)
     rows = []
     for offer in offers:
-        facts = rules.MemberFacts(
-            birth_date=member.birth_date,
-            segment_ids=segment_ids,
-            activated=offer.pk in activated_ids,
-            activation_count=1 if offer.pk in activated_ids else 0,
-            fulfillment_count=fulfillment_counts.get(offer.pk, 0),
-        )
-        state = rules.membership_offer_state(offer_facts(offer), facts, at=at, today=today)
+        state = member_offer_state(
+            offer_facts(offer), member=member, segment_ids=segment_ids, activated=offer.pk in activated_ids,
+            fulfillment_count=fulfillment_counts.get(offer.pk, 0), at=at, today=today,
+        )  # fmt: skip
         rows.append(MembershipOffer(offer=offer, member=member, state=state))
     return rows
+
+
+def member_offer_state(
+    facts: rules.OfferFacts, *, member: Member, segment_ids, activated: bool, fulfillment_count: int, at, today
+) -> rules.MembershipOfferState:
+    member_facts = rules.MemberFacts(
+        birth_date=member.birth_date,
+        segment_ids=segment_ids,
+        activated=activated,
+        activation_count=1 if activated else 0,
+        fulfillment_count=fulfillment_count,
+    )
+    return rules.membership_offer_state(facts, member_facts, at=at, today=today)
+
+
+@dataclass(frozen=True)
+class EarnedAward:
+    offer_id: int
+    external_id: str
+    points: int
+    has_global_fulfillment_limit: bool
+
+
+def membership_offers_earned(
+    *, member: Member, at: datetime, time_zone: str | None, items: tuple[rules.BasketItem, ...], total_amount
+) -> list[EarnedAward]:
+    """What this basket earns: every offer visible and eligible to the member at `at` whose behaviour the
+    basket meets, with its points, in offer id order (so global limit rows are always locked in one order).
+
+    The offers come from the in-memory index (`offers.rules_index`): one read of its version, then, only
+    when the basket can meet some offer, one read of the member's counts and the limits' running totals
+    for those offers and one of the member's segments. However many offers the program runs.
+    """
+    index = rules_index.offer_rules_index()
+    candidates = index.candidates(skus={item.sku for item in items}, total_amount=total_amount)
+    if not candidates:
+        return []
+    counts = rules_index.member_offer_counts(member_id=member.pk, offer_ids=[entry.offer_id for entry in candidates])
+    segment_ids = frozenset(member.segments.values_list("pk", flat=True))
+    today = member_local_date(at, time_zone)
+    earned = []
+    for entry in candidates:
+        fresh = counts.get(entry.offer_id)
+        if fresh is None:  # deleted since the index was loaded
+            continue
+        state = member_offer_state(
+            entry.facts_with(fresh.global_used), member=member, segment_ids=segment_ids, activated=fresh.activated,
+            fulfillment_count=fresh.fulfillments, at=at, today=today,
+        )  # fmt: skip
+        if not state.eligible:
+            continue
+        points = rules.earned_points(entry.earning, total_amount=total_amount, items=items)
+        if points > 0:
+            has_limit = rules.FULFILLMENT in entry.global_limits
+            earned.append(EarnedAward(entry.offer_id, entry.external_id, points, has_limit))
+    return earned
 
 
 def membership_offer_get(*, member: Member, offer_id: int, at: datetime | None = None) -> MembershipOffer:
