@@ -3,6 +3,7 @@ queries, however many offers there are: the offers with their components (prefet
 member's segments, activations and fulfillment counts, each in one query."""
 
 import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -169,6 +170,52 @@ def membership_offers_earned(
             has_limit = rules.FULFILLMENT in entry.global_limits
             earned.append(EarnedAward(entry.offer_id, entry.external_id, points, has_limit))
     return earned
+
+
+class MembershipOfferRows(Sequence):
+    """Every offer as one member sees it, for a paginator: counted and sliced in SQL, so only the page's offers
+    are read and judged (a page costs the same queries and work whatever the program's size)."""
+
+    def __init__(self, *, member: Member, at: datetime, offers: QuerySet[Offer]):
+        self.member, self.at, self.offers = member, at, offers
+        self._count = None
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = self.offers.count()
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return membership_offer_list(member=self.member, at=self.at, offers=self.offers[index])
+        return self[index : index + 1][0]
+
+
+def membership_offer_rows(*, member: Member, at: datetime, visible_status: str | None = None, eligible=None):
+    """The member's rows for a list endpoint, in `offer_queryset()` order, filtered by per-member status and
+    eligibility.
+
+    Unfiltered: `MembershipOfferRows`, paginated in SQL. Filtered: the per-member rules decide, over only
+    the offers whose global status allows the answer (an offer discontinued, unpublished or expired is that
+    for every member; a per-member status, `visible` and `eligible` need the offer visible or at a global
+    limit, which an activated member may be exempt from), so the work grows with those offers.
+    """
+    offers = offer_queryset()
+    if visible_status is None and eligible is None:
+        return MembershipOfferRows(member=member, at=at, offers=offers)
+    if visible_status in (rules.DISCONTINUED, rules.UNPUBLISHED, rules.EXPIRED):
+        offers = offers.filter(global_status_q(visible_status, at=at))
+    elif visible_status is not None or eligible:
+        offers = offers.filter(global_status_q(rules.VISIBLE, at=at) | global_status_q(rules.GLOBAL_LIMIT, at=at))
+    return [
+        row
+        for row in membership_offer_list(member=member, at=at, offers=offers)
+        if (not visible_status or row.state.visible_status == visible_status)
+        and (eligible is None or row.state.eligible == eligible)
+    ]
 
 
 def membership_offer_get(*, member: Member, offer_id: int, at: datetime | None = None) -> MembershipOffer:
