@@ -62,7 +62,9 @@ def admin_sql(pg_url, sql):
         conn.execute(sql)
 
 
-def setup_database(db_url, codes, contended):
+def till_setup(db_url):
+    """Migrate the database and make the till's store S-BENCH, its POS client and a coupon series;
+    returns (store, token, series)."""
     os.environ["DATABASE_URL"] = db_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.development")
     import django
@@ -73,8 +75,8 @@ def setup_database(db_url, codes, contended):
 
     from config.actors import Actor
     from config.api.services import api_client_create
-    from coupons.models import Coupon, CouponSeries
-    from members.models import Member, OrgEntity
+    from coupons.models import CouponSeries
+    from members.models import OrgEntity
     from offers.models import Offer
 
     call_command("migrate", verbosity=0)
@@ -87,6 +89,17 @@ def setup_database(db_url, codes, contended):
         offer=offer, name="Bench", code_mode="upload", discount_type="percentage", discount_value=10,
         min_bill=1, max_bill=10_000,
     )  # fmt: skip
+    return store, token, series
+
+
+def setup_database(db_url, codes, contended):
+    store, token, series = till_setup(db_url)
+    import django
+    from django.utils import timezone
+
+    from coupons.models import Coupon
+    from members.models import Member
+
     total = 2 * codes + contended
     Member.objects.bulk_create(Member(external_id=f"B{n:07d}", email=f"b{n}@example.com") for n in range(total))
     members = dict(Member.objects.filter(external_id__startswith="B").values_list("external_id", "pk"))

@@ -13,8 +13,9 @@ sends), starts the app under granian as bench/pos_redeem.py does, and runs:
    validate, redeem (an Idempotency-Key on each, distinct codes), `POST /transactions` (a 20-line basket
    matching 2 offers, distinct ids), and `GET /members/{id}/offers?page_size=500` (pages 1 and 2).
 
-Prints each kind's requests/s, p50 and p99 (wrk's), the mix as served, the total against the bare view,
-and the double redemptions found afterwards (must be 0). The database is dropped at the end.
+Every kind runs through bench/pos_wrk.lua. Prints each kind's requests/s, p50 and p99 (wrk's), the mix
+as served, the total against the bare view, and the double redemptions found afterwards (must be 0).
+The database is dropped at the end.
 """
 
 import argparse
@@ -31,6 +32,8 @@ sys.path.insert(0, str(ROOT))
 from bench import pos_redeem  # noqa: E402
 
 KINDS = (("validate", 0.40), ("redeem", 0.25), ("transaction", 0.25), ("offers", 0.10))
+PATHS = {"validate": "/api/v1/coupons/validate", "redeem": "/api/v1/coupons/redeem",
+         "transaction": "/api/v1/transactions", "offers": "/api/v1/members/"}  # fmt: skip
 
 
 def parse_args():
@@ -60,34 +63,16 @@ def copy_rows(cursor, model, template_pk, count, replaced, joins=""):
 
 
 def setup_database(db_url, coupons, offers):
-    os.environ["DATABASE_URL"] = db_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.development")
-    import django
-
-    django.setup()
+    _, token, series = pos_redeem.till_setup(db_url)
     from datetime import date
 
-    from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
 
     from bench.offers_membership_view import make_offers
-    from config.actors import Actor
-    from config.api.services import api_client_create
-    from coupons.models import Coupon, CouponSeries
-    from members.models import Member, OrgEntity, Segment
-    from offers.models import Offer
+    from coupons.models import Coupon
+    from members.models import Member, Segment
 
-    call_command("migrate", verbosity=0)
-    store = OrgEntity.objects.create(code="S-BENCH", type="store", name="Bench store", currency="USD")
-    _, token = api_client_create(name="bench-pos", role="pos", store_codes=[store.code], actor=Actor.system("bench"))
-    offer = Offer.objects.create(
-        external_id="BENCH", name="Bench", expire_at=timezone.now() + timezone.timedelta(days=30)
-    )
-    series = CouponSeries.objects.create(
-        offer=offer, name="Bench", code_mode="upload", discount_type="percentage", discount_value=10,
-        min_bill=1, max_bill=10_000,
-    )  # fmt: skip
     segment = Segment.objects.create(code="bench", name="Bench")
     template = Member.objects.create(external_id="TEMPLATE", email="t@example.com", birth_date=date(1990, 1, 1))
     now = timezone.now()
@@ -117,8 +102,8 @@ def setup_database(db_url, coupons, offers):
 def start_wrk(args, token, kind, connections, first, numbers):
     command = [
         "wrk", "-t", "1", "-c", str(connections), "-d", f"{args.seconds}s", "--timeout", "10s",
-        "-s", str(ROOT / "bench/till_day.lua"), f"http://127.0.0.1:{args.port}",
-        "--", kind, token, "S-BENCH", str(first), str(numbers), "1",
+        "-s", str(ROOT / "bench/pos_wrk.lua"), f"http://127.0.0.1:{args.port}",
+        "--", PATHS[kind], token, "S-BENCH", str(first), str(numbers), "1", "key" if kind == "redeem" else "",
     ]  # fmt: skip
     return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
 
