@@ -279,6 +279,17 @@ def report(name, seconds, latencies, statuses):
     return rate
 
 
+def teardown(server, pg, name):
+    """Stop the server (when it started), close this process's connections and drop the bench's database."""
+    if server is not None:
+        server.terminate()
+        server.wait(timeout=20)
+    from django.db import connections
+
+    connections.close_all()
+    admin_sql(pg, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def double_redemptions(db_url):
     import psycopg
 
@@ -347,13 +358,7 @@ def main():
             return 1
         return 0
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=20)
-        from django.db import connections
-
-        connections.close_all()
-        admin_sql(pg, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        teardown(server, pg, name)
 
 
 if __name__ == "__main__":

@@ -163,13 +163,7 @@ def main():
             return 1
         return 0
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=20)
-        from django.db import connections
-
-        connections.close_all()
-        pos_redeem.admin_sql(pg, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        pos_redeem.teardown(server, pg, name)
 
 
 if __name__ == "__main__":
