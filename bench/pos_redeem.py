@@ -1,7 +1,7 @@
 """POS throughput: validate and redeem distinct coupon codes over HTTP, under granian, on PostgreSQL.
 
     .venv/bin/python bench/pos_redeem.py [--codes 30000] [--seconds 10] [--connections 16] [--workers 2]
-        [--threads 4] [--server granian|gunicorn] [--pg postgres://postgres@127.0.0.1:5432]
+        [--threads 4] [--server granian|gunicorn] [--no-key] [--pg postgres://postgres@127.0.0.1:5432]
 
 Needs wrk (Debian: `apt-get install wrk`), the load generator: a C event loop that costs the two cores far
 less than Python client threads would. Creates a throwaway database, migrates it, loads one store, one POS
@@ -13,8 +13,11 @@ workers), and runs, each for `--seconds`:
    distinct codes: the ceiling of the stack on this machine at this moment;
 2. validate: distinct codes validated;
 3. redeem: distinct codes redeemed, each by exactly one request (bench/pos_wrk.lua hands each wrk thread
-   its own stride of codes);
-4. contended: a few codes each raced by `--racers` Python threads at once (exactly one 201 per code).
+   its own stride of codes), each with its own Idempotency-Key as tills send them (`--no-key`: none);
+4. replay: the same requests again with the same keys, for a quarter of the time (only with keys): every
+   one answers the first 201 again, replayed, and redeems nothing (a re-run would be a 409);
+5. contended: a few codes each raced by `--racers` Python threads at once (exactly one 201 per code;
+   each racer is another till, with its own key).
 
 Prints requests/s and p50/p90/p99 latency per phase (wrk's), the ratios to the bare view, and the double
 redemptions found afterwards in SQL (must be 0). The database is dropped at the end.
@@ -46,6 +49,7 @@ def parse_args():
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (granian: blocking threads)")
     parser.add_argument("--server", choices=["granian", "gunicorn"], default="granian")
     parser.add_argument("--contended-codes", type=int, default=50)
+    parser.add_argument("--no-key", action="store_true", help="redeem without Idempotency-Keys")
     parser.add_argument("--port", type=int, default=8799)
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
     return parser.parse_args()
@@ -58,7 +62,9 @@ def admin_sql(pg_url, sql):
         conn.execute(sql)
 
 
-def setup_database(db_url, codes, contended):
+def till_setup(db_url):
+    """Migrate the database and make the till's store S-BENCH, its POS client and a coupon series;
+    returns (store, token, series)."""
     os.environ["DATABASE_URL"] = db_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.development")
     import django
@@ -69,8 +75,8 @@ def setup_database(db_url, codes, contended):
 
     from config.actors import Actor
     from config.api.services import api_client_create
-    from coupons.models import Coupon, CouponSeries
-    from members.models import Member, OrgEntity
+    from coupons.models import CouponSeries
+    from members.models import OrgEntity
     from offers.models import Offer
 
     call_command("migrate", verbosity=0)
@@ -83,6 +89,17 @@ def setup_database(db_url, codes, contended):
         offer=offer, name="Bench", code_mode="upload", discount_type="percentage", discount_value=10,
         min_bill=1, max_bill=10_000,
     )  # fmt: skip
+    return store, token, series
+
+
+def setup_database(db_url, codes, contended):
+    store, token, series = till_setup(db_url)
+    import django
+    from django.utils import timezone
+
+    from coupons.models import Coupon
+    from members.models import Member
+
     total = 2 * codes + contended
     Member.objects.bulk_create(Member(external_id=f"B{n:07d}", email=f"b{n}@example.com") for n in range(total))
     members = dict(Member.objects.filter(external_id__startswith="B").values_list("external_id", "pk"))
@@ -145,7 +162,7 @@ def start_server(db_url, port, workers, threads, server="granian"):
     raise SystemExit(f"{command[0]} did not start")
 
 
-def run_phase(port, token, path, jobs, clients):
+def run_phase(port, token, path, jobs, clients, keys=False):
     """Each client thread takes jobs from a shared list; returns (seconds, latencies, status counts)."""
     lock = threading.Lock()
     queue = list(reversed(jobs))
@@ -161,9 +178,10 @@ def run_phase(port, token, path, jobs, clients):
             with lock:
                 if not queue:
                     break
-                body = queue.pop()
+                index, body = len(queue), queue.pop()
+            sent = {**headers, "Idempotency-Key": f"racer-{index}"} if keys else headers
             started = time.perf_counter()
-            conn.request("POST", path, body=json.dumps(body), headers=headers)
+            conn.request("POST", path, body=json.dumps(body), headers=sent)
             response = conn.getresponse()
             response.read()
             mine.append(time.perf_counter() - started)
@@ -225,12 +243,12 @@ class CpuMeter:
         return app, db
 
 
-def wrk_phase(args, token, path, first, meter=None):
+def wrk_phase(args, token, path, first, meter=None, keys=False):
     """Run wrk on `path` for args.seconds with codes first … first + args.codes - 1; returns its figures."""
     command = [
         "wrk", "-t", str(args.wrk_threads), "-c", str(args.connections), "-d", f"{args.seconds}s", "--timeout", "10s",
         "-s", str(ROOT / "bench/pos_wrk.lua"), f"http://127.0.0.1:{args.port}{path}",
-        "--", path, token, "S-BENCH", str(first), str(args.codes), str(args.wrk_threads),
+        "--", path, token, "S-BENCH", str(first), str(args.codes), str(args.wrk_threads), "key" if keys else "",
     ]  # fmt: skip
     before = meter.sample() if meter else None
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -259,6 +277,17 @@ def report(name, seconds, latencies, statuses):
     print(f"{name:<10} {len(latencies):>6} requests in {seconds:6.2f} s = {rate:7.0f}/s   "
           f"p50 {quantiles[49] * 1000:6.1f} ms   p99 {quantiles[98] * 1000:6.1f} ms   statuses {statuses}")  # fmt: skip
     return rate
+
+
+def teardown(server, pg, name):
+    """Stop the server (when it started), close this process's connections and drop the bench's database."""
+    if server is not None:
+        server.terminate()
+        server.wait(timeout=20)
+    from django.db import connections
+
+    connections.close_all()
+    admin_sql(pg, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def double_redemptions(db_url):
@@ -297,10 +326,18 @@ def main():
         bare = wrk_phase(args, token, "/api/v1/bench/bare-redeem", first=args.codes, meter=meter)
         bare_rate = wrk_report("bare", bare)
         validate_rate = wrk_report("validate", wrk_phase(args, token, "/api/v1/coupons/validate", first=0, meter=meter))
-        redeemed = wrk_phase(args, token, "/api/v1/coupons/redeem", first=0, meter=meter)
-        redeem_rate = wrk_report("redeem", redeemed)
+        keys = not args.no_key
+        redeemed = wrk_phase(args, token, "/api/v1/coupons/redeem", first=0, meter=meter, keys=keys)
+        redeem_rate = wrk_report("redeem" + (" key" if keys else ""), redeemed)
+        replayed = None
+        if keys:
+            # A quarter of the time over codes every wrk thread has surely redeemed (their strides end unevenly).
+            covered = redeemed["requests"] - 4 * args.connections
+            replay_args = argparse.Namespace(**{**vars(args), "codes": covered, "seconds": max(1, args.seconds // 4)})
+            replayed = wrk_phase(replay_args, token, "/api/v1/coupons/redeem", first=0, meter=meter, keys=True)
+            wrk_report("replay", replayed)
         raced = [body for body in contended for _ in range(args.racers)]
-        seconds, latencies, statuses = run_phase(args.port, token, "/api/v1/coupons/redeem", raced, args.racers)
+        seconds, latencies, statuses = run_phase(args.port, token, "/api/v1/coupons/redeem", raced, args.racers, keys)
         report("contended", seconds, latencies, statuses)
         print(f"throughput ratios: redeem/bare {redeem_rate / bare_rate:.2f}, validate/bare "
               f"{validate_rate / bare_rate:.2f}, redeem/validate {redeem_rate / validate_rate:.2f}")  # fmt: skip
@@ -315,18 +352,13 @@ def main():
             or not created <= rows <= created + args.connections
             or statuses.get(201) != args.contended_codes
             or redeemed["statuses"].get("201", 0) != redeemed["requests"]
+            or (replayed is not None and replayed["statuses"].get("201", 0) != replayed["requests"])
         ):
             print("FAILED: a code was redeemed more than once or the counts disagree")
             return 1
         return 0
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=20)
-        from django.db import connections
-
-        connections.close_all()
-        admin_sql(pg, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        teardown(server, pg, name)
 
 
 if __name__ == "__main__":

@@ -372,3 +372,20 @@ class OfferResponseEvent(models.Model):
 
     def __str__(self):
         return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class OfferRulesVersion(models.Model):
+    """One row whose `version` changes, in the same transaction, with every change to what decides an award:
+    an offer, its earning mechanism, its audiences, its limits' definitions (not their running totals).
+
+    Database triggers change it (migration 0007), so no write path can forget to: the admin, imports,
+    services and factories alike. Each process keeps the offers' rules in memory
+    (`offers.rules_index`) and reloads them when the version it reads differs from the one it loaded.
+    The value is random, not a counter, so a rolled-back change can never bring back a version whose
+    rules a process loaded inside that transaction.
+    """
+
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"offer rules version {self.version}"

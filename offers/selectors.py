@@ -3,6 +3,7 @@ queries, however many offers there are: the offers with their components (prefet
 member's segments, activations and fulfillment counts, each in one query."""
 
 import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from audit.snapshots import prefixed, snapshot
 from members.models import Member
-from offers import rules
+from offers import rules, rules_index
 from offers.models import Activation, Audience, EarningMechanism, Fulfillment, MarketingContent, Offer, OfferLimit
 
 
@@ -107,16 +108,114 @@ def membership_offer_list(
     today = member_local_date(at, time_zone)
     rows = []
     for offer in offers:
-        facts = rules.MemberFacts(
-            birth_date=member.birth_date,
-            segment_ids=segment_ids,
-            activated=offer.pk in activated_ids,
-            activation_count=1 if offer.pk in activated_ids else 0,
-            fulfillment_count=fulfillment_counts.get(offer.pk, 0),
-        )
-        state = rules.membership_offer_state(offer_facts(offer), facts, at=at, today=today)
+        state = member_offer_state(
+            offer_facts(offer), member=member, segment_ids=segment_ids, activated=offer.pk in activated_ids,
+            fulfillment_count=fulfillment_counts.get(offer.pk, 0), at=at, today=today,
+        )  # fmt: skip
         rows.append(MembershipOffer(offer=offer, member=member, state=state))
     return rows
+
+
+def member_offer_state(
+    facts: rules.OfferFacts, *, member: Member, segment_ids, activated: bool, fulfillment_count: int, at, today
+) -> rules.MembershipOfferState:
+    member_facts = rules.MemberFacts(
+        birth_date=member.birth_date,
+        segment_ids=segment_ids,
+        activated=activated,
+        activation_count=1 if activated else 0,
+        fulfillment_count=fulfillment_count,
+    )
+    return rules.membership_offer_state(facts, member_facts, at=at, today=today)
+
+
+@dataclass(frozen=True)
+class EarnedAward:
+    offer_id: int
+    external_id: str
+    points: int
+    has_global_fulfillment_limit: bool
+
+
+def membership_offers_earned(
+    *, member: Member, at: datetime, time_zone: str | None, items: tuple[rules.BasketItem, ...], total_amount
+) -> list[EarnedAward]:
+    """What this basket earns: every offer visible and eligible to the member at `at` whose behaviour the
+    basket meets, with its points, in offer id order (so global limit rows are always locked in one order).
+
+    The offers come from the in-memory index (`offers.rules_index`): one read of its version, then, only
+    when the basket can meet some offer, one read of the member's counts and the limits' running totals
+    for those offers and one of the member's segments. However many offers the program runs.
+    """
+    index = rules_index.offer_rules_index()
+    candidates = index.candidates(skus={item.sku for item in items}, total_amount=total_amount)
+    if not candidates:
+        return []
+    counts = rules_index.member_offer_counts(member_id=member.pk, offer_ids=[entry.offer_id for entry in candidates])
+    segment_ids = frozenset(member.segments.values_list("pk", flat=True))
+    today = member_local_date(at, time_zone)
+    earned = []
+    for entry in candidates:
+        fresh = counts.get(entry.offer_id)
+        if fresh is None:  # deleted since the index was loaded
+            continue
+        state = member_offer_state(
+            entry.facts_with(fresh.global_used), member=member, segment_ids=segment_ids, activated=fresh.activated,
+            fulfillment_count=fresh.fulfillments, at=at, today=today,
+        )  # fmt: skip
+        if not state.eligible:
+            continue
+        points = rules.earned_points(entry.earning, total_amount=total_amount, items=items)
+        if points > 0:
+            has_limit = rules.FULFILLMENT in entry.global_limits
+            earned.append(EarnedAward(entry.offer_id, entry.external_id, points, has_limit))
+    return earned
+
+
+class MembershipOfferRows(Sequence):
+    """Every offer as one member sees it, for a paginator: counted and sliced in SQL, so only the page's offers
+    are read and judged (a page costs the same queries and work whatever the program's size)."""
+
+    def __init__(self, *, member: Member, at: datetime, offers: QuerySet[Offer]):
+        self.member, self.at, self.offers = member, at, offers
+        self._count = None
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = self.offers.count()
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return membership_offer_list(member=self.member, at=self.at, offers=self.offers[index])
+        return self[index : index + 1][0]
+
+
+def membership_offer_rows(*, member: Member, at: datetime, visible_status: str | None = None, eligible=None):
+    """The member's rows for a list endpoint, in `offer_queryset()` order, filtered by per-member status and
+    eligibility.
+
+    Unfiltered: `MembershipOfferRows`, paginated in SQL. Filtered: the per-member rules decide, over only
+    the offers whose global status allows the answer (an offer discontinued, unpublished or expired is that
+    for every member; a per-member status, `visible` and `eligible` need the offer visible or at a global
+    limit, which an activated member may be exempt from), so the work grows with those offers.
+    """
+    offers = offer_queryset()
+    if visible_status is None and eligible is None:
+        return MembershipOfferRows(member=member, at=at, offers=offers)
+    if visible_status in (rules.DISCONTINUED, rules.UNPUBLISHED, rules.EXPIRED):
+        offers = offers.filter(global_status_q(visible_status, at=at))
+    elif visible_status is not None or eligible:
+        offers = offers.filter(global_status_q(rules.VISIBLE, at=at) | global_status_q(rules.GLOBAL_LIMIT, at=at))
+    return [
+        row
+        for row in membership_offer_list(member=member, at=at, offers=offers)
+        if (not visible_status or row.state.visible_status == visible_status)
+        and (eligible is None or row.state.eligible == eligible)
+    ]
 
 
 def membership_offer_get(*, member: Member, offer_id: int, at: datetime | None = None) -> MembershipOffer:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from audit.services import audit_created, audit_updated
@@ -141,15 +141,18 @@ def _event(offer: Offer, kind: str, actor: Actor) -> None:
 # Limits ---------------------------------------------------------------------------------------------
 
 
-def _global_limit_take(*, offer_id: int, kind: str) -> bool:
+def _global_limit_take(*, offer_id: int, kind: str, exists: bool | None = None) -> bool:
     """Count one against the offer's global limit of this kind, if any. False when it is reached.
 
     One conditional UPDATE: concurrent callers queue on the row and each re-checks `used < max`.
+    `exists`, when the caller knows whether the offer has such a limit (the rules index), saves a read.
     """
+    if exists is False:
+        return True
     limits = OfferLimit.objects.filter(offer_id=offer_id, scope=OfferLimit.Scope.GLOBAL, kind=kind)
     if limits.filter(used_count__lt=F("max_count")).update(used_count=F("used_count") + 1):
         return True
-    return not limits.exists()
+    return not exists and not limits.exists()
 
 
 def _member_lock(member: Member) -> None:
@@ -265,35 +268,26 @@ def transaction_record(
             rules.BasketItem(sku=i["sku"], quantity=i["quantity"], unit_price=Decimal(i["unit_price"])) for i in items
         )
         awards = []
-        candidates = _earnable_views(
-            member=member,
-            occurred_at=occurred_at,
-            time_zone=store.time_zone,
-            skus={item.sku for item in basket},
-            total_amount=Decimal(total_amount),
+        earned = selectors.membership_offers_earned(
+            member=member, at=occurred_at, time_zone=store.time_zone, items=basket, total_amount=Decimal(total_amount)
         )
-        for view in candidates:
-            if not view.state.eligible:
-                continue
-            points = rules.earned_points(
-                _earning_facts(view.offer.earning_mechanism), total_amount=Decimal(total_amount), items=basket
-            )
-            if points <= 0:
-                continue
-            if not _global_limit_take(offer_id=view.offer.pk, kind=OfferLimit.Kind.FULFILLMENT):
+        for award in earned:
+            if not _global_limit_take(
+                offer_id=award.offer_id, kind=OfferLimit.Kind.FULFILLMENT, exists=award.has_global_fulfillment_limit
+            ):
                 continue
             Fulfillment.objects.create(
-                offer=view.offer, member=member, transaction=row, points=points, occurred_at=occurred_at
+                offer_id=award.offer_id, member=member, transaction=row, points=award.points, occurred_at=occurred_at
             )
             points_post(
                 member=member,
-                points=points,
+                points=award.points,
                 kind=PointsEntry.Kind.EARN,
                 actor=actor,
-                reason=f"Offer {view.offer.external_id}",
+                reason=f"Offer {award.external_id}",
                 reference=transaction_id,
             )
-            awards.append({"offer_id": view.offer.pk, "points": points})
+            awards.append({"offer_id": award.offer_id, "points": award.points})
         member_transaction_count_increment(member=member)
         balance = Member.objects.values_list("points_balance", flat=True).get(pk=member.pk)
         body = {"transaction_id": transaction_id, "awards": awards, "points_balance": balance}
@@ -315,35 +309,6 @@ def _purchase_fingerprint(*, member: Member, occurred_at: datetime | None, total
 
 def _amount_text(value) -> str:
     return format(Decimal(value).normalize(), "f")
-
-
-def _earnable_views(*, member: Member, occurred_at: datetime, time_zone: str, skus: set[str], total_amount: Decimal):
-    """Membership-offers live at `occurred_at` whose behaviour this basket can meet, in offer id order
-    (so global limit rows are always locked in the same order). The SQL narrows the candidates; the
-    rules decide."""
-    live = selectors.global_status_q(rules.VISIBLE, at=occurred_at) | selectors.global_status_q(
-        rules.GLOBAL_LIMIT, at=occurred_at
-    )
-    can_match = Q(
-        earning_mechanism__behavior_type=EarningMechanism.Behavior.PURCHASE_PRODUCT, earning_mechanism__sku__in=skus
-    ) | Q(
-        earning_mechanism__behavior_type=EarningMechanism.Behavior.SPEND,
-        earning_mechanism__min_amount__lte=total_amount,
-    )
-    offers = selectors.offer_queryset().filter(live, can_match).order_by("pk")
-    return selectors.membership_offer_list(member=member, at=occurred_at, offers=offers, time_zone=time_zone)
-
-
-def _earning_facts(mechanism: EarningMechanism) -> rules.EarningFacts:
-    return rules.EarningFacts(
-        behavior_type=mechanism.behavior_type,
-        award_type=mechanism.award_type,
-        sku=mechanism.sku,
-        min_quantity=mechanism.min_quantity,
-        min_amount=mechanism.min_amount,
-        points=mechanism.points,
-        points_per_unit=mechanism.points_per_unit,
-    )
 
 
 def offer_admin_saved(*, offer: Offer, before: dict | None, actor: Actor) -> None:

@@ -101,7 +101,10 @@ def request_data(request):
 
 
 class LeanJsonResponse(HttpResponse):
-    """A compact JSON answer that keeps its `data`, as DRF's Response does (the idempotency store reads it)."""
+    """A compact JSON answer that keeps its `data`, as DRF's Response does; the idempotency store keeps its
+    bytes as they are (`is_lean_json`) instead of rendering `data` again."""
+
+    is_lean_json = True
 
     def __init__(self, data, status=200, headers=None):
         content = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)

@@ -47,12 +47,15 @@ class ApiClient(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """The first answer to a POST sent with an Idempotency-Key, replayed for repeats of it."""
+    """The first answer to a POST sent with an Idempotency-Key, replayed for repeats of it.
+
+    Written once, with its answer, by one statement at the end of the work's transaction
+    (`config.api.idempotency`); a row never exists without its answer.
+    """
 
     client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="idempotency_records")
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)
-    attempt = models.UUIDField()
     response_status = models.PositiveSmallIntegerField(null=True)
     response_body = models.JSONField(null=True)
     response_content_type = models.CharField(max_length=100, blank=True)

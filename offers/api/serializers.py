@@ -1,3 +1,5 @@
+from functools import cached_property
+
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
@@ -246,7 +248,12 @@ class OfferOutputSerializer(serializers.ModelSerializer):
 
     def get_earning_mechanism(self, offer) -> dict | None:
         mechanism = getattr(offer, "earning_mechanism", None)
-        return EarningMechanismSerializer(mechanism).data if mechanism else None
+        return self._mechanism_serializer.to_representation(mechanism) if mechanism else None
+
+    @cached_property
+    def _mechanism_serializer(self):
+        # One for every row of a list: building a ModelSerializer's fields costs more than rendering a row.
+        return EarningMechanismSerializer()
 
     def get_discontinued(self, offer) -> bool:
         return offer.discontinued_at is not None
@@ -258,6 +265,16 @@ class OfferOutputSerializer(serializers.ModelSerializer):
 
     def get_activation_status(self, offer) -> str:
         return rules.activation_status(requires_activation=offer.requires_activation)
+
+
+class MembershipOfferFieldsSerializer(OfferOutputSerializer):
+    """The offer's own fields in a membership-offer: its global statuses give way to the member's, so they are
+    not worked out at all."""
+
+    class Meta(OfferOutputSerializer.Meta):
+        fields = [
+            name for name in OfferOutputSerializer.Meta.fields if name not in ("visible_status", "activation_status")
+        ]
 
 
 class MembershipOfferOutputSerializer(serializers.Serializer):
@@ -276,14 +293,11 @@ class MembershipOfferOutputSerializer(serializers.Serializer):
     fulfillment_count = serializers.IntegerField(source="state.fulfillment_count")
     must_activate = serializers.BooleanField(source="state.must_activate")
     activated = serializers.BooleanField(source="state.activated", allow_null=True)
-    offer = OfferOutputSerializer()
+    offer = MembershipOfferFieldsSerializer()
 
     def to_representation(self, row):
         data = super().to_representation(row)
-        offer = data.pop("offer")
-        for key in ("visible_status", "activation_status"):
-            offer.pop(key)
-        return {**offer, **data}
+        return {**data.pop("offer"), **data}
 
 
 class MembershipOfferRowSerializer(OfferOutputSerializer):

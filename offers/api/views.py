@@ -89,12 +89,9 @@ class MembershipOfferListApi(generics.GenericAPIView):
             raise ValidationError(query.errors)
         wanted_status = query.form.cleaned_data.get("visible_status")
         wanted_eligible = query.form.cleaned_data.get("eligible")
-        rows = [
-            row
-            for row in selectors.membership_offer_list(member=member, at=timezone.now())
-            if (not wanted_status or row.state.visible_status == wanted_status)
-            and (wanted_eligible is None or row.state.eligible == wanted_eligible)
-        ]
+        rows = selectors.membership_offer_rows(
+            member=member, at=timezone.now(), visible_status=wanted_status or None, eligible=wanted_eligible
+        )
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(MembershipOfferOutputSerializer(page, many=True).data)
 

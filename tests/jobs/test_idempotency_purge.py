@@ -1,4 +1,3 @@
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -13,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _record(client, key, *, age_hours):
-    record = IdempotencyRecord.objects.create(client=client, key=key, fingerprint="f", attempt=uuid.uuid4())
+    record = IdempotencyRecord.objects.create(client=client, key=key, fingerprint="f", response_status=201)
     IdempotencyRecord.objects.filter(pk=record.pk).update(created_at=timezone.now() - timedelta(hours=age_hours))
     return record
 

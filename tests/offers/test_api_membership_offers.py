@@ -140,3 +140,49 @@ def test_membership_offer_api_query_count_is_constant(pos, django_assert_num_que
         response = pos.get(f"/api/v1/members/{member.external_id}/offers?page_size=500")
     assert response.json()["count"] == 43
     assert len(few) == len(many)
+
+
+def test_membership_offer_pages_are_read_in_sql_and_match_the_full_list(pos):
+    segment = SegmentFactory(code="vip")
+    member = MemberFactory(birth_date=date(1990, 1, 1), segments=[segment])
+    _make_offers(25, segment)
+    ActivationFactory(offer=OfferFactory(opt_in=True), member=member)
+    everything = [row.offer.pk for row in selectors.membership_offer_list(member=member)]
+    url = f"/api/v1/members/{member.external_id}/offers?page_size=10"
+
+    pages, queries = [], []
+    for page in (1, 2, 3):
+        with CaptureQueriesContext(connection) as captured:
+            body = pos.get(f"{url}&page={page}").json()
+        pages.append([row["id"] for row in body["results"]])
+        queries.append(captured.captured_queries)
+
+    assert body["count"] == 26
+    assert [len(page) for page in pages] == [10, 10, 6]
+    assert [offer_id for page in pages for offer_id in page] == everything
+    assert len(queries[0]) == len(queries[1]) == len(queries[2])
+    offer_reads = [q["sql"] for q in queries[0] if q["sql"].startswith('SELECT "offers_offer"."id"')]
+    assert len(offer_reads) == 1 and "LIMIT 10" in offer_reads[0]
+
+
+@pytest.mark.parametrize("query", ["?visible_status=visible", "?visible_status=expired", "?eligible=true",
+                                   "?eligible=false", "?visible_status=global_limit",
+                                   "?visible_status=missing_required_segments"])  # fmt: skip
+def test_filtered_membership_offers_are_what_the_rules_say_for_every_offer(pos, query):
+    segment = SegmentFactory(code="vip")
+    member = MemberFactory(birth_date=date(1990, 1, 1))
+    _make_offers(12, segment)
+    OfferFactory(expire_at=timezone.now() - timedelta(days=1), publish_at=timezone.now() - timedelta(days=2))
+    reached = OfferFactory(opt_in=True)
+    LimitFactory(offer=reached, kind="activation", max_count=0)
+    ActivationFactory(offer=reached, member=member)  # exempt from the activation limit it reached
+    LimitFactory(offer=OfferFactory(), max_count=0)
+    name, value = query[1:].split("=")
+    expected = [
+        row.offer.pk
+        for row in selectors.membership_offer_list(member=member)
+        if (str(row.state.eligible).lower() if name == "eligible" else row.state.visible_status) == value
+    ]
+    response = pos.get(f"/api/v1/members/{member.external_id}/offers{query}&page_size=500")
+    assert [row["id"] for row in response.json()["results"]] == expected
+    assert expected or name == "visible_status"
