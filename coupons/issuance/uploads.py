@@ -30,6 +30,8 @@ from coupons.series.codes import CODE_RE
 from coupons.series.services import series_allow_members
 from members import validators
 from members.models import Member
+from webhooks import events
+from webhooks.outbox import events_emit
 
 IDENTIFIERS = ("external_id", "mobile", "email", "user_id")
 MESSAGES = {
@@ -122,7 +124,13 @@ def upload_process(*, upload_id: int) -> Upload:
                 heartbeat_at=timezone.now(),
             )
     _write_report(upload)
-    upload_finish(upload_id=upload.pk)
+    with transaction.atomic():
+        if upload_finish(upload_id=upload.pk):
+            upload.refresh_from_db()
+            events_emit(type=events.UPLOAD_FINISHED, object_type="upload", object_id=upload.pk,
+                        data={"upload_id": upload.pk, "series_id": upload.series_id, "kind": upload.kind,
+                              "status": upload.status, "rows": upload.processed_rows,
+                              "succeeded": upload.succeeded, "failed": upload.failed})  # fmt: skip
     upload.refresh_from_db()
     return upload
 

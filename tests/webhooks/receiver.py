@@ -23,6 +23,7 @@ class Received:
 class Receiver:
     answers: list = field(default_factory=list)  # status codes to answer, in turn; then 200
     delay: float = 0.0  # seconds to wait before answering
+    delays: list = field(default_factory=list)  # seconds to wait before each answer, in turn; then `delay`
     received: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
@@ -42,9 +43,10 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver.lock:
                     status = receiver.answers.pop(0) if receiver.answers else 200
+                    delay = receiver.delays.pop(0) if receiver.delays else receiver.delay
                     receiver.received.append(Received(dict(self.headers.items()), body, status))
-                if receiver.delay:
-                    time.sleep(receiver.delay)
+                if delay:
+                    time.sleep(delay)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
