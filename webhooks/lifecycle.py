@@ -40,19 +40,28 @@ def delivery_requeue(*, delivery: Delivery) -> None:
 
 
 def deliveries_record(*, delivered: list[Delivery], retrying: list[Delivery], failed: list[Delivery]) -> None:
-    """Write a batch's outcomes, one UPDATE: the caller has set each delivery's answer fields (and the retrying
-    ones' `next_attempt_at`); every delivery of the batch was claimed, pending, by the caller."""
+    """Write a batch's outcomes: the caller has set each delivery's answer fields (and the retrying ones'
+    `next_attempt_at`); every delivery of the batch was claimed, pending, by the caller. One statement run for
+    each row in one call (psycopg pipelines them), not the ORM's bulk_update, whose CASE per field and row costs
+    more than the POSTs."""
     now = timezone.now()
-    fields = ["status", "response_code", "duration_ms", "error", "claimed_until", "finished_at", "next_attempt_at"]
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = []
     for to, batch in ((Status.SUCCEEDED, delivered), (Status.PENDING, retrying), (Status.FAILED, failed)):
         for delivery in batch:
             delivery_transition_check(Status.PENDING, to)
             delivery.status = to
             delivery.claimed_until = None
             delivery.finished_at = None if to == Status.PENDING else now
-    written = [*delivered, *retrying, *failed]
-    if written:
-        Delivery.objects.bulk_update(written, fields)
+            rows.append([to, delivery.response_code, delivery.duration_ms, delivery.error,
+                         adapt(delivery.finished_at), adapt(delivery.next_attempt_at), delivery.pk])  # fmt: skip
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.executemany(_RECORD_SQL, rows)
+
+
+_RECORD_SQL = f"""UPDATE {Delivery._meta.db_table} SET status = %s, response_code = %s, duration_ms = %s, error = %s,
+    claimed_until = NULL, finished_at = %s, next_attempt_at = %s WHERE id = %s"""
 
 
 def deliveries_claim(*, ids: list[int], until) -> list[int]:

@@ -36,7 +36,8 @@ class Event(models.Model):
     """The outbox: one row per thing that happened, written in the transaction of the change.
 
     Every event is written, subscribed or not; `dispatched_at` is set when the dispatcher has made a delivery
-    for each endpoint that wanted it. Rows older than WEBHOOK_EVENT_RETENTION_DAYS are purged.
+    for each endpoint that wanted it. Rows older than WEBHOOK_EVENT_RETENTION_DAYS are purged, oldest id first
+    (ids grow with time, so no index on `created_at`: every index is paid for on every bulk issuance).
     """
 
     type = models.CharField(max_length=40, choices=EVENT_TYPE_CHOICES)
@@ -53,7 +54,6 @@ class Event(models.Model):
             models.Index(
                 fields=["id"], name="webhooks_event_undispatched", condition=models.Q(dispatched_at__isnull=True)
             ),
-            models.Index(fields=["created_at"], name="webhooks_event_created_idx"),
         ]
 
     def __str__(self):
@@ -97,8 +97,8 @@ class Delivery(models.Model):
             models.UniqueConstraint(fields=["endpoint", "event"], name="webhooks_delivery_once_per_endpoint"),
         ]
         indexes = [
-            models.Index(fields=["endpoint", "next_attempt_at"], name="webhooks_delivery_due", condition=PENDING),
-            models.Index(fields=["endpoint", "subject", "event"], name="webhooks_delivery_subject", condition=PENDING),
+            models.Index(fields=["endpoint", "event"], name="webhooks_delivery_due", condition=PENDING),
+            models.Index(fields=["subject", "event"], name="webhooks_delivery_subject", condition=PENDING),
         ]
 
     def __str__(self):

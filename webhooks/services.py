@@ -192,12 +192,16 @@ def endpoint_deliver(*, endpoint_id: int, budget_seconds: float = SEND_BUDGET_SE
         return 0
     signer = Webhook(endpoint.secret)
     deadline = time.monotonic() + budget_seconds
-    sent = 0
+    sent, after = 0, 0
     with ThreadPoolExecutor(max_workers=settings.WEBHOOK_DELIVERY_CONCURRENCY) as pool:
         while True:
-            batch = _claim(endpoint_id=endpoint.pk)
+            batch = _claim(endpoint_id=endpoint.pk, after=after)
             if not batch:
-                return sent
+                if not after:
+                    return sent
+                after = 0  # once more from the start, for the retries that came due meanwhile
+                continue
+            after = batch[-1].event_id
             answers = list(pool.map(lambda d: _post(endpoint, signer, d), batch))
             _record(endpoint=endpoint, batch=batch, answers=answers)
             sent += len(batch)
@@ -210,23 +214,37 @@ def _post(endpoint, signer, delivery) -> Answer:
     return event_post(url=endpoint.url, signer=signer, event=delivery.event, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
 
 
-_DUE_SQL = f"""SELECT d.id FROM {Delivery._meta.db_table} d
-WHERE d.endpoint_id = %s AND d.status = %s AND d.next_attempt_at <= %s
-  AND (d.claimed_until IS NULL OR d.claimed_until < %s)
-  AND NOT EXISTS (SELECT 1 FROM {Delivery._meta.db_table} p WHERE p.endpoint_id = d.endpoint_id
-                  AND p.status = %s AND p.subject = d.subject AND p.event_id < d.event_id)
-ORDER BY d.event_id LIMIT %s"""
+# Statuses are written into the text, not bound: a prepared statement's generic plan cannot use the partial
+# indexes on pending deliveries for `status = $n`.
+_DUE_SQL = f"""SELECT id, subject, event_id FROM {Delivery._meta.db_table}
+WHERE endpoint_id = %s AND status = '{Status.PENDING}' AND event_id > %s AND next_attempt_at <= %s
+  AND (claimed_until IS NULL OR claimed_until < %s)
+ORDER BY event_id LIMIT %s"""
+# The oldest pending delivery of each of the candidates' objects: a candidate that is not it waits its turn.
+# By subject alone, so that only the subject index can serve it (with the endpoint in the condition, a planner
+# short of statistics picked the endpoint's index and read all of its pending deliveries for every batch).
+_HEADS_SQL = f"""SELECT subject, endpoint_id, MIN(event_id) FROM {Delivery._meta.db_table}
+WHERE status = '{Status.PENDING}' AND subject IN ({{subjects}}) GROUP BY subject, endpoint_id"""
 
 
-def _claim(*, endpoint_id: int) -> list[Delivery]:
+def _claim(*, endpoint_id: int, after: int) -> list[Delivery]:
     """The oldest due delivery of each object (an earlier pending one, even waiting for its retry, holds the
-    later ones back), claimed for as long as sending them may take."""
+    later ones back) after event `after`, claimed for as long as sending them may take. The sender moves `after`
+    along: a scan from the start would step over every delivery it finished, which stay in the pending index
+    until vacuum can remove them. Two plain index reads rather than one anti-join, whose plan went wrong (a
+    scan of every pending delivery per candidate) on a table whose statistics lagged behind a burst."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        cursor.execute(_DUE_SQL, [endpoint_id, Status.PENDING, now, now, Status.PENDING, SEND_BATCH])
-        ids = [pk for (pk,) in cursor.fetchall()]
-    if not ids:
-        return []
+        cursor.execute(_DUE_SQL, [endpoint_id, after, now, now, SEND_BATCH])
+        candidates = cursor.fetchall()
+        if not candidates:
+            return []
+        subjects = sorted({subject for _, subject, _ in candidates})
+        cursor.execute(_HEADS_SQL.format(subjects=", ".join(["%s"] * len(subjects))), subjects)
+        heads = {subject: first for subject, endpoint, first in cursor.fetchall() if endpoint == endpoint_id}
+    ids = [pk for pk, subject, event_id in candidates if heads.get(subject) == event_id]
+    if not ids:  # every candidate waits behind an earlier one: look further along
+        return _claim(endpoint_id=endpoint_id, after=candidates[-1][2])
     rounds = math.ceil(len(ids) / settings.WEBHOOK_DELIVERY_CONCURRENCY) + 1
     until = timezone.now() + timedelta(seconds=2 * settings.WEBHOOK_TIMEOUT_SECONDS * rounds)
     taken = lifecycle.deliveries_claim(ids=ids, until=until)
@@ -297,21 +315,28 @@ def delivery_retry(*, delivery: Delivery, actor: Actor) -> Delivery:
 
 
 def events_purge(*, older_than_days: int | None = None, batch_size: int = 10_000) -> int:
-    """Delete events older than the retention with their deliveries and attempts, in batches (short locks).
-    An event with a delivery still pending is kept."""
+    """Delete events older than the retention with their deliveries and attempts, oldest id first, in batches
+    (short locks); ids grow with time, so the first young event ends the purge. An event with a delivery still
+    pending is kept."""
     days = settings.WEBHOOK_EVENT_RETENTION_DAYS if older_than_days is None else older_than_days
     cutoff = timezone.now() - timedelta(days=days)
-    purged = 0
+    purged, last_pk = 0, 0
     while True:
         with transaction.atomic():
-            ids = list(
-                Event.objects.filter(created_at__lt=cutoff)
-                .exclude(deliveries__status=Status.PENDING)
-                .order_by("pk")
-                .values_list("pk", flat=True)[:batch_size]
+            oldest = list(
+                Event.objects.filter(pk__gt=last_pk).order_by("pk").values_list("pk", "created_at")[:batch_size]
             )
-            if not ids:
+            old = [pk for pk, created_at in oldest if created_at < cutoff]
+            if not old:
                 return purged
-            DeliveryAttempt.objects.filter(delivery__event_id__in=ids)._raw_delete(connection.alias)
-            Delivery.objects.filter(event_id__in=ids)._raw_delete(connection.alias)
-            purged += Event.objects.filter(pk__in=ids)._raw_delete(connection.alias)
+            last_pk = old[-1]
+            pending = Delivery.objects.filter(event_id__in=old, status=Status.PENDING).values_list(
+                "event_id", flat=True
+            )
+            ids = sorted(set(old) - set(pending))
+            if ids:
+                DeliveryAttempt.objects.filter(delivery__event_id__in=ids)._raw_delete(connection.alias)
+                Delivery.objects.filter(event_id__in=ids)._raw_delete(connection.alias)
+                purged += Event.objects.filter(pk__in=ids)._raw_delete(connection.alias)
+        if len(old) < len(oldest):
+            return purged

@@ -92,6 +92,7 @@ def test_a_rolled_back_change_sends_nothing(make_endpoint, receiver, django_capt
 
 def test_deliveries_of_one_object_go_in_order_and_wait_for_an_earlier_retry(make_endpoint, receiver, settings):
     settings.WEBHOOK_RETRY_SCHEDULE = [3600.0] * 9
+    settings.WEBHOOK_DELIVERY_CONCURRENCY = 1  # one POST at a time, so the receiver's first answer is event 1's
     receiver.answers = [500]
     endpoint, _ = make_endpoint(types=[events.COUPON_ISSUED, events.COUPON_REDEEMED])
     first = events_emit(type=events.COUPON_ISSUED, object_type="coupon", object_id=1, data={"n": 1})
