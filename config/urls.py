@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("coupons.api.urls")),
     path("", include("exports.api.urls")),
     path("", include("audit.api.urls")),
+    path("", include("webhooks.api.urls")),
 ]
 
 urlpatterns = [

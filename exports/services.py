@@ -23,6 +23,8 @@ from exports.exceptions import ExportDefinitionError, ExportRunError
 from exports.lifecycle import export_run_event, export_run_transition
 from exports.models import ExportDefinition, ExportRun
 from exports.schedules import periodic_task_delete, periodic_task_sync
+from webhooks import events
+from webhooks.outbox import events_emit
 
 Status = ExportRun.Status
 
@@ -261,10 +263,12 @@ def _execute(*, run_id: int, actor: Actor) -> ExportRun:
         _fail(run_id=run_id, started=started, actor=actor, error=f"{type(exc).__name__}: {exc}")
         raise
     finished = timezone.now()
-    export_run_transition(
-        run_id=run_id, to=Status.SUCCEEDED, actor=actor, file=name, rows=rows, progress_done=rows,
-        progress_total=rows, finished_at=finished, duration=finished - started,
-    )  # fmt: skip
+    with transaction.atomic():
+        if export_run_transition(
+            run_id=run_id, to=Status.SUCCEEDED, actor=actor, file=name, rows=rows, progress_done=rows,
+            progress_total=rows, finished_at=finished, duration=finished - started,
+        ):  # fmt: skip
+            _finished_emit(run_id=run_id, status=Status.SUCCEEDED, rows=rows)
     return ExportRun.objects.get(pk=run_id)
 
 
@@ -276,11 +280,18 @@ def export_run_fail(*, run_id: int, actor: Actor, error: str) -> ExportRun:
 
 def _fail(*, run_id: int, started, actor: Actor, error: str) -> ExportRun:
     finished = timezone.now()
-    export_run_transition(
-        run_id=run_id, to=Status.FAILED, actor=actor, reason=error, error=error, finished_at=finished,
-        duration=finished - started,
-    )  # fmt: skip
+    with transaction.atomic():
+        if export_run_transition(
+            run_id=run_id, to=Status.FAILED, actor=actor, reason=error, error=error, finished_at=finished,
+            duration=finished - started,
+        ):  # fmt: skip
+            _finished_emit(run_id=run_id, status=Status.FAILED, error=error)
     return ExportRun.objects.get(pk=run_id)
+
+
+def _finished_emit(*, run_id: int, status: str, rows: int | None = None, error: str = "") -> None:
+    events_emit(type=events.EXPORT_RUN_FINISHED, object_type="export_run", object_id=run_id,
+                data={"run_id": run_id, "status": status, "rows": rows, "error": error})  # fmt: skip
 
 
 def export_run_file_name(run: ExportRun) -> str:

@@ -43,6 +43,19 @@ DEFAULT_SCHEDULES = (
         "JOBS_STALE_AFTER_SECONDS, and fails those started JOBS_MAX_ATTEMPTS times (manage.py resume_stale_jobs).",
         every_minutes=2,
     ),
+    DefaultSchedule(
+        name="Send webhook deliveries that are due",
+        task="webhooks.tasks.deliveries_pump_task",
+        description="Dispatches webhook events no wake-up reached and sends the retries that are due, and the "
+        "deliveries whose worker died.",
+        every_minutes=1,
+    ),
+    DefaultSchedule(
+        name="Purge old webhook events",
+        task="webhooks.tasks.webhook_events_purge_task",
+        description="Deletes webhook events older than WEBHOOK_EVENT_RETENTION_DAYS, with their deliveries.",
+        crontab={"minute": "41", "hour": "3"},
+    ),
 )
 
 

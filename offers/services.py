@@ -27,6 +27,8 @@ from offers.models import (
     OfferLimit,
     Transaction,
 )
+from webhooks import events
+from webhooks.outbox import events_emit
 
 OFFER_FIELDS = (
     "external_id",
@@ -292,6 +294,9 @@ def transaction_record(
         balance = Member.objects.values_list("points_balance", flat=True).get(pk=member.pk)
         body = {"transaction_id": transaction_id, "awards": awards, "points_balance": balance}
         Transaction.objects.filter(pk=row.pk).update(response_body=body)
+        events_emit(type=events.TRANSACTION_RECORDED, object_type="transaction", object_id=row.pk,
+                    data={**body, "member_external_id": member.external_id, "store": store.code,
+                          "total_amount": str(total_amount), "occurred_at": occurred_at.isoformat()})  # fmt: skip
     return body, True
 
 

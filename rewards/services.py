@@ -11,6 +11,7 @@ from audit.services import audit_created, audit_record
 from config.actors import Actor
 from members.models import Member, PointsEntry
 from members.services import points_post
+from webhooks.payloads import reward_redemption_emit
 
 from . import rules
 from .exceptions import CertificateCodeError, CodeGenerationError, RewardError
@@ -110,6 +111,7 @@ def reward_redemption_assign(*, redemption: RewardRedemption, member: Member, ac
             actor=actor,
             reason="assigned",
         )
+        reward_redemption_emit(redemption=redemption, code=code, at=now)
     redemption.certificate_code = code
     return redemption
 
@@ -142,6 +144,8 @@ def _redemption_create(*, reward: Reward, member: Member | None, kind: str, acto
             actor=actor,
             reason=kind,
         )
+        if member is not None:  # a reserved one is told of when it is assigned
+            reward_redemption_emit(redemption=redemption, code=code, at=now)
     redemption.certificate_code = code
     return redemption
 

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "exports",
     "jobs",
     "audit",
+    "webhooks",
 ]
 
 # Sessions, CSRF, session authentication and messages are Django's own, skipped for /api/v1/ (token clients).
@@ -238,6 +239,21 @@ EXPORT_FORMATS = import_export_formats.EXPORT_FORMATS
 # Exports: rows per chunk between progress updates; the pause is for tests that kill a worker mid-export.
 EXPORTS_CHUNK_ROWS = env.int("EXPORTS_CHUNK_ROWS", default=10_000)
 EXPORTS_PAUSE_PER_CHUNK = env.float("EXPORTS_PAUSE_PER_CHUNK", default=0.0)
+
+# Webhooks (webhooks/, docs/webhooks.md). A receiver must be https on a public address unless this is set;
+# development and test settings turn it on (a receiver on 127.0.0.1), production leaves it off.
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
+# Seconds to connect to and to wait for a receiver's answer: a slow receiver never holds a worker for long.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# Seconds before each retry after a failed attempt (each +/-20% of jitter): ten tries over about 25 hours.
+WEBHOOK_RETRY_SCHEDULE = env.list("WEBHOOK_RETRY_SCHEDULE", cast=float,
+                                  default=[5, 60, 300, 1800, 3600, 7200, 14400, 28800, 36000])  # fmt: skip
+# An endpoint whose deliveries have failed without a success for this long is disabled, when one runs out of tries.
+WEBHOOK_DISABLE_AFTER_HOURS = env.float("WEBHOOK_DISABLE_AFTER_HOURS", default=24)
+# Deliveries one task sends side by side (each to a different object, so the order per object holds).
+WEBHOOK_DELIVERY_CONCURRENCY = env.int("WEBHOOK_DELIVERY_CONCURRENCY", default=8)
+# Events (with their deliveries and attempts) older than this are purged by the daily schedule.
+WEBHOOK_EVENT_RETENTION_DAYS = env.int("WEBHOOK_EVENT_RETENTION_DAYS", default=30)
 
 # How long a stored Idempotency-Key answer is replayed before the key may be used again.
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)

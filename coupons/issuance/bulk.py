@@ -46,6 +46,9 @@ from coupons.notify.limits import series_note_issued
 from coupons.series.capacity import series_capacity
 from coupons.series.codes import series_code_space, series_generator
 from members.models import Member
+from webhooks import events
+from webhooks.outbox import events_emit
+from webhooks.payloads import coupons_emit
 
 COPY_BLOCK = 1 << 16  # small blocks, so the server parses while the codes are still being made
 
@@ -109,6 +112,9 @@ def bulk_issue_run(
                          changes={"issued_count": [None, job.issued]},
                          summary=f"Bulk issuance job {job.pk} finished: {job.issued:,} issued, "
                                  f"{job.skipped:,} skipped")  # fmt: skip
+            events_emit(type=events.BULK_ISSUE_FINISHED, object_type="bulk_issue_job", object_id=job.pk,
+                        data={"job_id": job.pk, "series_id": job.series_id, "status": job.status,
+                              "issued": job.issued, "skipped": job.skipped})  # fmt: skip
     return job
 
 
@@ -218,6 +224,7 @@ def bulk_issue_chunk(*, job_id: int) -> bool:
                 eligible = eligible[: max(0, remaining)]
             issued = issued_coupons_write(series=series, member_ids=eligible, now=now)
         series_note_issued(series=series, count=issued)
+        coupons_emit(type=events.COUPON_ISSUED, queryset=_chunk_coupons(series=series, chunk=chunk, now=now), at=now)
         BulkIssueChunk.objects.filter(pk=chunk.pk).update(done=True, issued=issued, skipped=len(rows) - issued)
         if exhausted:  # the series is full: the chunks left have nothing to issue
             BulkIssueChunk.objects.filter(job_id=job_id, done=False).update(done=True)
@@ -228,6 +235,12 @@ def bulk_issue_chunk(*, job_id: int) -> bool:
             heartbeat_at=timezone.now(),
         )
     return True
+
+
+def _chunk_coupons(*, series, chunk, now):
+    # The chunk's coupons: its members' range of the (member, series, issued_at) index, at the chunk's time.
+    return Coupon.objects.filter(member_id__gt=chunk.after_member_id, member_id__lte=chunk.through_member_id,
+                                 series_id=series.pk, issued_at=now)  # fmt: skip
 
 
 def _in_source(members, job):

@@ -17,6 +17,8 @@ from coupons.models import Coupon, CouponSeries, SeriesAllowedMember
 from coupons.notify.limits import series_note_issued
 from coupons.series.capacity import codes_left
 from coupons.series.codes import series_generator
+from webhooks import events
+from webhooks.payloads import coupon_emit
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ def coupon_issue(*, series: CouponSeries, member, actor: Actor, code: str | None
             raise CouponIssueError(f"Coupon not issued: {', '.join(reasons)}.", code=reasons[0], reasons=reasons)
         coupon = _issue_coupon(series=series, member=member, now=now, code=code, actor=actor)
         series_note_issued(series=series, count=1)
+        coupon_emit(type=events.COUPON_ISSUED, coupon_id=coupon.pk, at=now)
         return IssueResult(coupon=coupon)
 
 

@@ -31,6 +31,8 @@ from coupons.issuance.job_status import upload_claim, upload_fail, upload_finish
 from coupons.issuance.locks import series_issuance_lock
 from coupons.issuance.upload_chunks import Layout, upload_chunk_apply
 from coupons.models import CouponSeries, Upload, UploadIssue
+from webhooks import events
+from webhooks.outbox import events_emit
 
 IDENTIFIERS = ("external_id", "mobile", "email", "user_id")
 MESSAGES = {
@@ -99,7 +101,13 @@ def upload_process(*, upload_id: int) -> Upload:
             if settings.UPLOAD_PAUSE_PER_CHUNK:
                 time.sleep(settings.UPLOAD_PAUSE_PER_CHUNK)
     _write_report(upload)
-    upload_finish(upload_id=upload.pk)
+    with transaction.atomic():
+        if upload_finish(upload_id=upload.pk):
+            upload.refresh_from_db()
+            events_emit(type=events.UPLOAD_FINISHED, object_type="upload", object_id=upload.pk,
+                        data={"upload_id": upload.pk, "series_id": upload.series_id, "kind": upload.kind,
+                              "status": upload.status, "rows": upload.processed_rows,
+                              "succeeded": upload.succeeded, "failed": upload.failed})  # fmt: skip
     upload.refresh_from_db()
     return upload
 

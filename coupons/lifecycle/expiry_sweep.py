@@ -12,12 +12,16 @@ from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from config.actors import Actor
 from config.parallel import on_connections
 from coupons.lifecycle.status import coupons_move_statement, coupons_transition
 from coupons.models import Coupon
+from webhooks import events
+from webhooks.outbox import events_kick
+from webhooks.payloads import coupons_emit, coupons_event_cte
 
 EXPIRY_REASON = "expired"
 DEFAULT_BATCH_SIZE = 20_000
@@ -71,9 +75,16 @@ def _expire_batch(*, actor: Actor, now: datetime, batch_size: int) -> int:
             move = coupons_move_statement(old=ISSUED, to=EXPIRED, where=_PG_DUE_IDS,
                                           where_params=[ISSUED, now, batch_size], actor=actor,
                                           reason=EXPIRY_REASON, at=at)  # fmt: skip
+            event_sql, event_params = coupons_event_cte(
+                name="webhook_events", type=events.COUPON_EXPIRED, at=at, status=EXPIRED,
+                queryset=Coupon.objects.filter(pk__in=RawSQL("SELECT id FROM moved", [])))  # fmt: skip
             with connection.cursor() as cursor:
-                cursor.execute(f"WITH {move.sql}\nSELECT count(*) FROM moved", move.params)
-                return cursor.fetchone()[0]
+                cursor.execute(f"WITH {move.sql},\n{event_sql}\nSELECT count(*) FROM moved",
+                               [*move.params, *event_params])  # fmt: skip
+                expired = cursor.fetchone()[0]
+            if expired:
+                events_kick()
+            return expired
         # Portable path (SQLite: transactions take the write lock up front, nobody else writes meanwhile).
         ids = list(
             Coupon.objects.filter(status=ISSUED, expires_at__lte=now)
@@ -82,4 +93,10 @@ def _expire_batch(*, actor: Actor, now: datetime, batch_size: int) -> int:
         )
         if not ids:
             return 0
-        return coupons_transition(ids=ids, from_status=ISSUED, to=EXPIRED, actor=actor, reason=EXPIRY_REASON, at=at)
+        expired = coupons_transition(ids=ids, from_status=ISSUED, to=EXPIRED, actor=actor, reason=EXPIRY_REASON, at=at)
+        coupons_emit(
+            type=events.COUPON_EXPIRED,
+            queryset=Coupon.objects.filter(pk__in=ids, status=EXPIRED, last_status_change_on=at),
+            at=at,
+        )
+        return expired

@@ -32,6 +32,8 @@ from coupons.lifecycle.status import coupons_transition
 from coupons.lifecycle.transitions import allowed_moves
 from coupons.models import Coupon, CouponSeries, SeriesRevokeJob
 from members.models import Member
+from webhooks import events
+from webhooks.payloads import coupons_emit
 
 logger = logging.getLogger(__name__)
 
@@ -209,7 +211,10 @@ def _revoke_batch(batch, *, actor: Actor, reason: str) -> int:
     for pk, status in batch:
         if Status.REVOKED in allowed_moves(status):
             by_status.setdefault(status, []).append(pk)
-    return sum(
+    revoked = sum(
         coupons_transition(ids=pks, from_status=old, to=Status.REVOKED, actor=actor, reason=reason, at=now)
         for old, pks in by_status.items()
     )
+    moved = Coupon.objects.filter(pk__in=[pk for pk, _ in batch], status=Status.REVOKED, last_status_change_on=now)
+    coupons_emit(type=events.COUPON_REVOKED, queryset=moved, at=now)
+    return revoked

@@ -31,6 +31,8 @@ from coupons.redemption import statements as till
 from coupons.redemption.routes import Route
 from members.models import Member, OrgEntity
 from members.selectors import org_entity_lineage_ids
+from webhooks import events
+from webhooks.payloads import coupon_emit
 
 Status = Coupon.Status
 
@@ -300,5 +302,6 @@ def redemption_reverse(*, redemption: CouponRedemption, actor: Actor) -> CouponR
             CouponSeries.objects.filter(pk=redemption.series_id, redeemed_count__gt=0).update(
                 redeemed_count=F("redeemed_count") - 1
             )
+            coupon_emit(type=events.COUPON_REVERSED, coupon_id=coupon.pk, at=now, redemption_id=redemption.pk)
     redemption.refresh_from_db()
     return redemption

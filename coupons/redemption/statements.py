@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import F
+from django.db.models import BigIntegerField, BooleanField, CharField, DateTimeField, F, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from config.actors import Actor
@@ -30,6 +32,10 @@ from coupons.lifecycle.status import coupon_move_statement, coupon_transition
 from coupons.models import Coupon, CouponRedemption, CouponSeries
 from coupons.redemption import guessing, rules
 from members.models import Member, OrgEntity
+from webhooks import events
+from webhooks.outbox import EventCteTemplate, Param, events_kick
+from webhooks.payloads import COUPON as COUPON_OBJECT
+from webhooks.payloads import coupon_data, coupon_emit
 
 MEMBER = ModelColumns(Member, "m")
 STORE = ModelColumns(OrgEntity, "s")
@@ -154,6 +160,21 @@ COUNT_UNDER_LIMIT = " AND redeemed_count < %s"
 ANSWER = "SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM counted), (SELECT id FROM redemption)"
 
 
+def _redeemed_event_parts():
+    written = RawSQL("EXISTS (SELECT 1 FROM redemption)", [], output_field=BooleanField())
+    coupons = Coupon.objects.filter(written, pk=RawSQL("%s", [Param("coupon_id")]))
+    data = coupon_data(status=Cast(Value(Param("status")), CharField()),
+                       redemption_id=RawSQL("(SELECT id FROM redemption)", [], output_field=BigIntegerField()),
+                       transaction_id=Cast(Value(Param("transaction_id")), CharField()))  # fmt: skip
+    return coupons, data, Cast(Value(Param("at")), DateTimeField())
+
+
+# The coupon.redeemed event (webhooks outbox): one more CTE of the same statement, written with the redemption
+# row or not at all, so the outbox costs the till no round trip.
+REDEEMED_EVENT = EventCteTemplate(name="webhook_event", type=events.COUPON_REDEEMED, object_type=COUPON_OBJECT,
+                                  build=_redeemed_event_parts)  # fmt: skip
+
+
 def _values(instance, fields) -> list:
     # PostgreSQL only: psycopg adapts these fields' Python values (str, int, Decimal, aware datetimes) as the ORM would.
     return [getattr(instance, field.attname) for field in fields]
@@ -185,10 +206,16 @@ def redemption_write(*, redemption: CouponRedemption, to: str | None, actor: Act
         params.append(series.redemption_series_limit)
     parts += [count + " RETURNING id)", REDEMPTION_INSERT]
     params += _values(redemption, REDEMPTION_FIELDS)
+    event_sql, event_params = REDEEMED_EVENT.render(coupon_id=coupon.pk, status=to or coupon.status,
+                                                    transaction_id=redemption.transaction_id, at=now)  # fmt: skip
+    parts.append(event_sql)
+    params += event_params
     with connection.cursor() as cursor:
         cursor.execute("WITH " + ",\n".join(parts) + "\n" + ANSWER, params)
         moved, counted, redemption.pk = cursor.fetchone()
     redemption._state.adding = False
+    if redemption.pk is not None:
+        events_kick()
     if not moved:
         return rules.ALREADY_REDEEMED
     if not counted:
@@ -216,4 +243,6 @@ def redemption_write_orm(*, redemption: CouponRedemption, to: str | None, actor:
         counted = counted.filter(redeemed_count__lt=series.redemption_series_limit)
     if not counted.update(redeemed_count=F("redeemed_count") + 1):
         return rules.SERIES_REDEMPTION_LIMIT_REACHED
+    coupon_emit(type=events.COUPON_REDEEMED, coupon_id=coupon.pk, at=redemption.redeemed_at,
+                redemption_id=redemption.pk, transaction_id=redemption.transaction_id)  # fmt: skip
     return None

@@ -8,6 +8,7 @@ events with `offer_response_event`.
 
 from datetime import datetime
 
+from django.db import transaction
 from django.utils import timezone
 
 from config.actors import Actor
@@ -16,6 +17,8 @@ from config.status import status_move_many, status_swap
 from offers.exceptions import OfferResponseError
 from offers.models import OfferResponse, OfferResponseEvent
 from offers.responses import rules
+from webhooks import events
+from webhooks.payloads import offer_responses_emit
 
 REASON_LENGTH = OfferResponseEvent._meta.get_field("reason").max_length
 STANDARD_FLOW = "standard"
@@ -61,15 +64,19 @@ def offer_response_move(*, response: OfferResponse, to_status: str, actor: Actor
     transition_check(response=response, to_status=to_status)
     from_status = response.status
     at = timezone.now()
-    moved = status_swap(
-        rows=OfferResponse.objects.filter(pk=response.pk),
-        old=from_status,
-        to=to_status,
-        changes={"status_changed_at": at},
-        event=lambda: offer_response_event(
-            response.pk, from_status=from_status, to_status=to_status, actor=actor, reason=reason, at=at
-        ),
-    )
+    with transaction.atomic():
+        moved = status_swap(
+            rows=OfferResponse.objects.filter(pk=response.pk),
+            old=from_status,
+            to=to_status,
+            changes={"status_changed_at": at},
+            event=lambda: offer_response_event(
+                response.pk, from_status=from_status, to_status=to_status, actor=actor, reason=reason, at=at
+            ),
+        )
+        if moved:
+            offer_responses_emit(type=events.OFFER_RESPONSE_STATUS_CHANGED, at=at, previous_status=from_status,
+                                 queryset=OfferResponse.objects.filter(pk=response.pk))  # fmt: skip
     if not moved:
         current = OfferResponse.objects.filter(pk=response.pk).values_list("status", flat=True).first()
         raise offer_response_illegal(current or from_status, to_status)
@@ -82,6 +89,14 @@ def offer_responses_move(*, ids: list[int], to_status: str, actor: Actor, reason
     (those another writer holds are skipped, the next sweep takes them), checked, and moved with one UPDATE
     per current status, each with its event row. Returns how many moved."""
     at = timezone.now()
+    with transaction.atomic():
+        moved = _move_many(ids=ids, to_status=to_status, actor=actor, reason=reason, at=at)
+        moved_rows = OfferResponse.objects.filter(pk__in=ids, status=to_status, status_changed_at=at)
+        offer_responses_emit(type=events.OFFER_RESPONSE_STATUS_CHANGED, queryset=moved_rows, at=at)
+    return moved
+
+
+def _move_many(*, ids, to_status, actor, reason, at) -> int:
     return status_move_many(
         rows=OfferResponse.objects.filter(pk__in=ids),
         to=to_status,

@@ -19,6 +19,8 @@ from offers.responses.lifecycle import (
     offer_responses_move,
     transition_check,
 )
+from webhooks import events
+from webhooks.payloads import offer_responses_emit
 
 ONE_OPEN_CONSTRAINT = "offers_offerresponse_one_open_per_member"
 ACTIVATION_REASON = "offer activated"
@@ -120,6 +122,8 @@ def _response_create(*, member: Member, offer: Offer, actor: Actor, source: str,
     offer_response_event(
         response.pk, from_status="", to_status=status, actor=actor, reason=f"created ({source})", at=at
     ).save(force_insert=True)
+    offer_responses_emit(type=events.OFFER_RESPONSE_CREATED, queryset=OfferResponse.objects.filter(pk=response.pk),
+                         at=at)  # fmt: skip
     return response
 
 

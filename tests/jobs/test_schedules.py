@@ -31,6 +31,11 @@ def test_default_schedules_exist_after_migrate():
         2,
         "minutes",
     )
+    pump = tasks["Send webhook deliveries that are due"]
+    assert (pump.task, pump.interval.every, pump.interval.period) == ("webhooks.tasks.deliveries_pump_task", 1,
+                                                                      "minutes")  # fmt: skip
+    webhook_purge = tasks["Purge old webhook events"]
+    assert (webhook_purge.task, webhook_purge.crontab.minute) == ("webhooks.tasks.webhook_events_purge_task", "41")
     assert all(task.enabled and json.loads(task.kwargs) == {} for task in tasks.values())
 
 
@@ -47,7 +52,7 @@ def test_default_schedules_ensure_keeps_admin_edits_and_recreates_deleted_rows()
 
     assert created == ["Purge expired Idempotency-Key records"]
     assert PeriodicTask.objects.get(name="Send coupon expiry reminders").enabled is False
-    assert PeriodicTask.objects.filter(name__in=[s.name for s in DEFAULT_SCHEDULES]).count() == 4
+    assert PeriodicTask.objects.filter(name__in=[s.name for s in DEFAULT_SCHEDULES]).count() == 6
 
 
 def test_setup_schedules_command_prints_each_schedule():
@@ -61,6 +66,8 @@ def test_setup_schedules_command_prints_each_schedule():
         "Send coupon expiry reminders (jobs.tasks.send_reminders_task): already present",
         "Purge expired Idempotency-Key records (jobs.tasks.idempotency_records_purge_task): already present",
         "Resume jobs whose worker died (jobs.tasks.jobs_resume_stale_task): already present",
+        "Send webhook deliveries that are due (webhooks.tasks.deliveries_pump_task): already present",
+        "Purge old webhook events (webhooks.tasks.webhook_events_purge_task): already present",
     ]
 
 
