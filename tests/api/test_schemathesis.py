@@ -64,6 +64,8 @@ LENIENT_OPERATIONS = {
     ("GET", "/api/v1/offers"),
     # `org_entity_ids` longer than documented and an out-of-range `page` are taken when no series matches.
     ("GET", "/api/v1/coupon-series"),
+    # The same BooleanFilter reads an unknown `eligible` as "no filter", and an empty `visible_status` is "not given".
+    ("GET", "/api/v1/members/{external_id}/offers"),
 }
 
 
