@@ -52,6 +52,13 @@ ENDPOINTS = {
     ("PATCH", "export-definitions/<int:pk>"): SETUP,
     ("DELETE", "export-definitions/<int:pk>"): SETUP,
     ("POST", "export-definitions/<int:pk>/run"): SETUP,
+    ("GET", "webhooks"): SETUP,
+    ("POST", "webhooks"): SETUP,
+    ("GET", "webhooks/<int:pk>"): SETUP,
+    ("PATCH", "webhooks/<int:pk>"): SETUP,
+    ("DELETE", "webhooks/<int:pk>"): SETUP,
+    ("GET", "webhooks/<int:pk>/deliveries"): SETUP,
+    ("POST", "webhook-deliveries/<int:pk>/retry"): SETUP,
     # create members, adjust points (and change a member's details)
     ("POST", "members"): MEMBER_WRITES,
     ("PATCH", "members/<str:external_id>"): MEMBER_WRITES,

@@ -103,13 +103,16 @@ def test_revoke_writes_one_coupon_revoked_per_coupon_it_moved():
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="the single-statement redemption is PostgreSQL's")
-def test_the_redemption_statement_carries_its_event(pos, store, django_assert_num_queries):
+def test_the_redemption_statement_carries_its_event(pos, store, django_assert_max_num_queries):
+    """The event is one more CTE of the redemption's statement, not a statement of its own (the till's statement
+    counts, with the client cache on, are tests/coupons/redemption/test_statements.py's)."""
     coupon = CouponFactory()
     body = {"code": coupon.code, "member": coupon.member.external_id, "store": store.code, "bill_amount": "5.00"}
-    pos.post("/api/v1/coupons/validate", body, format="json")  # the client read is cached from here
-    with django_assert_num_queries(2) as captured:
+    with django_assert_max_num_queries(10) as captured:
         assert pos.post(REDEEM, body, format="json").status_code == 201
-    assert "INSERT INTO webhooks_event" in captured.captured_queries[-1]["sql"]
+    writes = [q["sql"] for q in captured.captured_queries if "webhooks_event" in q["sql"]]
+    assert len(writes) == 1
+    assert writes[0].startswith("WITH moved AS (UPDATE") and "INSERT INTO webhooks_event" in writes[0]
     assert of_type(events.COUPON_REDEEMED).count() == 1
 
 

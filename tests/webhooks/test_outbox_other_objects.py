@@ -89,3 +89,22 @@ def test_a_finished_export_run_writes_export_run_finished():
 
     (event,) = of_type(events.EXPORT_RUN_FINISHED)
     assert event.data == {"run_id": run.pk, "status": "succeeded", "rows": 1, "error": ""}
+
+
+def test_a_finished_upload_writes_upload_finished_and_its_coupons_coupon_issued(django_capture_on_commit_callbacks):
+    from django.core.files.base import ContentFile
+
+    from coupons.issuance.uploads import upload_create
+    from tests.coupons.factories import CouponSeriesFactory
+
+    member = MemberFactory(external_id="M-UP")
+    series = CouponSeriesFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        file = ContentFile(f"user_id\n{member.user_id}\nnobody\n".encode(), name="f.csv")
+        upload = upload_create(series=series, kind="members", file=file, actor=ACTOR)
+
+    (finished,) = of_type(events.UPLOAD_FINISHED)
+    assert finished.data == {"upload_id": upload.pk, "series_id": series.pk, "kind": "members", "status": "succeeded",
+                             "rows": 2, "succeeded": 1, "failed": 1}  # fmt: skip
+    (issued,) = of_type(events.COUPON_ISSUED)
+    assert issued.data["member_external_id"] == member.external_id
