@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("exports.api.urls")),
     path("", include("audit.api.urls")),
     path("", include("webhooks.api.urls")),
+    path("", include("till.api.urls")),
 ]
 
 urlpatterns = [

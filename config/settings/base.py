@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "jobs",
     "audit",
     "webhooks",
+    "till",
 ]
 
 # Sessions, CSRF, session authentication and messages are Django's own, skipped for /api/v1/ (token clients).

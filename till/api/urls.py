@@ -1,0 +1,3 @@
+"""The till's cross-app routes (baskets, checkouts, returns, offline redemptions)."""
+
+urlpatterns = []

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TillConfig(AppConfig):
+    name = "till"
+    verbose_name = "Till operations"
