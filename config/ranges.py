@@ -101,6 +101,8 @@ PAGE_SIZE = IntegerRange(1, 500)
 # Money
 MONEY = DecimalRange(max_digits=12, decimal_places=2, min=Decimal("0"))  # amounts, prices, bills, discounts
 PERCENTAGE = IntegerRange(0, 100)  # a percentage discount's value
+PRIORITY = IntegerRange(-1_000_000, 1_000_000)  # a coupon series' stacking priority (higher is considered first)
+SKU_LIST_LENGTH = IntegerRange(1, 10_000)  # the SKUs a coupon series may discount
 
 
 class IntegerListValidator:

@@ -46,6 +46,10 @@ class CouponSeries(models.Model):
         RESEND_EXISTING = "resend_existing", "Send the existing valid coupon"
         DO_NOT_SEND = "do_not_send", "Do not send any coupon"
 
+    class OnReturn(models.TextChoices):
+        FORFEIT = "forfeit", "Keep it redeemed (the coupon is used up)"
+        REINSTATE = "reinstate", "Reverse the redemption so the coupon can be used again"
+
     class StartMode(models.TextChoices):
         ON_ISSUE = "on_issue", "Right after issual"
         DAYS_AFTER_ISSUE = "days_after_issue", "Days after issual"
@@ -119,6 +123,12 @@ class CouponSeries(models.Model):
     hours = models.JSONField(null=True, blank=True, validators=[ranges.HOUR.list_validator()])
     redemption_min_gap_days = models.PositiveIntegerField(null=True, blank=True, validators=ranges.DAYS.validators())
     redemption_series_limit = models.PositiveIntegerField(null=True, blank=True, validators=ranges.COUNT.validators())
+    # Basket pricing (the till's two-phase checkout): which lines a coupon may discount (null: the whole
+    # basket), how coupons of different series combine, and what a return of the discounted lines does.
+    redemption_skus = models.JSONField(null=True, blank=True, help_text="SKUs the coupon may discount; empty: all")
+    stacking_exclusive = models.BooleanField(default=False, help_text="When it applies, no other coupon applies")
+    stacking_priority = models.IntegerField(default=0, validators=ranges.PRIORITY.validators())
+    on_return = models.CharField(max_length=10, choices=OnReturn.choices, default=OnReturn.FORFEIT)
     new_members_registered_from = models.DateField(null=True, blank=True)
     new_members_registered_to = models.DateField(null=True, blank=True)
     new_members_max_transactions = models.PositiveIntegerField(
@@ -510,6 +520,9 @@ class CouponRedemption(models.Model):
     currency = models.CharField(max_length=3)
     exchange_rate = models.DecimalField(max_digits=18, decimal_places=8, null=True, blank=True)
     transaction_id = models.CharField(max_length=100, blank=True)
+    # {line_ref: discount as a decimal string} when the redemption priced a basket's lines (a checkout);
+    # null for a whole-bill redemption. Returns read it to know which lines a coupon discounted.
+    line_discounts = models.JSONField(null=True, blank=True)
     redeemed_at = models.DateTimeField(default=timezone.now)
     is_reversed = models.BooleanField(default=False)
     reversed_at = models.DateTimeField(null=True, blank=True)

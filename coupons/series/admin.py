@@ -118,6 +118,10 @@ class CouponSeriesAdmin(HistoryAdminMixin, DeleteRefusalAdminMixin, admin.ModelA
             "days_of_week", "days_of_month", "hours", "redemption_min_gap_days", "redemption_series_limit",
             "new_members_registered_from", "new_members_registered_to", "new_members_max_transactions",
         ]}),
+        ("Baskets and returns", {"fields": [
+            "redemption_skus", "stacking_exclusive", "stacking_priority", "on_return",
+        ], "description": "How a coupon prices a basket at the till, combines with other coupons, and what a "
+                          "return of the lines it discounted does."}),
     ]  # fmt: skip
 
     class BulkIssueForm(admin.helpers.ActionForm):

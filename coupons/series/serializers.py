@@ -65,6 +65,11 @@ class NewMembersSerializer(serializers.Serializer):
     max_transactions = serializers.IntegerField(**ranges.COUNT.bounds, required=False, allow_null=True)
 
 
+class StackingSerializer(serializers.Serializer):
+    exclusive = serializers.BooleanField(required=False)
+    priority = serializers.IntegerField(**ranges.PRIORITY.bounds, required=False)
+
+
 class RedemptionSerializer(serializers.Serializer):
     allow_anyone = serializers.BooleanField(required=False)
     start = StartSerializer(required=False, allow_null=True)
@@ -83,6 +88,15 @@ class RedemptionSerializer(serializers.Serializer):
     min_gap_days = serializers.IntegerField(**ranges.DAYS.bounds, required=False, allow_null=True)
     series_limit = serializers.IntegerField(**ranges.COUNT.bounds, required=False, allow_null=True)
     new_members = NewMembersSerializer(required=False, allow_null=True)
+    skus = serializers.ListField(
+        child=serializers.CharField(max_length=64, allow_blank=False),
+        min_length=ranges.SKU_LIST_LENGTH.min,
+        max_length=ranges.SKU_LIST_LENGTH.max,
+        required=False,
+        allow_null=True,
+    )
+    stacking = StackingSerializer(required=False, allow_null=True)
+    on_return = serializers.ChoiceField(choices=CouponSeries.OnReturn.choices, required=False)
 
 
 class CouponSeriesInputSerializer(serializers.Serializer):
@@ -156,6 +170,8 @@ class CouponSeriesInputSerializer(serializers.Serializer):
         start = r.get("start") or {"mode": "on_issue"}
         stores = r.get("stores")
         new = r.get("new_members") or {}
+        stacking = r.get("stacking") or {}
+        skus = r.get("skus")
         store_rows = []
         if stores:
             found = {e.code: e for e in OrgEntity.objects.filter(code__in=stores["codes"], type=stores["type"])}
@@ -182,6 +198,10 @@ class CouponSeriesInputSerializer(serializers.Serializer):
             new_members_registered_from=new.get("registered_from"),
             new_members_registered_to=new.get("registered_to"),
             new_members_max_transactions=new.get("max_transactions"),
+            redemption_skus=list(dict.fromkeys(skus)) if skus else None,
+            stacking_exclusive=stacking.get("exclusive", False),
+            stacking_priority=stacking.get("priority", 0),
+            on_return=r.get("on_return") or CouponSeries.OnReturn.FORFEIT,
         )
 
 
@@ -237,6 +257,9 @@ class CouponSeriesOutputSerializer(serializers.Serializer):
                 "hours": s.hours,
                 "min_gap_days": s.redemption_min_gap_days,
                 "series_limit": s.redemption_series_limit,
+                "skus": s.redemption_skus,
+                "stacking": {"exclusive": s.stacking_exclusive, "priority": s.stacking_priority},
+                "on_return": s.on_return,
                 "new_members": None
                 if s.new_members_registered_from is None
                 and s.new_members_registered_to is None

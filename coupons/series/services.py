@@ -177,6 +177,7 @@ SETTING_RANGES = {
     "redemption_min_gap_days": ("redemption", "min_gap_days", ranges.DAYS),
     "redemption_series_limit": ("redemption", "series_limit", ranges.COUNT),
     "new_members_max_transactions": ("redemption", "new_members.max_transactions", ranges.COUNT),
+    "stacking_priority": ("redemption", "stacking.priority", ranges.PRIORITY),
 }
 SETTING_LISTS = {
     "days_of_week": ranges.DAY_OF_WEEK,

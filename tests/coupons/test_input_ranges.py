@@ -229,6 +229,7 @@ def admin_series_data(offer, **overrides):
         "discount_currency": "USD", "expiry_mode": "with_offer", "on_rematch": "do_not_send",
         "limit_notify_emails": "[]", "redemption_start_mode": "on_issue", "days_of_week": "null",
         "days_of_month": "null", "hours": "null",
+        "redemption_skus": "null", "stacking_priority": "0", "on_return": "forfeit",
         "reminders-TOTAL_FORMS": "0", "reminders-INITIAL_FORMS": "0",
     }  # fmt: skip
     data.update(overrides)
