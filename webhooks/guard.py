@@ -3,7 +3,9 @@
 Unless WEBHOOK_ALLOW_PRIVATE_URLS is set, a receiver must be `https` and every address its host resolves to
 must be public: not loopback, private, link-local, reserved, multicast or unspecified (the cloud metadata
 address 169.254.169.254 is link-local). Checked when an endpoint is saved and again before each batch of
-deliveries, since what a name resolves to can change after it was accepted.
+deliveries, since what a name resolves to can change after it was accepted; the delivery then connects to the
+address this check vetted (`url_check` returns it), never resolving the name again, so a name that answers a
+public address to the check and a private one to the connection (DNS rebinding) reaches nothing private.
 """
 
 import ipaddress
@@ -20,8 +22,9 @@ URL_UNRESOLVABLE = "url_unresolvable"
 URL_MALFORMED = "url_malformed"
 
 
-def url_check(url: str, *, resolve=socket.getaddrinfo) -> None:
-    """Raise WebhookEndpointError when `url` may not receive webhooks."""
+def url_check(url: str, *, resolve=socket.getaddrinfo) -> str | None:
+    """Raise WebhookEndpointError when `url` may not receive webhooks; otherwise the vetted address to connect to
+    (None when private addresses are allowed: the connection resolves the name itself)."""
     try:
         parts = urlsplit(url)
         host, port = parts.hostname, parts.port
@@ -31,17 +34,21 @@ def url_check(url: str, *, resolve=socket.getaddrinfo) -> None:
         raise WebhookEndpointError("The address must be an http(s) URL without user name or password.",
                                    reasons=[URL_MALFORMED])  # fmt: skip
     if settings.WEBHOOK_ALLOW_PRIVATE_URLS:
-        return
+        return None
     if parts.scheme != "https":
         raise WebhookEndpointError("The address must use https.", reasons=[URL_NOT_HTTPS])
     try:
-        addresses = {info[4][0] for info in resolve(host, port or 443, type=socket.SOCK_STREAM)}
+        # In the resolver's order (the order a connection would try them), without repeats.
+        addresses = list(dict.fromkeys(info[4][0] for info in resolve(host, port or 443, type=socket.SOCK_STREAM)))
     except (OSError, UnicodeError) as error:
         raise WebhookEndpointError(f"The host {host} does not resolve.", reasons=[URL_UNRESOLVABLE]) from error
     for address in addresses:
         if not _is_public(address):
             raise WebhookEndpointError(f"The host {host} resolves to a private address ({address}).",
                                        reasons=[URL_NOT_PUBLIC])  # fmt: skip
+    if not addresses:
+        raise WebhookEndpointError(f"The host {host} does not resolve.", reasons=[URL_UNRESOLVABLE])
+    return addresses[0]
 
 
 def _is_public(address: str) -> bool:

@@ -2,6 +2,7 @@
 
 import http.client
 import json
+import socket
 import ssl
 import threading
 import time
@@ -45,16 +46,18 @@ def signed_headers(*, signer: Webhook, event: Event, body: str, now: datetime | 
     }
 
 
-def event_post(*, url: str, signer: Webhook, event: Event, timeout: float) -> Answer:
+def event_post(*, url: str, signer: Webhook, event: Event, timeout: float, address: str | None = None) -> Answer:
     """POST the event once. A 2xx answer is a success; anything else, a timeout or a refused connection is not.
-    Redirects are not followed: a receiver could send the request on to an address the guard would refuse."""
+    Redirects are not followed: a receiver could send the request on to an address the guard would refuse.
+    With `address` (the one the guard vetted) the socket goes there; the Host header, TLS server name and
+    certificate check still use the URL's host."""
     body = event_body(event)
     headers = signed_headers(signer=signer, event=event, body=body)
     parts = urlsplit(url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     started = time.monotonic()
     for reused in (True, False):
-        connection, was_open = _connection(parts, timeout)
+        connection, was_open = _connection(parts, timeout, address)
         try:
             connection.request("POST", target, body=body.encode(), headers=headers)
             response = connection.getresponse()
@@ -63,13 +66,13 @@ def event_post(*, url: str, signer: Webhook, event: Event, timeout: float) -> An
             break
         except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as error:
             connection.close()
-            _forget(parts)
+            _forget(parts, address)
             if reused and was_open:
                 continue  # the receiver closed a kept-alive connection before reading this request: once more
             return Answer(False, None, _ms_since(started), _error_text(error))
         except (OSError, http.client.HTTPException) as error:
             connection.close()
-            _forget(parts)
+            _forget(parts, address)
             return Answer(False, None, _ms_since(started), _error_text(error))
     code = response.status
     succeeded = 200 <= code < 300
@@ -82,9 +85,9 @@ def event_post(*, url: str, signer: Webhook, event: Event, timeout: float) -> An
 _local = threading.local()
 
 
-def _connection(parts, timeout: float):
+def _connection(parts, timeout: float, address: str | None):
     connections = _local.__dict__.setdefault("connections", {})
-    key = (parts.scheme, parts.hostname, parts.port)
+    key = (parts.scheme, parts.hostname, parts.port, address)
     connection = connections.get(key)
     if connection is not None:
         connection.timeout = timeout
@@ -94,12 +97,18 @@ def _connection(parts, timeout: float):
                                                  context=ssl.create_default_context())  # fmt: skip
     else:
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    if address is not None:
+        # http.client opens its socket through this hook (and again on each reconnect); everything else it
+        # does with the host name (Host header, SNI, certificate verification) is left as it is.
+        connection._create_connection = lambda target, *args, **kwargs: socket.create_connection(
+            (address, target[1]), *args, **kwargs
+        )
     connections[key] = connection
     return connection, False
 
 
-def _forget(parts) -> None:
-    _local.__dict__.get("connections", {}).pop((parts.scheme, parts.hostname, parts.port), None)
+def _forget(parts, address: str | None) -> None:
+    _local.__dict__.get("connections", {}).pop((parts.scheme, parts.hostname, parts.port, address), None)
 
 
 def _error_text(error: Exception) -> str:

@@ -185,7 +185,7 @@ def endpoint_deliver(*, endpoint_id: int, budget_seconds: float = SEND_BUDGET_SE
     if endpoint is None:
         return 0
     try:
-        url_check(endpoint.url)
+        address = url_check(endpoint.url)
     except WebhookEndpointError as error:
         endpoint_disable(endpoint_id=endpoint.pk, reason=f"Its address is not allowed: {error.message}",
                          actor=Actor.system("webhooks"))  # fmt: skip
@@ -202,7 +202,7 @@ def endpoint_deliver(*, endpoint_id: int, budget_seconds: float = SEND_BUDGET_SE
                 after = 0  # once more from the start, for the retries that came due meanwhile
                 continue
             after = batch[-1].event_id
-            answers = list(pool.map(lambda d: _post(endpoint, signer, d), batch))
+            answers = list(pool.map(lambda d: _post(endpoint, signer, d, address), batch))
             _record(endpoint=endpoint, batch=batch, answers=answers)
             sent += len(batch)
             if time.monotonic() > deadline:
@@ -210,8 +210,9 @@ def endpoint_deliver(*, endpoint_id: int, budget_seconds: float = SEND_BUDGET_SE
                 return sent
 
 
-def _post(endpoint, signer, delivery) -> Answer:
-    return event_post(url=endpoint.url, signer=signer, event=delivery.event, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
+def _post(endpoint, signer, delivery, address) -> Answer:
+    return event_post(url=endpoint.url, signer=signer, event=delivery.event, timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+                      address=address)  # fmt: skip
 
 
 # Statuses are written into the text, not bound: a prepared statement's generic plan cannot use the partial
