@@ -43,7 +43,8 @@ class Event(models.Model):
     type = models.CharField(max_length=40, choices=EVENT_TYPE_CHOICES)
     object_type = models.CharField(max_length=40, help_text="What the event is about, e.g. coupon")
     object_id = models.CharField(max_length=64)
-    data = models.JSONField(default=dict)
+    # Null for a thin event until it is first sent (webhooks/outbox.py): its payload is then built and kept.
+    data = models.JSONField(default=dict, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     dispatched_at = models.DateTimeField(null=True, blank=True)
 

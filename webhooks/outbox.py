@@ -6,6 +6,10 @@
 - `event_insert_cte`: the same INSERT as a CTE, for a caller that writes its change in one statement (the till's
   redemption), so the event costs no round trip of its own.
 
+A set-based path may write thin events (`data=None`): the reference only, the payload built from the object's row
+when the event is first sent (webhooks/payloads.py, `thin_payloads_fill`) and kept from then on, so every try and
+every endpoint gets the same body. Bulk issuance does: a payload per coupon was most of what its events cost.
+
 Every event is written, whether or not an endpoint wants its type today (see docs/webhooks.md): the outbox is the
 log the dispatcher fans out from, and the hot paths never read endpoint configuration. After the commit the
 dispatcher is woken (`events_kick`); a rolled-back change takes its events with it, and nothing is queued.
@@ -15,7 +19,8 @@ import logging
 import time
 
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, BooleanField, CharField, DateTimeField, TextField, Value
+from django.db.models import BigIntegerField, BooleanField, CharField, DateTimeField, JSONField, TextField, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, JSONObject
 from django.utils import timezone
 
@@ -40,9 +45,12 @@ def events_emit(*, type: str, object_type: str, object_id, data: dict, at=None) 
     return event
 
 
-def events_emit_from_query(*, type: str, object_type: str, queryset, data: dict, object_id="pk", at=None) -> int:
+def events_emit_from_query(
+    *, type: str, object_type: str, queryset, data: dict | None, object_id="pk", at=None
+) -> int:
     """One event per row of `queryset`, in one INSERT … SELECT; `data` maps payload keys to expressions
-    over the row (`F("code")`, `F("member__external_id")`, `Value(...)`). Returns how many were written."""
+    over the row (`F("code")`, `F("member__external_id")`, `Value(...)`), or is None for thin events.
+    Returns how many were written."""
     sql, params = event_select_sql(type=type, object_type=object_type, queryset=queryset, data=data,
                                    object_id=object_id, at=at)  # fmt: skip
     with connection.cursor() as cursor:
@@ -53,7 +61,7 @@ def events_emit_from_query(*, type: str, object_type: str, queryset, data: dict,
     return written
 
 
-def event_select_sql(*, type: str, object_type: str, queryset, data: dict, object_id="pk", at=None):
+def event_select_sql(*, type: str, object_type: str, queryset, data: dict | None, object_id="pk", at=None):
     """The SELECT of event rows (in EVENT_COLUMNS order) for each row of `queryset`, and its parameters."""
     _check_type(type)
     at = at or timezone.now()
@@ -63,11 +71,16 @@ def event_select_sql(*, type: str, object_type: str, queryset, data: dict, objec
         "wh_type": Value(type, output_field=CharField()),
         "wh_object_type": Value(object_type, output_field=CharField()),
         "wh_object_id": Cast(object_id, output_field=CharField()),
-        "wh_data": JSONObject(**{key: _typed(value) for key, value in data.items()}),
+        "wh_data": RawSQL("NULL", [], output_field=JSONField()) if data is None else payload_expression(data),
         "wh_created_at": at,
     }
     rows = queryset.order_by().annotate(**columns).values(*columns)
     return rows.query.sql_with_params()
+
+
+def payload_expression(data: dict):
+    """The JSON object of `data`'s expressions over a row, as the database builds it."""
+    return JSONObject(**{key: _typed(value) for key, value in data.items()})
 
 
 def event_insert_cte(*, name: str, type: str, object_type: str, queryset, data: dict, object_id="pk", at=None):

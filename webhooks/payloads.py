@@ -1,10 +1,12 @@
 """What each event says about its object, as expressions over the object's row, so a single object and a set of
 them are written the same way (`outbox.events_emit_from_query`), by the database, in one statement."""
 
-from django.db.models import F, Value
+from django.db.models import BigIntegerField, F, OuterRef, Subquery, Value
+from django.db.models.functions import Cast
 
-from .events import REWARD_AWARDED, REWARD_REDEEMED
-from .outbox import event_insert_cte, events_emit, events_emit_from_query
+from .events import COUPON_ISSUED, REWARD_AWARDED, REWARD_REDEEMED
+from .models import Event
+from .outbox import event_insert_cte, events_emit, events_emit_from_query, payload_expression
 
 COUPON = "coupon"
 OFFER_RESPONSE = "offer_response"
@@ -29,6 +31,13 @@ def coupons_emit(*, type: str, queryset, at=None, **overrides) -> int:
     """One `type` event per coupon of `queryset`, in one INSERT … SELECT."""
     return events_emit_from_query(type=type, object_type=COUPON, queryset=queryset, data=coupon_data(**overrides),
                                   at=at)  # fmt: skip
+
+
+def coupons_emit_thin(*, type: str, queryset, at=None) -> int:
+    """One thin `type` event per coupon of `queryset`: the reference only, its payload built when first sent."""
+    if type not in THIN_PAYLOADS:
+        raise ValueError(f"{type} events carry their payload; only {sorted(THIN_PAYLOADS)} may be thin.")
+    return events_emit_from_query(type=type, object_type=COUPON, queryset=queryset, data=None, at=at)
 
 
 def coupon_emit(*, type: str, coupon_id: int, at=None, **overrides) -> int:
@@ -61,6 +70,35 @@ def offer_responses_emit(*, type: str, queryset, at=None, **overrides) -> int:
     """One `type` event per offer response of `queryset`, in one INSERT … SELECT."""
     return events_emit_from_query(type=type, object_type=OFFER_RESPONSE, queryset=queryset,
                                   data=offer_response_data(**overrides), at=at)  # fmt: skip
+
+
+def _coupon_issued_payload():
+    from coupons.models import Coupon
+
+    # The status is the event's, whatever the coupon's is by the time the event is sent.
+    return Coupon.objects, coupon_data(status=Coupon.Status.ISSUED.value)
+
+
+# Event types that may be written thin, and where their payload comes from when first sent.
+THIN_PAYLOADS = {COUPON_ISSUED: _coupon_issued_payload}
+
+
+def thin_payloads_fill(events: list[Event]) -> None:
+    """Give each thin event its payload, built from its object's row and kept on the event, in one UPDATE per
+    event type; the kept payload is read back, so an event filled meanwhile by another sender keeps its own."""
+    thin = [event for event in events if event.data is None]
+    if not thin:
+        return
+    for type in {event.type for event in thin}:
+        objects, data = THIN_PAYLOADS[type]()
+        of_the_event = objects.filter(pk=Cast(OuterRef("object_id"), output_field=BigIntegerField()))
+        payload = Subquery(of_the_event.annotate(payload=payload_expression(data)).values("payload")[:1])
+        ids = [event.pk for event in thin if event.type == type]
+        Event.objects.filter(pk__in=ids, data__isnull=True).update(data=payload)
+    kept = dict(Event.objects.filter(pk__in=[event.pk for event in thin]).values_list("pk", "data"))
+    for event in thin:
+        # An object that is gone is still announced, by its reference.
+        event.data = kept.get(event.pk) or {f"{event.object_type}_id": event.object_id}
 
 
 def _values(overrides: dict) -> dict:

@@ -31,6 +31,7 @@ from .events import EVENT_TYPES
 from .exceptions import WebhookEndpointError
 from .guard import url_check
 from .models import Delivery, DeliveryAttempt, Endpoint, Event
+from .payloads import thin_payloads_fill
 from .sending import Answer, event_post
 
 Status = Delivery.Status
@@ -202,6 +203,7 @@ def endpoint_deliver(*, endpoint_id: int, budget_seconds: float = SEND_BUDGET_SE
                 after = 0  # once more from the start, for the retries that came due meanwhile
                 continue
             after = batch[-1].event_id
+            thin_payloads_fill([delivery.event for delivery in batch])
             answers = list(pool.map(lambda d: _post(endpoint, signer, d, address), batch))
             _record(endpoint=endpoint, batch=batch, answers=answers)
             sent += len(batch)

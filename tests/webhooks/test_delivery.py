@@ -179,3 +179,22 @@ def test_retry_delay_backs_off_exponentially_with_jitter_over_about_a_day(settin
     delays = {retry_delay(1) for _ in range(50)}
     assert len(delays) > 1
     assert all(0.8 * schedule[0] <= delay <= 1.2 * schedule[0] for delay in delays)
+
+
+def test_bulk_issued_coupons_reach_the_receiver_with_their_payload_built_at_send(make_endpoint, receiver):
+    from coupons.issuance.bulk import bulk_issue_run
+    from tests.coupons.factories import BulkIssueJobFactory
+    from tests.members.factories import SegmentFactory
+
+    endpoint, secret = make_endpoint()
+    segment = SegmentFactory()
+    members = {MemberFactory(segments=[segment]).external_id for _ in range(4)}
+    job = BulkIssueJobFactory(series=CouponSeriesFactory(), segment=segment, chunk_size=2, running=True)
+    bulk_issue_run(job_id=job.pk, actor=ACTOR)
+    events_dispatch()
+    assert endpoint_deliver(endpoint_id=endpoint.pk) == 4
+
+    payloads = [Webhook(secret).verify(request.body, request.headers) for request in receiver.accepted()]
+    assert {p["data"]["member_external_id"] for p in payloads} == members
+    assert {p["data"]["code"] for p in payloads} == set(Coupon.objects.values_list("code", flat=True))
+    assert {p["data"]["status"] for p in payloads} == {"issued"}

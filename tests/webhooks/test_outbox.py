@@ -17,6 +17,7 @@ from tests.webhooks.conftest import ACTOR
 from webhooks import events
 from webhooks.models import Delivery, Event
 from webhooks.outbox import events_emit
+from webhooks.payloads import thin_payloads_fill
 from webhooks.services import events_dispatch, events_purge
 
 pytestmark = pytest.mark.django_db
@@ -27,16 +28,21 @@ def of_type(type):
     return Event.objects.filter(type=type).order_by("pk")
 
 
-def test_bulk_issuance_writes_one_event_per_coupon_with_a_statement_per_chunk(django_assert_max_num_queries):
+def test_bulk_issuance_writes_one_thin_event_per_coupon_filled_with_its_payload_when_sent():
     segment = SegmentFactory()
     members = [MemberFactory(segments=[segment]) for _ in range(9)]
     series = CouponSeriesFactory()
     job = BulkIssueJobFactory(series=series, segment=segment, chunk_size=3, running=True)
     bulk_issue_run(job_id=job.pk, actor=ACTOR)
 
-    issued = of_type(events.COUPON_ISSUED)
+    issued = list(of_type(events.COUPON_ISSUED))
     coupons = dict(Coupon.objects.filter(series=series).values_list("pk", "code"))
     assert sorted(int(event.object_id) for event in issued) == sorted(coupons)
+    assert [event.data for event in issued] == [None] * 9  # the reference only, until sent
+
+    thin_payloads_fill(issued)
+    assert [event.data for event in of_type(events.COUPON_ISSUED)] == [event.data for event in issued]
+    assert {event.data["status"] for event in issued} == {"issued"}
     assert {event.data["code"] for event in issued} == set(coupons.values())
     assert {event.data["member_external_id"] for event in issued} == {m.external_id for m in members}
     (finished,) = of_type(events.BULK_ISSUE_FINISHED)
@@ -133,3 +139,36 @@ def test_events_purge_deletes_old_finished_events_and_keeps_pending_ones(make_en
 def test_an_unknown_event_type_is_refused():
     with pytest.raises(ValueError, match="Unknown webhook event type"):
         events_emit(type="coupon.exploded", object_type="coupon", object_id=1, data={})
+
+
+def test_a_thin_event_keeps_the_payload_of_its_first_send_for_every_try_and_endpoint():
+    segment = SegmentFactory()
+    MemberFactory(segments=[segment])
+    job = BulkIssueJobFactory(series=CouponSeriesFactory(), segment=segment, running=True)
+    bulk_issue_run(job_id=job.pk, actor=ACTOR)
+    coupon = Coupon.objects.get()
+    coupon.status = Coupon.Status.REDEEMED  # redeemed before its issued event went out
+    coupon.save(update_fields=["status"])
+
+    (first_sender,) = of_type(events.COUPON_ISSUED)
+    thin_payloads_fill([first_sender])
+    Coupon.objects.filter(pk=coupon.pk).update(member=MemberFactory())  # moved on after the first send
+    (second_sender,) = of_type(events.COUPON_ISSUED)
+    thin_payloads_fill([second_sender])
+
+    assert first_sender.data["status"] == "issued"
+    assert second_sender.data == first_sender.data
+    assert first_sender.data["member_external_id"] == job.segment.members.get().external_id
+
+
+def test_a_thin_event_whose_coupon_is_gone_is_sent_with_its_reference():
+    event = Event.objects.create(type=events.COUPON_ISSUED, object_type="coupon", object_id="987654321", data=None)
+    thin_payloads_fill([event])
+    assert event.data == {"coupon_id": "987654321"}
+
+
+def test_only_the_types_with_a_payload_source_may_be_written_thin():
+    from webhooks.payloads import coupons_emit_thin
+
+    with pytest.raises(ValueError, match="coupon.redeemed"):
+        coupons_emit_thin(type=events.COUPON_REDEEMED, queryset=Coupon.objects.all())
