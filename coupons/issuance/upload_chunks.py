@@ -42,7 +42,7 @@ from coupons.series.services import series_allow_members
 from members import validators
 from members.models import Member
 from webhooks import events
-from webhooks.payloads import coupon_emit, coupons_emit
+from webhooks.payloads import coupon_emit, coupons_emit_thin
 
 MALFORMED_ROW = "malformed_row"
 DUPLICATE_CODE = "duplicate_code"
@@ -211,7 +211,7 @@ def _members_chunk(*, series, rows, actor, now) -> None:
     for batch in _batches(sorted(set(member_ids))):
         issued_now = Coupon.objects.filter(member_id__in_array=batch, series=series, issued_at=now)
         coupons_created_events_record(queryset=issued_now, actor=actor, at=now)
-        coupons_emit(type=events.COUPON_ISSUED, queryset=issued_now, at=now)
+        coupons_emit_thin(type=events.COUPON_ISSUED, queryset=issued_now, at=now)
     series_note_issued(series=series, count=issued)
 
 
@@ -244,7 +244,7 @@ def _codes_chunk(*, upload, series, rows, actor, now) -> None:
     for batch in _batches(sorted(row.code for row in fresh)):
         fresh_coupons = Coupon.objects.filter(code__in_array=batch, is_common=False)
         coupons_created_events_record(queryset=fresh_coupons, actor=actor, at=now)
-        coupons_emit(type=events.COUPON_ISSUED, queryset=fresh_coupons, at=now)
+        coupons_emit_thin(type=events.COUPON_ISSUED, queryset=fresh_coupons, at=now)
     _reissue_revoked(series=series, rows=reissued, holders=holders, actor=actor, now=now)
     new_codes = len(unnamed) + len(chosen)
     if new_codes:
@@ -399,7 +399,7 @@ def _claim_uploaded_codes(*, series, rows, actor, now) -> None:
     Coupon.objects.bulk_update(holders, ["member", "issued_at", "expires_at", "redeemable_from"], batch_size=1_000)
     moved = coupons_transition(from_status=Coupon.Status.UNISSUED, to=Coupon.Status.ISSUED, actor=actor,
                                reason="issued", ids=picked, at=now)  # fmt: skip
-    coupons_emit(type=events.COUPON_ISSUED, queryset=Coupon.objects.filter(pk__in=picked), at=now)
+    coupons_emit_thin(type=events.COUPON_ISSUED, queryset=Coupon.objects.filter(pk__in=picked), at=now)
     series_note_issued(series=series, count=moved)
 
 

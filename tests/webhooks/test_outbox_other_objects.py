@@ -15,6 +15,7 @@ from tests.rewards.factories import CertificateCodeFactory, RewardFactory
 from tests.webhooks.conftest import ACTOR
 from webhooks import events
 from webhooks.models import Event
+from webhooks.payloads import thin_payloads_fill
 
 pytestmark = pytest.mark.django_db
 
@@ -107,4 +108,6 @@ def test_a_finished_upload_writes_upload_finished_and_its_coupons_coupon_issued(
     assert finished.data == {"upload_id": upload.pk, "series_id": series.pk, "kind": "members", "status": "succeeded",
                              "rows": 2, "succeeded": 1, "failed": 1}  # fmt: skip
     (issued,) = of_type(events.COUPON_ISSUED)
-    assert issued.data["member_external_id"] == member.external_id
+    assert issued.data is None  # thin: built when first sent
+    thin_payloads_fill([issued])
+    assert (issued.data["member_external_id"], issued.data["status"]) == (member.external_id, "issued")
