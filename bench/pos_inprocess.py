@@ -134,6 +134,12 @@ def main():
 
         settings.DEBUG = False
         settings.API_CLIENT_CACHE_SECONDS = 30
+        from config.celery import app as celery_app
+
+        # Wake-ups go to an in-memory broker, as a message send costs in production; eager tasks would run the
+        # webhook dispatcher inside every redemption.
+        celery_app.conf.task_always_eager = False
+        celery_app.conf.broker_url = "memory://"
         connection.close()
         from bench.pos_bare_wsgi import application
 

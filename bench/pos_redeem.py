@@ -145,7 +145,9 @@ def start_server(db_url, port, workers, threads, server="granian"):
         "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback: no TLS proxy in front of the bench
         "LOG_LEVEL": "ERROR",
         "API_CLIENT_CACHE_SECONDS": os.environ.get("API_CLIENT_CACHE_SECONDS", "30"),
-        "CELERY_BROKER_URL": "",
+        # A broker, as production has: the outbox wakes its dispatcher with at most one message a second per
+        # process. Without one, tasks run eagerly and every redemption would run the dispatcher in the request.
+        "CELERY_BROKER_URL": os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/8"),
     }
     command = server_command(server, port, workers, threads)
     server = subprocess.Popen(command, cwd=ROOT, env=env)

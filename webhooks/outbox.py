@@ -45,9 +45,7 @@ def events_emit(*, type: str, object_type: str, object_id, data: dict, at=None) 
     return event
 
 
-def events_emit_from_query(
-    *, type: str, object_type: str, queryset, data: dict | None, object_id="pk", at=None
-) -> int:
+def events_emit_from_query(*, type: str, object_type: str, queryset, data: dict | None, object_id="pk", at=None) -> int:
     """One event per row of `queryset`, in one INSERT … SELECT; `data` maps payload keys to expressions
     over the row (`F("code")`, `F("member__external_id")`, `Value(...)`), or is None for thin events.
     Returns how many were written."""

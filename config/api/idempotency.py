@@ -9,6 +9,13 @@ later insert waits on the key's unique index until the first commits, then confl
 own work. There is no "key in flight" answer to give: the second request waits for the first's outcome.
 An expired key (older than `IDEMPOTENCY_KEY_TTL_HOURS`, not yet purged) is overwritten by the same insert.
 
+A view whose one write statement can carry the key (the till's redeem, `idempotent(in_statement=True)`) pays no
+statement for it on PostgreSQL: its one read looks the key up (`stored_answer_sql`; a live stored answer is replayed
+before any work), and its write statement inserts the key with the answer as one more CTE (`KeyInStatement`). A
+plain INSERT there: when a request with the same key committed first, the unique index refuses the whole statement,
+nothing is written, and the stored answer is replayed. A refusal, which writes nothing, stores its answer with the
+usual one statement; an expired key found by the read, and SQLite, take the transaction path above.
+
 Only final answers are stored (`is_final_answer`): a success, or a refusal that says what became of
 the request (400 invalid input, 403, 404, a 409 rule or state, 422). An answer that asks the client to
 come back later (429 throttled, 408, 425) or a failure on our side (any 5xx, 503 included) rolls back
@@ -18,11 +25,14 @@ already stored, that answer is replayed instead.
 
 import hashlib
 import json
+from contextlib import nullcontext
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import wraps
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.http.request import RawPostDataException
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
@@ -41,11 +51,15 @@ class IdempotencyError(DomainError):
     title = "Idempotency-Key conflict"
 
 
-def idempotent(handler):
+def idempotent(handler=None, *, in_statement: bool = False):
     """Decorate a DRF view's `post` so that it honours the Idempotency-Key header.
 
     Works on DRF's path and on `config.api.lean`'s (a Django request and a response that keeps `data`).
+    `in_statement`: the view reads the key in its one read and writes it in its one write (see the module's
+    docstring); on SQLite it takes the transaction path.
     """
+    if handler is None:
+        return lambda handler: idempotent(handler, in_statement=in_statement)
 
     @wraps(handler)
     def wrapper(view, request, *args, **kwargs):
@@ -59,23 +73,137 @@ def idempotent(handler):
                 http_status=400,
             )
         fingerprint = request_fingerprint(request)
-        with transaction.atomic():
-            try:
-                response = handler(view, request, *args, **kwargs)
-            except Exception as exc:  # a domain error is an answer to store; anything else re-raises
-                response = view.handle_exception(exc)
-            final = is_final_answer(response.status_code)
-            if final and _record(client=request.user, key=key, fingerprint=fingerprint, response=response):
-                return response
-            transaction.set_rollback(True)
-        stored = _stored(client=request.user, key=key, quiet=not final)
-        if stored is None:
-            # Not final (nothing to store), or the conflicting key expired and was purged in between.
-            return response if not final else wrapper(view, request, *args, **kwargs)
-        return _replay(stored, fingerprint)
+        if in_statement and connection.vendor == "postgresql":
+            pending = PendingKey(client_id=request.user.pk, key=key, fingerprint=fingerprint)
+            answered = _in_statement(view, request, handler, pending, args, kwargs)
+            if answered is not None:
+                return answered
+        return _in_transaction(view, request, handler, key, fingerprint, args, kwargs, wrapper)
 
     wrapper.idempotent = True
     return wrapper
+
+
+def _in_statement(view, request, handler, pending, args, kwargs):
+    """The request with its key read and written by the view's own statements; None when it must take the
+    transaction path instead (the read found an expired key), before any work was done."""
+    token = _pending.set(pending)
+    try:
+        # Under a caller's transaction (a test's), a refused statement must not abort it: a savepoint.
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+            try:
+                response = handler(view, request, *args, **kwargs)
+            except (KeyTaken, KeyNeedsTransaction, IntegrityError):
+                raise
+            except Exception as exc:  # a domain error is an answer to store; anything else re-raises
+                response = view.handle_exception(exc)
+    except KeyTaken as taken:
+        return _replay(taken.stored, pending.fingerprint)
+    except KeyNeedsTransaction:
+        return None
+    except IntegrityError as error:
+        if not _is_key_conflict(error):
+            raise
+        # A request with the key committed first; this one wrote nothing.
+        return _replay(_stored(client=request.user, key=pending.key, quiet=False), pending.fingerprint)
+    finally:
+        _pending.reset(token)
+    if pending.written or not is_final_answer(response.status_code):
+        return response
+    if _record(client=request.user, key=pending.key, fingerprint=pending.fingerprint, response=response):
+        return response
+    # Refused, and meanwhile a request with the key stored its answer: that one stands.
+    return _replay(_stored(client=request.user, key=pending.key, quiet=False), pending.fingerprint)
+
+
+def _in_transaction(view, request, handler, key, fingerprint, args, kwargs, wrapper):
+    """The work and the key's insert in one transaction; the stored answer read only when the insert conflicts."""
+    with transaction.atomic():
+        try:
+            response = handler(view, request, *args, **kwargs)
+        except Exception as exc:  # a domain error is an answer to store; anything else re-raises
+            response = view.handle_exception(exc)
+        final = is_final_answer(response.status_code)
+        if final and _record(client=request.user, key=key, fingerprint=fingerprint, response=response):
+            return response
+        transaction.set_rollback(True)
+    stored = _stored(client=request.user, key=key, quiet=not final)
+    if stored is None:
+        # Not final (nothing to store), or the conflicting key expired and was purged in between.
+        return response if not final else wrapper(view, request, *args, **kwargs)
+    return _replay(stored, fingerprint)
+
+
+# The key of the request being answered in-statement, for the view's read and write to pick up.
+_pending: ContextVar["PendingKey | None"] = ContextVar("idempotency_pending_key", default=None)
+KEY_CONSTRAINT = "api_idempotency_client_key_unique"
+
+
+@dataclass
+class PendingKey:
+    client_id: int
+    key: str
+    fingerprint: str
+    written: bool = False  # the view's write statement inserted the key with its answer
+    answer: object = field(default=None, repr=False)  # row -> (status, body) for the write statement
+
+
+class KeyTaken(Exception):
+    """The view's read found a live stored answer for the key: replay it, do nothing."""
+
+    def __init__(self, stored):
+        super().__init__("stored answer")
+        self.stored = stored
+
+
+class KeyNeedsTransaction(Exception):
+    """The view's read found an expired answer under the key: the transaction path takes it over."""
+
+
+def pending_key() -> PendingKey | None:
+    """The key a view answering in-statement reads and writes itself, or None (no key, or the transaction path)."""
+    return _pending.get()
+
+
+def stored_answer_sql(alias: str = "idem") -> tuple[str, str]:
+    """A LEFT JOIN of the stored answer for (client, key), and its columns, for the view's one read:
+    `(join, columns)`; the join takes the client id and the key as its two parameters."""
+    join = f"LEFT JOIN {_TABLE} {alias} ON {alias}.client_id = %s AND {alias}.key = %s"
+    columns = (f"{alias}.fingerprint, {alias}.response_status, {alias}.response_body, "
+               f"{alias}.response_content_type, {alias}.created_at")  # fmt: skip
+    return join, columns
+
+
+STORED_ANSWER_WIDTH = 5
+
+
+def stored_answer_check(pending: PendingKey, row) -> None:
+    """After the view's read: replay a live stored answer, or hand an expired one to the transaction path."""
+    fingerprint, status, body, content_type, created_at = row
+    if fingerprint is None:
+        return
+    if created_at < timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS):
+        raise KeyNeedsTransaction()
+    raise KeyTaken((fingerprint, status, json.loads(body) if isinstance(body, str) else body, content_type))
+
+
+def key_insert_cte(pending: PendingKey, *, after: str, id_column: str, answer: tuple[int, dict]):
+    """`keyed AS (INSERT …)` of the key with `answer` (status, body) for a data-modifying statement: written
+    for the row the CTE `after` returned, with that row's `id_column` as the body's `"<id_column>"` (the one
+    value of the answer the statement makes). A plain INSERT: a live key refuses the whole statement."""
+    status, body = answer
+    sql = f"""keyed AS (INSERT INTO {_TABLE}
+    (client_id, key, fingerprint, response_status, response_body, response_content_type, created_at)
+    SELECT %s, %s, %s, %s, jsonb_set(%s::jsonb, '{{{id_column}}}', to_jsonb({after}.id)), '', %s FROM {after}
+    RETURNING id)"""
+    params = [pending.client_id, pending.key, pending.fingerprint, status,
+              JSONRenderer().render(body).decode(), timezone.now()]  # fmt: skip
+    return sql, params
+
+
+def _is_key_conflict(error: IntegrityError) -> bool:
+    diag = getattr(getattr(error, "__cause__", None), "diag", None)
+    return getattr(diag, "constraint_name", None) == KEY_CONSTRAINT
 
 
 # Answers about when to ask again, not about the request: Request Timeout, Too Early, Too Many Requests.

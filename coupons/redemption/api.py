@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from config.actors import Actor
 from config.api.authentication import address_key, client_address
-from config.api.idempotency import idempotent
+from config.api.idempotency import idempotent, pending_key
 from config.api.lean import LeanJsonResponse, LeanPostApiView, request_data, validate_fields
 from config.api.permissions import ensure_store_permitted
 from config.api.roles import POS_ONLY
@@ -123,10 +123,17 @@ class CouponRedeemApi(TillApi):
     input_serializer = RedeemInputSerializer
 
     @extend_schema(request=RedeemInputSerializer, responses={201: RedemptionOutputSerializer})
-    @idempotent
+    @idempotent(in_statement=True)
     def post(self, request):
         data = self.till_input(request)
         ensure_store_permitted(request.user, data["store"])
+        member, store = data["member"].external_id, data["store"].code
+        pending = pending_key()
+        if pending is not None:  # the redemption's statement stores this answer under the key
+            pending.answer = lambda row: (
+                status.HTTP_201_CREATED,
+                redemption_body(row, code=row.coupon.code, member=member, store=store),
+            )
         try:
             row = redemption.coupon_redeem_read(
                 coupon=data["coupon"], code=data["code"], member=data["member"], store=data["store"],
@@ -137,7 +144,7 @@ class CouponRedeemApi(TillApi):
             if exc.reasons == [rules.COUPON_NOT_FOUND]:
                 self.note_unknown(request, data["code"], store_ids=[guessing.guard_store_id(data["store"])])
             raise
-        body = redemption_body(row, code=row.coupon.code, member=data["member"].external_id, store=data["store"].code)
+        body = redemption_body(row, code=row.coupon.code, member=member, store=store)
         return LeanJsonResponse(body, status=status.HTTP_201_CREATED)
 
 

@@ -25,7 +25,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from config.actors import Actor
-from config.api import attempts
+from config.api import attempts, idempotency
 from config.rawrows import ModelColumns
 from coupons.exceptions import CouponTransitionError
 from coupons.lifecycle.status import coupon_move_statement, coupon_transition
@@ -78,6 +78,18 @@ WHERE c.id = {_coupon_id("%s")}"""
 
 CONTEXT_WIDTH = MEMBER.width + STORE.width + PARENT.width + 1
 
+# A redeem sent with an Idempotency-Key reads the key's stored answer in the same statement (its last columns).
+_KEY_JOIN, _KEY_COLUMNS = idempotency.stored_answer_sql()
+
+
+def _with_stored_answer(sql: str) -> str:
+    head, joins = sql.split("\nFROM (SELECT 1 AS one) one", 1)
+    return f"{head}, {_KEY_COLUMNS}\nFROM (SELECT 1 AS one) one{joins}\n{_KEY_JOIN}"
+
+
+KEYED_CONTEXT_SQL = _with_stored_answer(CONTEXT_SQL)
+KEYED_CONTEXT_AND_COUPON_SQL = _with_stored_answer(CONTEXT_AND_COUPON_SQL)
+
 
 @dataclass(frozen=True)
 class TillContext:
@@ -97,12 +109,21 @@ def till_context(
     """
     window_start = connection.ops.adapt_datetimefield_value(attempts.window_start(now))
     params = [window_start, *limit_keys, member_external_id, store_code]
-    sql = CONTEXT_SQL if code is None else CONTEXT_AND_COUPON_SQL
+    pending = idempotency.pending_key()
+    if pending is None:
+        sql = CONTEXT_SQL if code is None else CONTEXT_AND_COUPON_SQL
+    else:
+        sql = KEYED_CONTEXT_SQL if code is None else KEYED_CONTEXT_AND_COUPON_SQL
     if code is not None:
         params += [code, code, code]
+    if pending is not None:
+        params += [pending.client_id, pending.key]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
+    if pending is not None:
+        # A live stored answer is replayed before anything else is looked at (even a blocked client's).
+        idempotency.stored_answer_check(pending, row[-idempotency.STORED_ANSWER_WIDTH :])
     member = MEMBER.build(row)
     store = STORE.build(row, MEMBER.width)
     if store is not None and store.parent_id is not None:
@@ -158,6 +179,7 @@ COUNT = f"""counted AS (UPDATE {CouponSeries._meta.db_table} SET redeemed_count 
            WHERE id = %s AND EXISTS (SELECT FROM moved)"""
 COUNT_UNDER_LIMIT = " AND redeemed_count < %s"
 ANSWER = "SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM counted), (SELECT id FROM redemption)"
+KEYED_ANSWER = ANSWER + ", (SELECT count(*) FROM keyed)"
 
 
 def _redeemed_event_parts():
@@ -210,9 +232,20 @@ def redemption_write(*, redemption: CouponRedemption, to: str | None, actor: Act
                                                     transaction_id=redemption.transaction_id, at=now)  # fmt: skip
     parts.append(event_sql)
     params += event_params
+    answer = ANSWER
+    pending = idempotency.pending_key()
+    if pending is not None and pending.answer is not None and not pending.written:
+        # The request's Idempotency-Key and its answer, written with the redemption or not at all.
+        key_sql, key_params = idempotency.key_insert_cte(pending, after="redemption", id_column="redemption_id",
+                                                         answer=pending.answer(redemption))  # fmt: skip
+        parts.append(key_sql)
+        params += key_params
+        answer = KEYED_ANSWER
     with connection.cursor() as cursor:
-        cursor.execute("WITH " + ",\n".join(parts) + "\n" + ANSWER, params)
-        moved, counted, redemption.pk = cursor.fetchone()
+        cursor.execute("WITH " + ",\n".join(parts) + "\n" + answer, params)
+        moved, counted, redemption.pk, *keyed = cursor.fetchone()
+    if keyed and keyed[0]:
+        pending.written = True
     redemption._state.adding = False
     if redemption.pk is not None:
         events_kick()

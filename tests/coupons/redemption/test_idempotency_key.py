@@ -1,5 +1,5 @@
-"""Redeem with an Idempotency-Key, as tills send it: one statement for the key, the stored answer read only on
-conflict, and one redemption however many requests carry the key at once."""
+"""Redeem with an Idempotency-Key, as tills send it: on PostgreSQL no statement of its own (the till's read looks
+the key up, its write inserts it), elsewhere one; and one redemption however many requests carry the key at once."""
 
 from datetime import timedelta
 
@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from config.api.models import AttemptWindow, IdempotencyRecord
 from coupons.models import Coupon, CouponRedemption, CouponSeries
 from tests.concurrency import run_concurrently
+from tests.conftest import ON_POSTGRES
 from tests.coupons.factories import CouponFactory
 
 from .till_requests import REDEEM, body
@@ -30,7 +31,7 @@ def statements(captured):
     return [query["sql"] for query in captured.captured_queries if not query["sql"].startswith(control)]
 
 
-def test_the_key_costs_one_statement_on_a_first_request(pos, store, cached_clients):
+def test_the_key_costs_no_statement_on_postgresql_and_one_elsewhere_on_a_first_request(pos, store, cached_clients):
     warm, plain, keyed_coupon = CouponFactory(), CouponFactory(), CouponFactory()
     pos.post(REDEEM, body(warm, store), format="json")  # the client is cached from here on
     with CaptureQueriesContext(connection) as keyless:
@@ -39,10 +40,18 @@ def test_the_key_costs_one_statement_on_a_first_request(pos, store, cached_clien
         response = pos.post(REDEEM, body(keyed_coupon, store), format="json", HTTP_IDEMPOTENCY_KEY="till-1")
 
     assert response.status_code == 201
-    added = [sql for sql in statements(keyed) if TABLE in sql]
-    assert len(statements(keyed)) == len(statements(keyless)) + 1
-    assert len(added) == 1 and added[0].startswith("INSERT") and "ON CONFLICT" in added[0]
-    assert IdempotencyRecord.objects.get(key="till-1").response_status == 201
+    touching = [sql for sql in statements(keyed) if TABLE in sql]
+    if ON_POSTGRES:  # the till's read joins the key; its write statement inserts it, with the answer
+        assert len(statements(keyed)) == len(statements(keyless)) == 2
+        assert [sql.split()[0] for sql in touching] == ["SELECT", "WITH"]
+        assert f"keyed AS (INSERT INTO {TABLE}" in touching[1]
+    else:
+        assert len(statements(keyed)) == len(statements(keyless)) + 1
+        assert len(touching) == 1 and touching[0].startswith("INSERT") and "ON CONFLICT" in touching[0]
+    record = IdempotencyRecord.objects.get(key="till-1")
+    assert record.response_status == 201
+    assert record.response_body == response.json()
+    assert record.response_body["redemption_id"] == CouponRedemption.objects.get(coupon=keyed_coupon).pk
 
 
 def test_a_replay_answers_the_first_status_and_ids_and_redeems_nothing_more(pos, store, cached_clients):
@@ -56,9 +65,11 @@ def test_a_replay_answers_the_first_status_and_ids_and_redeems_nothing_more(pos,
     assert again.json() == first.json()
     assert again.json()["redemption_id"] == CouponRedemption.objects.get(coupon=coupon).pk
     assert again["Idempotent-Replayed"] == "true"
-    # the insert conflicted, then the one read of the stored answer
     keyed = [sql for sql in statements(captured) if TABLE in sql]
-    assert [sql.split()[0] for sql in keyed] == ["INSERT", "SELECT"]
+    if ON_POSTGRES:  # the till's one read found the answer: nothing else ran
+        assert len(statements(captured)) == 1 and keyed[0].startswith("SELECT")
+    else:  # the insert conflicted, then the one read of the stored answer
+        assert [sql.split()[0] for sql in keyed] == ["INSERT", "SELECT"]
     assert CouponRedemption.objects.filter(coupon=coupon).count() == 1
     assert CouponSeries.objects.get(pk=coupon.series_id).redeemed_count == 1
 
@@ -134,3 +145,43 @@ def test_one_key_sent_by_12_tills_at_once_redeems_once_and_answers_alike(pos, st
     assert CouponRedemption.objects.filter(coupon=coupon).count() == 1
     assert CouponSeries.objects.get(pk=coupon.series_id).redeemed_count == 1
     assert IdempotencyRecord.objects.filter(key="till-race").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_key_sent_by_12_tills_for_12_coupons_redeems_one_and_answers_the_rest_422(pos, store):
+    coupons = [CouponFactory() for _ in range(12)]
+
+    def send(index):
+        http = APIClient()
+        http.credentials(HTTP_AUTHORIZATION=f"Token {pos.token}")
+        response = http.post(REDEEM, body(coupons[index], store), format="json", HTTP_IDEMPOTENCY_KEY="till-mixed")
+        return response.status_code, response.json()
+
+    answers = run_concurrently(12, send)
+
+    statuses = sorted(status for status, _ in answers)
+    assert statuses == [201] + [422] * 11
+    assert {answer["code"] for status, answer in answers if status == 422} == {"idempotency_key_reused"}
+    (redemption,) = CouponRedemption.objects.all()  # the other 11 coupons were not redeemed, not even briefly
+    assert Coupon.objects.filter(status="redeemed").count() == 1
+    assert IdempotencyRecord.objects.get(key="till-mixed").response_body["redemption_id"] == redemption.pk
+
+
+@pytest.mark.postgres
+def test_a_key_inserted_between_the_read_and_the_write_refuses_the_write_and_replays(pos, store, monkeypatch):
+    from config.api import idempotency
+
+    first, second = CouponFactory(), CouponFactory()
+    answer = pos.post(REDEEM, body(first, store), format="json", HTTP_IDEMPOTENCY_KEY="till-late")
+    # As if the read ran before the first request committed: it sees no key, and the write meets it.
+    monkeypatch.setattr(idempotency, "stored_answer_check", lambda pending, row: None)
+
+    again = pos.post(REDEEM, body(first, store), format="json", HTTP_IDEMPOTENCY_KEY="till-late")
+    other = pos.post(REDEEM, body(second, store), format="json", HTTP_IDEMPOTENCY_KEY="till-late")
+
+    assert (again.status_code, again["Idempotent-Replayed"]) == (201, "true")
+    assert again.json() == answer.json()
+    assert (other.status_code, other.json()["code"]) == (422, "idempotency_key_reused")
+    assert Coupon.objects.get(pk=second.pk).status == "issued"
+    assert not CouponRedemption.objects.filter(coupon=second).exists()
