@@ -53,6 +53,25 @@ class Offer(models.Model):
     def usage_is_always(self) -> bool:
         return self.usage_start is None and self.usage_end is None
 
+    # The components as `offers.selectors.offer_queryset()` fetched them (into plain lists: Django's prefetch
+    # into related managers built a manager and a filtered queryset per offer, most of a page's time), or
+    # read now for an offer fetched otherwise.
+    @property
+    def audience_rows(self) -> list:
+        return self._component_rows("audiences")
+
+    @property
+    def limit_rows(self) -> list:
+        return self._component_rows("limits")
+
+    @property
+    def marketing_content_rows(self) -> list:
+        return self._component_rows("marketing_contents")
+
+    def _component_rows(self, name: str) -> list:
+        fetched = self.__dict__.get(f"_{name}_rows")
+        return fetched if fetched is not None else list(getattr(self, name).all())
+
 
 class EarningMechanism(models.Model):
     """The behaviour an offer rewards and the award for it (one per offer)."""

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from audit.snapshots import prefixed, snapshot
@@ -30,16 +30,21 @@ class MembershipOffer:
 
 
 def offer_queryset() -> QuerySet[Offer]:
+    """Offers with their components, read as `Offer.audience_rows`, `limit_rows` and `marketing_content_rows`."""
     return (
         Offer.objects.select_related("earning_mechanism")
-        .prefetch_related("limits", "audiences__segment", "marketing_contents")
+        .prefetch_related(
+            Prefetch("limits", queryset=OfferLimit.objects.all(), to_attr="_limits_rows"),
+            Prefetch("audiences", queryset=Audience.objects.select_related("segment"), to_attr="_audiences_rows"),
+            Prefetch("marketing_contents", queryset=MarketingContent.objects.all(), to_attr="_marketing_contents_rows"),
+        )
         .order_by("-created_at", "-id")
     )
 
 
 def offer_facts(offer: Offer) -> rules.OfferFacts:
     """The rule inputs of an offer fetched through offer_queryset() (no further queries)."""
-    audiences = list(offer.audiences.all())
+    audiences = offer.audience_rows
     return rules.OfferFacts(
         requires_activation=offer.requires_activation,
         publish_at=offer.publish_at,
@@ -47,7 +52,7 @@ def offer_facts(offer: Offer) -> rules.OfferFacts:
         discontinued_at=offer.discontinued_at,
         limits=tuple(
             rules.LimitFacts(scope=limit.scope, kind=limit.kind, max_count=limit.max_count, used_count=limit.used_count)
-            for limit in offer.limits.all()
+            for limit in offer.limit_rows
         ),
         age_ranges=tuple((a.min_age, a.max_age) for a in audiences if a.type == "age"),
         required_segment_ids=frozenset(a.segment_id for a in audiences if a.type == "segment"),

@@ -20,6 +20,7 @@ from offers.api.serializers import (
     OfferUpdateSerializer,
     TransactionInputSerializer,
     TransactionOutputSerializer,
+    membership_offer_body,
 )
 from offers.models import Offer
 
@@ -93,7 +94,7 @@ class MembershipOfferListApi(generics.GenericAPIView):
             member=member, at=timezone.now(), visible_status=wanted_status or None, eligible=wanted_eligible
         )
         page = self.paginate_queryset(rows)
-        return self.get_paginated_response(MembershipOfferOutputSerializer(page, many=True).data)
+        return self.get_paginated_response([membership_offer_body(row) for row in page])
 
 
 class MembershipOfferDetailApi(APIView):
