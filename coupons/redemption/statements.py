@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import BigIntegerField, BooleanField, CharField, DateTimeField, F, Value
+from django.db.models import BigIntegerField, BooleanField, CharField, DateTimeField, F, JSONField, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -176,8 +176,14 @@ REDEEMED_EVENT = EventCteTemplate(name="webhook_event", type=events.COUPON_REDEE
 
 
 def _values(instance, fields) -> list:
-    # PostgreSQL only: psycopg adapts these fields' Python values (str, int, Decimal, aware datetimes) as the ORM would.
-    return [getattr(instance, field.attname) for field in fields]
+    # PostgreSQL only: psycopg adapts these fields' Python values (str, int, Decimal, aware datetimes) as the ORM
+    # would; a JSON value (the lines a checkout's redemption discounted) goes through its field's adapter.
+    return [
+        field.get_db_prep_value(getattr(instance, field.attname), connection)
+        if isinstance(field, JSONField)
+        else getattr(instance, field.attname)
+        for field in fields
+    ]
 
 
 # The till's hold check inside the coupon's move: a coupon another checkout holds, unexpired, does not move,
