@@ -29,3 +29,8 @@ def coupons_hold_release(*, coupon_ids, checkout_ids) -> int:
     return Coupon.objects.filter(pk__in=list(coupon_ids), held_by_checkout__in=list(checkout_ids)).update(
         held_by_checkout=None, held_until=None
     )
+
+
+def coupon_series_ids(*, coupon_ids) -> dict[int, int]:
+    """Each coupon's series, for callers that take series rows in one order."""
+    return dict(Coupon.objects.filter(pk__in=list(coupon_ids)).values_list("pk", "series_id"))

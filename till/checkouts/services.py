@@ -113,7 +113,8 @@ def _checkout_open_once(*, member, store, transaction_id, lines, coupon_codes, o
         checkout_id=checkout.pk,
     )
     holds = []
-    for entry in evaluation.applying_coupons:
+    # Coupon rows in id order, so two checkouts holding the same coupons never wait on each other in a circle.
+    for entry in sorted(evaluation.applying_coupons, key=lambda entry: entry.coupon.pk):
         coupon = entry.coupon
         if coupon_holds.coupon_holdable(coupon) and not coupon_holds.coupon_hold(
             coupon_id=coupon.pk, checkout_id=checkout.pk, until=expires_at, now=now
@@ -167,37 +168,19 @@ def checkout_commit(*, checkout_id: int, actor: Actor) -> dict:
             raise HoldExpiredError("The checkout's holds lapsed; open a new checkout.", reasons=[HOLD_EXPIRED])
         lifecycle.transition_check(checkout.status, Status.COMMITTED)
         holds = list(checkout.holds.filter(released_at__isnull=True).order_by("pk"))
-        redemptions = []
-        for hold in holds:
-            if hold.kind != CheckoutHold.Kind.COUPON:
-                continue
-            row = redemption.coupon_redeem(
-                code=hold.code,
-                member=checkout.member,
-                store=checkout.store,
-                bill_amount=hold.eligible_amount,
-                actor=actor,
-                transaction_id=checkout.transaction_id,
-                checkout_id=checkout.pk,
-                line_discounts={ref: Decimal(amount) for ref, amount in hold.line_discounts.items()},
-            )
-            redemptions.append(
-                {"redemption_id": row.pk, "code": hold.code, "discount_amount": f"{row.discount_amount:.2f}"}
-            )
-        completed = _responses_complete(
-            ids=[hold.offer_response_id for hold in holds if hold.kind == CheckoutHold.Kind.OFFER_RESPONSE],
-            checkout=checkout,
-            actor=actor,
-        )
         evaluation = checkout.evaluation
         recorded, _ = offer_services.transaction_record(
-            transaction_id=checkout.transaction_id,
-            member=checkout.member,
-            store=checkout.store,
-            total_amount=Decimal(evaluation["amount_due"]),
-            items=_purchase_items(evaluation),
-            actor=actor,
-        )
+            transaction_id=checkout.transaction_id, member=checkout.member, store=checkout.store,
+            total_amount=Decimal(evaluation["amount_due"]), items=_purchase_items(evaluation), actor=actor,
+        )  # fmt: skip
+        completed = _responses_complete(
+            ids=[hold.offer_response_id for hold in holds if hold.kind == CheckoutHold.Kind.OFFER_RESPONSE],
+            checkout=checkout, actor=actor,
+        )  # fmt: skip
+        # The redemptions come last: each counts on its series' row, which stays locked until the commit, so
+        # the purchase's awards are not written while other tills wait for that row; and series in one order,
+        # so two commits sharing series never wait on each other in a circle.
+        redemptions = [_redeem(hold, checkout=checkout, actor=actor) for hold in _coupon_holds_by_series(holds)]
         _holds_release(checkout_ids=[checkout.pk], now=now)
         body = {
             "id": checkout.pk,
@@ -210,6 +193,21 @@ def checkout_commit(*, checkout_id: int, actor: Actor) -> dict:
             checkout=checkout, to=Status.COMMITTED, actor=actor, reason="paid", at=now, committed_body=body
         )
     return body
+
+
+def _coupon_holds_by_series(holds: list[CheckoutHold]) -> list[CheckoutHold]:
+    coupons = [hold for hold in holds if hold.kind == CheckoutHold.Kind.COUPON]
+    series = coupon_holds.coupon_series_ids(coupon_ids=[hold.coupon_id for hold in coupons])
+    return sorted(coupons, key=lambda hold: (series.get(hold.coupon_id, 0), hold.coupon_id))
+
+
+def _redeem(hold: CheckoutHold, *, checkout: Checkout, actor: Actor) -> dict:
+    row = redemption.coupon_redeem(
+        code=hold.code, member=checkout.member, store=checkout.store, bill_amount=hold.eligible_amount, actor=actor,
+        transaction_id=checkout.transaction_id, checkout_id=checkout.pk,
+        line_discounts={ref: Decimal(amount) for ref, amount in hold.line_discounts.items()},
+    )  # fmt: skip
+    return {"redemption_id": row.pk, "code": hold.code, "discount_amount": f"{row.discount_amount:.2f}"}
 
 
 def _responses_complete(*, ids, checkout, actor) -> list[int]:
