@@ -37,6 +37,9 @@ class BasketEvaluateInputSerializer(serializers.Serializer):
         refs = [line["line_ref"] for line in lines]
         if len(set(refs)) != len(refs):
             raise serializers.ValidationError("Each line_ref may appear once.")
+        # The basket's total is a bill and a purchase total once committed: it must fit their columns.
+        if sum(line["quantity"] * line["unit_price"] for line in lines) > ranges.MONEY.max:
+            raise serializers.ValidationError(f"The basket's total may be at most {ranges.MONEY.max:,}.")
         return lines
 
     def validate_offer_response_ids(self, ids):

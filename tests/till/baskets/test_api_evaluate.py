@@ -170,6 +170,11 @@ def test_evaluate_refuses_bad_input_with_400(pos, basket):
         basket(offer_response_ids=[2**63]),
         basket(coupon_codes=["X" * 65]),
         basket(lines=[]),
+        basket(
+            lines=[
+                {"line_ref": str(i), "sku": "A", "quantity": 100_000, "unit_price": "9999999999.99"} for i in range(2)
+            ]
+        ),
     ):
         response = pos.post(URL, bad, format="json")
         assert response.status_code == 400, response.json()
