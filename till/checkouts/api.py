@@ -1,5 +1,7 @@
 """The till's checkouts: open (hold), commit, cancel, read."""
 
+from contextlib import suppress
+
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -11,7 +13,9 @@ from config.actors import Actor
 from config.api.idempotency import idempotent
 from config.api.permissions import ensure_store_permitted
 from config.api.roles import POS_ONLY
+from coupons.redemption.unknown_code_guard import TooManyUnknownCodes
 from offers.api.serializers import TransactionOutputSerializer
+from till.baskets.api import BasketCodesGuardMixin
 from till.baskets.serializers import (
     BasketEvaluateInputSerializer,
     BasketEvaluationOutputSerializer,
@@ -75,7 +79,7 @@ def checkout_of_client(request, pk: int) -> Checkout:
     return checkout
 
 
-class CheckoutOpenApi(APIView):
+class CheckoutOpenApi(BasketCodesGuardMixin, APIView):
     roles = POS_ONLY
 
     @extend_schema(request=CheckoutOpenInputSerializer, responses={201: CheckoutOutputSerializer})
@@ -85,6 +89,7 @@ class CheckoutOpenApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         ensure_store_permitted(request.user, data["store"])
+        self.refuse_if_codes_blocked(request, data["store"])
         checkout = services.checkout_open(
             member=data["member"],
             store=data["store"],
@@ -96,7 +101,10 @@ class CheckoutOpenApi(APIView):
             at=data.get("at"),
             actor=Actor.from_request(request),
         )
-        return Response(checkout_body(checkout), status=status.HTTP_201_CREATED)
+        body = checkout_body(checkout)
+        with suppress(TooManyUnknownCodes):  # the checkout is open; the limit answers the next request
+            self.note_unknown_codes(request, data["store"], body)
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class CheckoutDetailApi(APIView):

@@ -3,10 +3,12 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from coupons.models import Coupon, CouponRedemption, ExchangeRate
+from tests.concurrency import wait_for_a_fresh_minute
 from tests.coupons.factories import CouponFactory, CouponSeriesFactory
 from tests.members.factories import OrgEntityFactory
 from tests.offers.factories import EarningMechanismFactory, OfferResponseFactory
@@ -195,3 +197,13 @@ def test_evaluate_a_time_outside_the_window_is_a_reason(pos, basket, member):
     coupon = coupon_for(member)
     body = evaluate(pos, basket([coupon.code], at=(timezone.now() - timedelta(days=30)).isoformat()))
     assert "time_out_of_range" in body["coupons"][0]["reasons"]
+
+
+@override_settings(COUPON_UNKNOWN_CODES_PER_MINUTE=3, COUPON_UNKNOWN_CODES_PER_STORE_PER_MINUTE=100)
+def test_evaluate_counts_unknown_codes_against_the_guessing_guard(pos, basket):
+    wait_for_a_fresh_minute()
+    first = pos.post(URL, basket(["NOPE-1", "NOPE-2"]), format="json")
+    assert first.status_code == 200
+    assert pos.post(URL, basket(["NOPE-3"]), format="json").status_code == 200  # the third reaches the limit
+    blocked = pos.post(URL, basket(), format="json")
+    assert (blocked.status_code, blocked.json()["code"]) == (429, "too_many_unknown_codes")
