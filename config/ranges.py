@@ -103,6 +103,8 @@ MONEY = DecimalRange(max_digits=12, decimal_places=2, min=Decimal("0"))  # amoun
 PERCENTAGE = IntegerRange(0, 100)  # a percentage discount's value
 PRIORITY = IntegerRange(-1_000_000, 1_000_000)  # a coupon series' stacking priority (higher is considered first)
 SKU_LIST_LENGTH = IntegerRange(1, 10_000)  # the SKUs a coupon series may discount
+BASKET_LINES = IntegerRange(1, 500)  # lines of one basket a till prices or checks out
+BASKET_CODES = IntegerRange(0, 20)  # coupon codes, or offer responses, one basket may apply
 
 
 class IntegerListValidator:

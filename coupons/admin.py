@@ -14,6 +14,14 @@ from coupons.selectors import MAX_ID, code_lookup
 from exports.admin_buttons import BUTTON_TEMPLATE, BackgroundExportAdminMixin
 from members.admin_tabs import MemberTab, register_member_tab
 
+# Other apps' rows in a coupon's history (the till's checkout holds): each gives HistoryRows for one coupon.
+COUPON_HISTORY_SOURCES = []
+
+
+def register_coupon_history(source):
+    COUPON_HISTORY_SOURCES.append(source)
+    return source
+
 
 @admin.register(Coupon)
 class CouponAdmin(BackgroundExportAdminMixin, HistoryAdminMixin, DeleteRefusalAdminMixin, admin.ModelAdmin):
@@ -83,7 +91,7 @@ class CouponAdmin(BackgroundExportAdminMixin, HistoryAdminMixin, DeleteRefusalAd
             HistoryRow(event.at, event.actor, event.channel, _status_move(event.old_status, event.new_status),
                        event.reason)
             for event in coupon.events.all()
-        ]  # fmt: skip
+        ] + [row for source in COUPON_HISTORY_SOURCES for row in source(coupon)]  # fmt: skip
 
     def has_add_permission(self, request):
         return False

@@ -244,6 +244,11 @@ class Coupon(models.Model):
     is_reversed = models.BooleanField(default=False)
     last_status_change_on = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(default=timezone.now)
+    # A till's checkout holds the coupon between the scan and the payment (till.checkouts): until `held_until`
+    # no other checkout, validation or redemption may use it. Not a status: an expired hold simply stops
+    # counting, and the sweep clears it. No index: holds are found from the checkout's hold rows, by coupon id.
+    held_by_checkout = models.BigIntegerField(null=True, blank=True)
+    held_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]

@@ -56,6 +56,13 @@ DEFAULT_SCHEDULES = (
         description="Deletes webhook events older than WEBHOOK_EVENT_RETENTION_DAYS, with their deliveries.",
         crontab={"minute": "41", "hour": "3"},
     ),
+    DefaultSchedule(
+        name="Release lapsed checkout holds",
+        task="till.tasks.checkouts_expire_due_task",
+        description="Expires the till checkouts past their hold time (CHECKOUT_HOLD_SECONDS) and frees the coupons "
+        "and offer responses they held.",
+        every_minutes=1,
+    ),
 )
 
 

@@ -247,9 +247,7 @@ def transaction_record(
                     store=store,
                     occurred_at=occurred_at,
                     total_amount=total_amount,
-                    items=[
-                        {"sku": i["sku"], "quantity": i["quantity"], "unit_price": str(i["unit_price"])} for i in items
-                    ],
+                    items=[_item_record(i) for i in items],
                     request_fingerprint=fingerprint,
                     actor=actor.name,
                     channel=actor.channel,
@@ -298,6 +296,16 @@ def transaction_record(
                     data={**body, "member_external_id": member.external_id, "store": store.code,
                           "total_amount": str(total_amount), "occurred_at": occurred_at.isoformat()})  # fmt: skip
     return body, True
+
+
+# What a till's checkout adds to a line (`till.checkouts`): its reference, its discount and the points it earned.
+LINE_DETAILS = ("line_ref", "discount_amount", "points")
+
+
+def _item_record(item: dict) -> dict:
+    record = {"sku": item["sku"], "quantity": item["quantity"], "unit_price": str(item["unit_price"])}
+    record.update({name: item[name] for name in LINE_DETAILS if name in item})
+    return record
 
 
 def _purchase_fingerprint(*, member: Member, occurred_at: datetime | None, total_amount, items: list[dict]) -> str:

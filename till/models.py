@@ -1,1 +1,5 @@
 """The till's cross-app records; each sub-domain keeps its models in its own package and they are gathered here."""
+
+from till.checkouts.models import Checkout, CheckoutEvent, CheckoutHold
+
+__all__ = ["Checkout", "CheckoutEvent", "CheckoutHold"]

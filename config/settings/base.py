@@ -264,6 +264,8 @@ IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 # till may stay offline); outside, 409 `time_out_of_range` (config/client_time.py).
 CLIENT_CLOCK_SKEW_SECONDS = env.int("CLIENT_CLOCK_SKEW_SECONDS", default=300)
 OFFLINE_WINDOW_HOURS = env.int("OFFLINE_WINDOW_HOURS", default=72)
+# How long a till's checkout holds its coupons and offer responses before the sweep releases them (till.checkouts).
+CHECKOUT_HOLD_SECONDS = env.int("CHECKOUT_HOLD_SECONDS", default=300)
 
 # Request limits of the API: a body (other than a multipart file) of more than DATA_UPLOAD_MAX_MEMORY_SIZE
 # bytes answers 413, a URL (path and query string) longer than this 414, as problem details.

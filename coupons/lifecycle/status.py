@@ -156,10 +156,15 @@ class MoveStatement:
         _mirror(coupon, self.changes)
 
 
-def coupon_move_statement(*, coupon: Coupon, to: str, actor: Actor, reason: str, at, **also_set) -> MoveStatement:
-    """One coupon's compare-and-swap from the status it was read in, as CTEs for the till's single statement."""
-    return _move_statement(old=coupon.status, to=to, at=at, where="id = %s", where_params=[coupon.pk], actor=actor,
-                           reason=reason, also_set=also_set)  # fmt: skip
+def coupon_move_statement(
+    *, coupon: Coupon, to: str, actor: Actor, reason: str, at, guard: str = "", guard_params=(), **also_set
+) -> MoveStatement:
+    """One coupon's compare-and-swap from the status it was read in, as CTEs for the till's single statement.
+
+    `guard` is a further condition on the row (`AND …`, its `%s` take `guard_params`): the till's hold check."""
+    return _move_statement(old=coupon.status, to=to, at=at, where="id = %s" + guard,
+                           where_params=[coupon.pk, *guard_params], actor=actor, reason=reason,
+                           also_set=also_set)  # fmt: skip
 
 
 def coupons_move_statement(*, old: str, to: str, where: str, where_params, actor: Actor, reason: str, at):

@@ -57,6 +57,9 @@ SERIES_REDEMPTION_LIMIT_REACHED = "series_redemption_limit_reached"
 NOT_NEW_MEMBER = "not_new_member"
 
 
+HELD_BY_ANOTHER_CHECKOUT = "held_by_another_checkout"
+
+
 @dataclass(frozen=True)
 class RedemptionFacts:
     """What the redemption rules read: the coupon's state, the series' settings and the till's context.
@@ -95,6 +98,11 @@ class RedemptionFacts:
     member_registered_on: date | None = None
     member_transactions: int = 0
     time_window: ClientTimeWindow | None = None
+    # a till checkout's hold (`till.checkouts`): judged against the server's clock, not the till's `at`
+    held_by_checkout: int | None = None
+    held_until: datetime | None = None
+    checkout_id: int | None = None  # the checkout asking, whose own hold does not block it
+    now: datetime | None = None
 
 
 def status_reason(status: str) -> str | None:
@@ -143,6 +151,13 @@ def calendar_reasons(local_at: datetime, days_of_week, days_of_month, hours) -> 
     return reasons
 
 
+def hold_blocks(*, held_by: int | None, held_until: datetime | None, now: datetime | None, checkout_id) -> bool:
+    """Another checkout's hold blocks until it expires; a hold past `held_until` no longer counts, swept or not."""
+    if held_by is None or held_until is None or held_by == checkout_id:
+        return False
+    return now is None or held_until > now
+
+
 def gap_blocks(*, multi_use: bool, at: datetime, last_at: datetime | None, min_gap_days: int | None) -> bool:
     """The gap between a member's redemptions; a once-only coupon has no second redemption to space out."""
     if not multi_use or not min_gap_days or last_at is None:
@@ -182,6 +197,9 @@ def redemption_reasons(facts: RedemptionFacts | None) -> list[str]:
         reasons.append(state)
     if state != EXPIRED and expired(facts.at, facts.expires_at):
         reasons.append(EXPIRED)
+    if hold_blocks(held_by=facts.held_by_checkout, held_until=facts.held_until, now=facts.now,
+                   checkout_id=facts.checkout_id):  # fmt: skip
+        reasons.append(HELD_BY_ANOTHER_CHECKOUT)
     if owner_blocks(is_owner=facts.is_owner, allow_anyone=facts.allow_anyone):
         reasons.append(NOT_OWNER)
     if not_started(facts.at, facts.redeemable_from):

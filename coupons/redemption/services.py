@@ -76,8 +76,9 @@ def store_local_time(store: OrgEntity, at: datetime) -> datetime:
 
 
 def redemption_facts(
-    *, coupon: Coupon, series: CouponSeries, member: Member, store: OrgEntity, bill_amount: Decimal, at: datetime
-) -> rules.RedemptionFacts:
+    *, coupon: Coupon, series: CouponSeries, member: Member, store: OrgEntity, bill_amount: Decimal, at: datetime,
+    checkout_id: int | None = None,
+) -> rules.RedemptionFacts:  # fmt: skip
     allowed = None
     lineage = frozenset()
     if series.redemption_stores_type:
@@ -120,26 +121,34 @@ def redemption_facts(
         member_registered_on=timezone.localdate(member.registered_at) if member.registered_at else None,
         member_transactions=member.transaction_count,
         time_window=client_time_window(),
+        held_by_checkout=coupon.held_by_checkout,
+        held_until=coupon.held_until,
+        checkout_id=checkout_id,
+        now=timezone.now(),
     )
 
 
-def coupon_validate(*, code: str, member: Member, store: OrgEntity, bill_amount: Decimal, at=None) -> Validation:
+def coupon_validate(
+    *, code: str, member: Member, store: OrgEntity, bill_amount: Decimal, at=None, checkout_id: int | None = None
+) -> Validation:
     """Every rule that forbids redeeming `code` now; reads the coupon itself."""
     coupon = coupon_for_redemption(code=code, member=member)
-    return coupon_validate_read(coupon=coupon, member=member, store=store, bill_amount=bill_amount, at=at)
+    return coupon_validate_read(coupon=coupon, member=member, store=store, bill_amount=bill_amount, at=at,
+                                checkout_id=checkout_id)  # fmt: skip
 
 
 def coupon_validate_read(
-    *, coupon: Coupon | None, member: Member, store: OrgEntity, bill_amount: Decimal, at=None
-) -> Validation:
+    *, coupon: Coupon | None, member: Member, store: OrgEntity, bill_amount: Decimal, at=None,
+    checkout_id: int | None = None,
+) -> Validation:  # fmt: skip
     """`coupon_validate` for a coupon the caller has already read for this code and member, with its series
-    (the till's one statement, `till.till_context`); None when no coupon has the code."""
+    (the till's one statement, `till.till_context`); None when no coupon has the code. `checkout_id`: the
+    checkout asking, whose own hold does not count against it."""
     at = at or timezone.now()
     if coupon is None:
         return Validation(coupon=None, reasons=[rules.COUPON_NOT_FOUND])
-    facts = redemption_facts(
-        coupon=coupon, series=coupon.series, member=member, store=store, bill_amount=bill_amount, at=at
-    )
+    facts = redemption_facts(coupon=coupon, series=coupon.series, member=member, store=store, bill_amount=bill_amount,
+                             at=at, checkout_id=checkout_id)  # fmt: skip
     return Validation(coupon=coupon, reasons=rules.redemption_reasons(facts))
 
 
@@ -184,11 +193,18 @@ def coupon_redeem(
     actor: Actor,
     transaction_id: str = "",
     at=None,
+    checkout_id: int | None = None,
+    line_discounts: dict[str, Decimal] | None = None,
 ) -> CouponRedemption:
     """Redeem `code` for `member` at `store`, or refuse with every reason that applies; reads the coupon
-    itself, locked (the locked route of `coupons.redemption`'s map)."""
+    itself, locked (the locked route of `coupons.redemption`'s map).
+
+    A till's checkout redeems what it holds: `checkout_id` names it (its own hold does not block it, and
+    the redemption clears it), `line_discounts` the discount on each line (`{line_ref: amount}`), whose sum
+    is the redemption's discount."""
     return _redeem_locked(code=code, member=member, store=store, bill_amount=bill_amount, actor=actor,
-                          transaction_id=transaction_id, at=at or timezone.now())  # fmt: skip
+                          transaction_id=transaction_id, at=at or timezone.now(), checkout_id=checkout_id,
+                          line_discounts=line_discounts)  # fmt: skip
 
 
 def coupon_redeem_read(
@@ -222,7 +238,9 @@ def coupon_redeem_read(
                           transaction_id=transaction_id, at=at)  # fmt: skip
 
 
-def _redeem_locked(*, code, member, store, bill_amount, actor, transaction_id, at) -> CouponRedemption:
+def _redeem_locked(
+    *, code, member, store, bill_amount, actor, transaction_id, at, checkout_id=None, line_discounts=None
+) -> CouponRedemption:
     """Lock the coupon row first (`SELECT … FOR UPDATE`), and take the decision under the lock."""
     with transaction.atomic():
         # Find and lock the coupon row in one statement (not the joined series): racers for one code
@@ -231,11 +249,12 @@ def _redeem_locked(*, code, member, store, bill_amount, actor, transaction_id, a
         if coupon is None:
             _refuse([rules.COUPON_NOT_FOUND])
         redemption, to = _decide(coupon=coupon, member=member, store=store, bill_amount=bill_amount, actor=actor,
-                                 transaction_id=transaction_id, at=at)  # fmt: skip
+                                 transaction_id=transaction_id, at=at, checkout_id=checkout_id,
+                                 line_discounts=line_discounts)  # fmt: skip
         # The coupon, its event, the redemption row and the series counter (under its limit) in one
         # statement on PostgreSQL; the counter comes last so the series row is held only for the commit.
         write = routes.REDEMPTION_WRITES[routes.redeem_route(series=coupon.series, unlocked_read=False)]
-        refusal = write(redemption=redemption, to=to, actor=actor)
+        refusal = write(redemption=redemption, to=to, actor=actor, checkout_id=checkout_id)
         if refusal:
             _refuse([refusal])
     return redemption
@@ -257,15 +276,20 @@ def _redeem_by_swap(*, coupon, member, store, bill_amount, actor, transaction_id
     return redemption
 
 
-def _decide(*, coupon, member, store, bill_amount, actor, transaction_id, at) -> tuple[CouponRedemption, str | None]:
+def _decide(
+    *, coupon, member, store, bill_amount, actor, transaction_id, at, checkout_id=None, line_discounts=None
+) -> tuple[CouponRedemption, str | None]:
     """The redemption the rules allow for `coupon` as read, and the coupon's new status (None: multi-use,
     it stays issued); refuses with every failing reason."""
     series = coupon.series
-    facts = redemption_facts(coupon=coupon, series=series, member=member, store=store, bill_amount=bill_amount, at=at)
+    facts = redemption_facts(coupon=coupon, series=series, member=member, store=store, bill_amount=bill_amount, at=at,
+                             checkout_id=checkout_id)  # fmt: skip
     reasons = rules.redemption_reasons(facts)
     if reasons:
         _refuse(reasons)
     amount, currency, rate = discount_for(series=series, store=store, bill_amount=bill_amount)
+    if line_discounts is not None:
+        amount = sum(line_discounts.values(), Decimal(0))
     to = None if series.multi_use else Status.REDEEMED
     if to is not None:
         try:
@@ -285,8 +309,16 @@ def _decide(*, coupon, member, store, bill_amount, actor, transaction_id, at) ->
         redeemed_at=at,
         actor=actor.name,
         channel=actor.channel,
+        line_discounts=_line_discounts_record(line_discounts),
     )
     return redemption, to
+
+
+def _line_discounts_record(line_discounts: dict[str, Decimal] | None) -> dict[str, str] | None:
+    """The discount on each line as JSON (`CouponRedemption.line_discounts`); None for a whole-bill redemption."""
+    if line_discounts is None:
+        return None
+    return {ref: f"{value:.2f}" for ref, value in line_discounts.items()}
 
 
 def redemption_reverse(*, redemption: CouponRedemption, actor: Actor) -> CouponRedemption:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import BigIntegerField, BooleanField, CharField, DateTimeField, F, Value
+from django.db.models import BigIntegerField, BooleanField, CharField, DateTimeField, F, JSONField, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -198,24 +198,41 @@ REDEEMED_EVENT = EventCteTemplate(name="webhook_event", type=events.COUPON_REDEE
 
 
 def _values(instance, fields) -> list:
-    # PostgreSQL only: psycopg adapts these fields' Python values (str, int, Decimal, aware datetimes) as the ORM would.
-    return [getattr(instance, field.attname) for field in fields]
+    # PostgreSQL only: psycopg adapts these fields' Python values (str, int, Decimal, aware datetimes) as the ORM
+    # would; a JSON value (the lines a checkout's redemption discounted) goes through its field's adapter.
+    return [
+        field.get_db_prep_value(getattr(instance, field.attname), connection)
+        if isinstance(field, JSONField)
+        else getattr(instance, field.attname)
+        for field in fields
+    ]
 
 
-def redemption_write(*, redemption: CouponRedemption, to: str | None, actor: Actor) -> str | None:
+# The till's hold check inside the coupon's move: a coupon another checkout holds, unexpired, does not move,
+# even when the hold was taken after the rules read the row (the swap then goes on as the locked route, whose
+# rules answer `held_by_another_checkout`). The checkout that holds it clears its hold by redeeming.
+HOLD_GUARD = " AND (held_by_checkout IS NULL OR held_by_checkout = %s OR held_until <= %s)"
+HOLD_CLEARED = {"held_by_checkout": None, "held_until": None}
+
+
+def redemption_write(
+    *, redemption: CouponRedemption, to: str | None, actor: Actor, checkout_id: int | None = None
+) -> str | None:
     """Write a redemption the rules allowed, under the caller's transaction and coupon row lock.
 
     `to` is the coupon's new status (None for a multi-use coupon, which stays as it is). Returns None
     when written, or the reason to refuse (the caller's transaction then rolls everything back): the
     coupon moved meanwhile, or the series reached its redemption limit (the counter's condition).
-    PostgreSQL only (`coupons.redemption.routes` picks the write).
+    PostgreSQL only (`coupons.redemption.routes` picks the write). `checkout_id`: the checkout redeeming what
+    it holds; any other checkout's live hold refuses the move, as the coupon having moved does.
     """
     coupon, series = redemption.coupon, redemption.series
     now = timezone.now()
     parts, params = [], []
     move = None
     if to is not None:
-        move = coupon_move_statement(coupon=coupon, to=to, actor=actor, reason="redeemed", at=now, is_reversed=False)
+        move = coupon_move_statement(coupon=coupon, to=to, actor=actor, reason="redeemed", at=now, is_reversed=False,
+                                     guard=HOLD_GUARD, guard_params=[checkout_id, now], **HOLD_CLEARED)  # fmt: skip
         parts.append(move.sql)
         params += move.params
     else:
@@ -259,12 +276,16 @@ def redemption_write(*, redemption: CouponRedemption, to: str | None, actor: Act
     return None
 
 
-def redemption_write_orm(*, redemption: CouponRedemption, to: str | None, actor: Actor) -> str | None:
-    """`redemption_write` with the ORM, one statement per row, for a database without data-modifying CTEs."""
+def redemption_write_orm(
+    *, redemption: CouponRedemption, to: str | None, actor: Actor, checkout_id: int | None = None
+) -> str | None:
+    """`redemption_write` with the ORM, one statement per row, for a database without data-modifying CTEs
+    (which takes its writes one at a time, so the rules' read of a hold stands)."""
     coupon, series = redemption.coupon, redemption.series
     if to is not None:
         try:
-            coupon_transition(coupon=coupon, to=to, actor=actor, reason="redeemed", is_reversed=False, refresh=False)
+            coupon_transition(coupon=coupon, to=to, actor=actor, reason="redeemed", is_reversed=False, refresh=False,
+                              **HOLD_CLEARED)  # fmt: skip
         except CouponTransitionError:
             return rules.ALREADY_REDEEMED
     else:

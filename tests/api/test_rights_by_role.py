@@ -110,6 +110,11 @@ ENDPOINTS = {
     ("POST", "coupons/validate"): TILL,
     ("POST", "coupons/redeem"): TILL,
     ("POST", "coupon-redemptions/<int:pk>/reverse"): TILL,
+    ("POST", "baskets/evaluate"): TILL,
+    ("POST", "checkouts"): TILL,
+    ("GET", "checkouts/<int:pk>"): TILL,
+    ("POST", "checkouts/<int:pk>/commit"): TILL,
+    ("POST", "checkouts/<int:pk>/cancel"): TILL,
 }
 
 

@@ -1,3 +1,14 @@
 """The till's cross-app routes (baskets, checkouts, returns, offline redemptions)."""
 
-urlpatterns = []
+from django.urls import path
+
+from till.baskets.api import BasketEvaluateApi
+from till.checkouts.api import CheckoutCancelApi, CheckoutCommitApi, CheckoutDetailApi, CheckoutOpenApi
+
+urlpatterns = [
+    path("baskets/evaluate", BasketEvaluateApi.as_view(), name="basket-evaluate"),
+    path("checkouts", CheckoutOpenApi.as_view(), name="checkout-open"),
+    path("checkouts/<int:pk>", CheckoutDetailApi.as_view(), name="checkout-detail"),
+    path("checkouts/<int:pk>/commit", CheckoutCommitApi.as_view(), name="checkout-commit"),
+    path("checkouts/<int:pk>/cancel", CheckoutCancelApi.as_view(), name="checkout-cancel"),
+]

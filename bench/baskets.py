@@ -1,0 +1,224 @@
+"""The till's whole basket over HTTP: evaluate a 30-line basket with 3 coupons against 1,000 live offers, and
+checkout + commit pairs, under granian on PostgreSQL, against the bare DRF redeem view in the same run.
+
+    .venv/bin/python bench/baskets.py [--requests 3000] [--pairs 600] [--clients 8] [--workers 2] [--threads 4]
+        [--offers 1000] [--pg postgres://postgres@127.0.0.1:5432]
+
+Creates a throwaway database, migrates it, loads one store, one POS client, `--offers` live earning offers
+(half product offers on SKU-0 … SKU-99, half spend offers with thresholds from 10 to 500), three coupon series
+(a fixed 2.00 on every line, 10 % on SKU-0 … SKU-9, a fixed 1.00 considered first) and three coupons of
+those series per member. Starts the app (bench/pos_bare_wsgi.py: the real app plus the bare view) and runs:
+
+1. bare: the bare DRF redeem view (token auth, one conditional UPDATE), distinct codes: the ceiling;
+2. evaluate: the same 30-line basket with its member's three coupons, members taken in turn;
+3. checkout: POST /checkouts then POST /checkouts/{id}/commit (with an Idempotency-Key) for a fresh member
+   each time: a pair per customer, timed as one.
+
+The load generator is Python threads on the same two cores as the app and the database, so every figure
+is rough and the ratio against the bare view, measured in the same run, is what to compare. Prints
+requests/s with p50/p99 per phase, the ratios, and checks afterwards that every commit redeemed its three
+coupons once. The database is dropped at the end.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.pos_redeem import admin_sql, report, run_phase, start_server, teardown, till_setup  # noqa: E402
+
+LINES = 30
+CATALOGUE = 900
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=3000, help="requests of the bare and evaluate phases")
+    parser.add_argument("--pairs", type=int, default=600, help="checkout + commit pairs")
+    parser.add_argument("--members", type=int, default=200, help="members the evaluate phase takes in turn")
+    parser.add_argument("--offers", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=8, help="load generator threads")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--port", type=int, default=8798)
+    parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
+    return parser.parse_args()
+
+
+def lines():
+    return [
+        {"line_ref": str(n), "sku": f"SKU-{n * 37 % CATALOGUE}", "quantity": 1 + n % 3, "unit_price": f"{2 + n % 9}.49"}
+        for n in range(LINES)
+    ]
+
+
+def setup_database(db_url, args):
+    store, token, bare_series = till_setup(db_url)
+    import django
+    from django.utils import timezone
+
+    from coupons.models import Coupon, CouponSeries
+    from members.models import Member
+    from offers.models import EarningMechanism, Offer
+
+    now = timezone.now()
+    offers = Offer.objects.bulk_create(
+        Offer(external_id=f"EARN-{n:05d}", name=f"Earn {n}", expire_at=now + timezone.timedelta(days=30))
+        for n in range(args.offers)
+    )
+    # Nine in ten offers reward one product of a catalogue of 900 SKUs, one in ten a spend from 100.00 up to
+    # 10,000.00: a basket meets the few offers of its own products and thresholds, as in a real program.
+    EarningMechanism.objects.bulk_create(
+        EarningMechanism(offer=offer, behavior_type="purchase_product", sku=f"SKU-{n * 10 // 9 % CATALOGUE}",
+                         min_quantity=1, award_type="points", points=10)
+        if n % 10
+        else EarningMechanism(offer=offer, behavior_type="spend", min_amount=100 * (1 + n // 10),
+                              award_type="points_per_unit", points_per_unit=1)
+        for n, offer in enumerate(offers)
+    )  # fmt: skip
+    offer = Offer.objects.get(external_id="BENCH")
+    series = [
+        CouponSeries.objects.create(offer=offer, name="Fixed", code_mode="upload", discount_type="fixed",
+                                    discount_value=2, discount_currency="USD"),
+        CouponSeries.objects.create(offer=offer, name="Some SKUs", code_mode="upload", discount_type="percentage",
+                                    discount_value=10, redemption_skus=[f"SKU-{n}" for n in range(10)]),
+        CouponSeries.objects.create(offer=offer, name="First", code_mode="upload", discount_type="fixed",
+                                    discount_value=1, discount_currency="USD", stacking_priority=5),
+    ]  # fmt: skip
+    bare, evaluating, paying = args.requests, args.members, args.pairs
+    total = bare + evaluating + paying
+    Member.objects.bulk_create(Member(external_id=f"B{n:07d}", email=f"b{n}@example.com") for n in range(total))
+    members = dict(Member.objects.filter(external_id__startswith="B").values_list("external_id", "pk"))
+    common = {"status": "issued", "issued_at": now, "redeemable_from": now, "last_status_change_on": now}
+    Coupon.objects.bulk_create(
+        Coupon(series=bare_series, code=f"BARE{n:08d}", member_id=members[f"B{n:07d}"], **common) for n in range(bare)
+    )
+    Coupon.objects.bulk_create(
+        Coupon(series=one, code=f"BSK{n:07d}{index}", member_id=members[f"B{n:07d}"], **common)
+        for n in range(bare, total)
+        for index, one in enumerate(series)
+    )
+    with django.db.connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+    def basket(n):
+        return {"member": f"B{n:07d}", "store": store.code, "lines": lines(),
+                "coupon_codes": [f"BSK{n:07d}{index}" for index in range(3)]}  # fmt: skip
+
+    bare_bodies = [
+        {"code": f"BARE{n:08d}", "member": f"B{n:07d}", "store": store.code, "bill_amount": "42.00"}
+        for n in range(bare)
+    ]
+    evaluations = [basket(bare + n % evaluating) for n in range(args.requests)]
+    checkouts = [{**basket(n), "transaction_id": f"BT-{n}"} for n in range(bare + evaluating, total)]
+    return token, bare_bodies, evaluations, checkouts
+
+
+def pair_phase(port, token, bodies, clients):
+    """Each client opens a checkout and commits it, body after body; returns (seconds, pair latencies, statuses)."""
+    lock = threading.Lock()
+    queue = list(reversed(bodies))
+    latencies, statuses = [], {}
+    barrier = threading.Barrier(clients + 1)
+
+    def client():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+        mine, seen = [], {}
+        barrier.wait()
+        while True:
+            with lock:
+                if not queue:
+                    break
+                body = queue.pop()
+            started = time.perf_counter()
+            conn.request("POST", "/api/v1/checkouts", body=json.dumps(body), headers=headers)
+            response = conn.getresponse()
+            opened = json.loads(response.read())
+            status = f"open {response.status}"
+            if response.status != 201 and not seen:
+                print(f"checkout refused: {opened}")
+            if response.status == 201:
+                key = {**headers, "Idempotency-Key": f"commit-{body['transaction_id']}"}
+                conn.request("POST", f"/api/v1/checkouts/{opened['id']}/commit", body="", headers=key)
+                response = conn.getresponse()
+                response.read()
+                status = f"commit {response.status}"
+            mine.append(time.perf_counter() - started)
+            seen[status] = seen.get(status, 0) + 1
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            for status, count in seen.items():
+                statuses[status] = statuses.get(status, 0) + count
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started, latencies, statuses
+
+
+def redemptions_by_checkout(db_url):
+    import psycopg
+
+    with psycopg.connect(db_url) as conn:
+        committed = conn.execute("SELECT count(*) FROM till_checkout WHERE status = 'committed'").fetchone()[0]
+        rows = conn.execute(
+            "SELECT count(*) FROM coupons_couponredemption WHERE transaction_id LIKE 'BT-%'"
+        ).fetchone()[0]
+        doubles = conn.execute(
+            "SELECT count(*) FROM (SELECT coupon_id FROM coupons_couponredemption GROUP BY coupon_id "
+            "HAVING count(*) > 1) d"
+        ).fetchone()[0]
+    return committed, rows, doubles
+
+
+def main():
+    args = parse_args()
+    pg = args.pg.rstrip("/")
+    name = f"od_bench_baskets_{os.getpid()}"
+    db_url = f"{pg}/{name}"
+    admin_sql(pg, f'CREATE DATABASE "{name}"')
+    server = None
+    try:
+        token, bare_bodies, evaluations, checkouts = setup_database(db_url, args)
+        from django.db import connections
+
+        connections.close_all()
+        server = start_server(db_url, args.port, args.workers, args.threads)
+        print(f"granian {args.workers} workers x {args.threads} threads; {args.clients} Python client threads; "
+              f"{args.offers} live offers, {LINES} lines, 3 coupons; load average before {os.getloadavg()[0]:.2f}, "
+              f"{os.cpu_count()} CPUs")  # fmt: skip
+        run_phase(args.port, token, "/api/v1/baskets/evaluate", evaluations[:100], args.clients)  # warm up
+        bare_rate = report("bare", *run_phase(args.port, token, "/api/v1/bench/bare-redeem", bare_bodies, args.clients))
+        evaluated = run_phase(args.port, token, "/api/v1/baskets/evaluate", evaluations, args.clients)
+        evaluate_rate = report("evaluate", *evaluated)
+        paired = pair_phase(args.port, token, checkouts, args.clients)
+        pair_rate = report("pairs", *paired)
+        p99 = statistics.quantiles(evaluated[1], n=100)[98] * 1000
+        print(f"throughput ratios: evaluate/bare {evaluate_rate / bare_rate:.2f}, checkout+commit pairs/bare "
+              f"{pair_rate / bare_rate:.2f}; evaluate p99 {p99:.1f} ms")  # fmt: skip
+        committed, rows, doubles = redemptions_by_checkout(db_url)
+        print(f"checkouts committed {committed}, redemptions through commit {rows}, double redemptions {doubles}")
+        if doubles or rows != 3 * committed or paired[2].get("commit 200", 0) != len(checkouts):
+            print("FAILED: a commit did not redeem its three coupons exactly once")
+            return 1
+        return 0
+    finally:
+        teardown(server, pg, name)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

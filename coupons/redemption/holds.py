@@ -1,0 +1,36 @@
+"""A till checkout's hold on a coupon (`till.checkouts`): taken and released with one conditional UPDATE each.
+
+A hold is two columns of the coupon, the checkout and the moment it lapses, so the redemption rules read it
+with the coupon and the till's one-statement redemption checks it in its move (`statements.HOLD_GUARD`).
+Of many checkouts racing for one coupon, the first UPDATE takes it; the others wait on the row, find the
+condition no longer true and take nothing. Only a once-only issued coupon is held: a multi-use coupon is
+shared by design, and its redemption at commit locks its row and applies the rules then.
+"""
+
+from datetime import datetime
+
+from coupons.models import Coupon
+
+
+def coupon_holdable(coupon: Coupon) -> bool:
+    return not coupon.series.multi_use
+
+
+def coupon_hold(*, coupon_id: int, checkout_id: int, until: datetime, now: datetime) -> bool:
+    """Hold an issued coupon for `checkout_id` until `until`, unless another checkout's hold is still live."""
+    held = Coupon.objects.filter(pk=coupon_id, status=Coupon.Status.ISSUED).exclude(
+        held_by_checkout__isnull=False, held_until__gt=now
+    )
+    return bool(held.update(held_by_checkout=checkout_id, held_until=until))
+
+
+def coupons_hold_release(*, coupon_ids, checkout_ids) -> int:
+    """Release the holds these checkouts have on these coupons (a hold another checkout took since stays)."""
+    return Coupon.objects.filter(pk__in=list(coupon_ids), held_by_checkout__in=list(checkout_ids)).update(
+        held_by_checkout=None, held_until=None
+    )
+
+
+def coupon_series_ids(*, coupon_ids) -> dict[int, int]:
+    """Each coupon's series, for callers that take series rows in one order."""
+    return dict(Coupon.objects.filter(pk__in=list(coupon_ids)).values_list("pk", "series_id"))

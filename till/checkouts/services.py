@@ -1,0 +1,291 @@
+"""A till's checkout, two-phase: open (price the basket and hold what it uses), then commit or cancel.
+
+Opening holds each applying once-only coupon with one conditional UPDATE (`coupons.redemption.holds`) and
+each applying offer response with a hold row (one per response while open, a partial unique index). A hold
+lost to a concurrent checkout rolls the opening back and prices the basket again, which then sees the hold
+and answers `held_by_another_checkout` for that coupon; so of many checkouts racing for one coupon, one
+holds it and the others open without it.
+
+Committing takes the checkout's row lock (cancel and the sweep take it too, so one of them wins), then, in
+one transaction, redeems the held coupons through the coupons redemption service (same rules, reasons and
+`coupon.redeemed` events as `POST /coupons/redeem`), completes the held offer responses, records the
+purchase as `POST /transactions` does, and stores the answer that a repeat replays.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from config.actors import Actor
+from coupons.redemption import holds as coupon_holds
+from coupons.redemption import services as redemption
+from members.models import Member, OrgEntity
+from offers import services as offer_services
+from offers.models import OfferResponse
+from offers.responses import rules as response_rules
+from offers.responses import services as response_services
+from till.baskets.selectors import BasketLine, basket_evaluate
+from till.checkouts import lifecycle, selectors
+from till.checkouts.exceptions import CheckoutError, CheckoutTransitionError, HoldExpiredError
+from till.checkouts.models import Checkout, CheckoutHold
+
+Status = Checkout.Status
+HOLD_EXPIRED = "hold_expired"
+TRANSACTION_ID_IN_USE = "transaction_id_in_use"
+OPEN_ATTEMPTS = 3
+
+
+class _HoldLost(Exception):
+    """Another checkout took a hold between this one's pricing and its hold."""
+
+
+def checkout_open(
+    *,
+    member: Member,
+    store: OrgEntity,
+    transaction_id: str,
+    lines: list[BasketLine],
+    coupon_codes: list[str],
+    offer_response_ids: list[int],
+    basket: dict,
+    actor: Actor,
+    at=None,
+) -> Checkout:
+    """Open a checkout holding what the basket applies until `CHECKOUT_HOLD_SECONDS` from now."""
+    for _ in range(OPEN_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return _checkout_open_once(
+                    member=member,
+                    store=store,
+                    transaction_id=transaction_id,
+                    lines=lines,
+                    coupon_codes=coupon_codes,
+                    offer_response_ids=offer_response_ids,
+                    basket=basket,
+                    actor=actor,
+                    at=at,
+                )
+        except _HoldLost:
+            continue
+    raise CheckoutError(
+        "Other checkouts keep taking this basket's coupons; try again.",
+        code="hold_contended",
+        reasons=["hold_contended"],
+    )
+
+
+def _checkout_open_once(*, member, store, transaction_id, lines, coupon_codes, offer_response_ids, basket, actor, at):
+    now = timezone.now()
+    expires_at = now + timedelta(seconds=settings.CHECKOUT_HOLD_SECONDS)
+    try:
+        with transaction.atomic():
+            checkout = Checkout.objects.create(
+                member=member,
+                store=store,
+                transaction_id=transaction_id,
+                status=Status.HELD,
+                expires_at=expires_at,
+                basket=basket,
+                evaluation={},
+                created_at=now,
+                status_changed_at=now,
+                actor=actor.name[:100],
+                channel=actor.channel[:30],
+            )
+    except IntegrityError:
+        raise CheckoutError(
+            f"Transaction {transaction_id!r} already has an open or committed checkout at store {store.code}.",
+            code=TRANSACTION_ID_IN_USE,
+            reasons=[TRANSACTION_ID_IN_USE],
+        ) from None
+    lifecycle.checkout_event(checkout.pk, old="", new=Status.HELD, actor=actor, reason="opened", at=now).save()
+    evaluation = basket_evaluate(
+        member=member,
+        store=store,
+        lines=lines,
+        coupon_codes=coupon_codes,
+        offer_response_ids=offer_response_ids,
+        at=at,
+        checkout_id=checkout.pk,
+    )
+    holds = []
+    # Coupon rows in id order, so two checkouts holding the same coupons never wait on each other in a circle.
+    for entry in sorted(evaluation.applying_coupons, key=lambda entry: entry.coupon.pk):
+        coupon = entry.coupon
+        if coupon_holds.coupon_holdable(coupon) and not coupon_holds.coupon_hold(
+            coupon_id=coupon.pk, checkout_id=checkout.pk, until=expires_at, now=now
+        ):
+            raise _HoldLost
+        holds.append(
+            CheckoutHold(
+                checkout=checkout,
+                kind=CheckoutHold.Kind.COUPON,
+                coupon_id=coupon.pk,
+                code=entry.code,
+                eligible_amount=entry.eligible_amount,
+                discount_amount=sum(entry.line_discounts.values(), Decimal(0)),
+                line_discounts={ref: f"{amount:.2f}" for ref, amount in entry.line_discounts.items()},
+                held_at=now,
+            )
+        )
+    responses = [row.pk for row in evaluation.responses]
+    if responses:
+        _lapsed_response_holds_release(ids=responses, now=now)
+    holds += [
+        CheckoutHold(checkout=checkout, kind=CheckoutHold.Kind.OFFER_RESPONSE, offer_response_id=pk, held_at=now)
+        for pk in responses
+    ]
+    try:
+        with transaction.atomic():
+            CheckoutHold.objects.bulk_create(holds)
+    except IntegrityError:
+        raise _HoldLost from None
+    checkout.evaluation = evaluation.body
+    checkout.save(update_fields=["evaluation"])
+    return checkout
+
+
+def _lapsed_response_holds_release(*, ids, now) -> None:
+    """A hold past its checkout's expiry frees the response at once, before the sweep gets to it."""
+    lapsed = Checkout.objects.filter(status=Status.HELD, expires_at__lte=now)
+    CheckoutHold.objects.filter(offer_response_id__in=ids, released_at__isnull=True, checkout__in=lapsed).update(
+        released_at=now
+    )
+
+
+def checkout_commit(*, checkout_id: int, actor: Actor) -> dict:
+    """Redeem, complete and record what the checkout holds, in one transaction; a repeat replays the answer."""
+    with transaction.atomic():
+        checkout = selectors.checkout_for_update(pk=checkout_id)
+        if checkout.status == Status.COMMITTED:
+            return checkout.committed_body
+        now = timezone.now()
+        if checkout.status == Status.EXPIRED or (checkout.status == Status.HELD and checkout.expires_at <= now):
+            raise HoldExpiredError("The checkout's holds lapsed; open a new checkout.", reasons=[HOLD_EXPIRED])
+        lifecycle.transition_check(checkout.status, Status.COMMITTED)
+        holds = list(checkout.holds.filter(released_at__isnull=True).order_by("pk"))
+        evaluation = checkout.evaluation
+        recorded, _ = offer_services.transaction_record(
+            transaction_id=checkout.transaction_id, member=checkout.member, store=checkout.store,
+            total_amount=Decimal(evaluation["amount_due"]), items=_purchase_items(evaluation), actor=actor,
+        )  # fmt: skip
+        completed = _responses_complete(
+            ids=[hold.offer_response_id for hold in holds if hold.kind == CheckoutHold.Kind.OFFER_RESPONSE],
+            checkout=checkout, actor=actor,
+        )  # fmt: skip
+        # The redemptions come last: each counts on its series' row, which stays locked until the commit, so
+        # the purchase's awards are not written while other tills wait for that row; and series in one order,
+        # so two commits sharing series never wait on each other in a circle.
+        redemptions = [_redeem(hold, checkout=checkout, actor=actor) for hold in _coupon_holds_by_series(holds)]
+        _holds_release(checkout_ids=[checkout.pk], now=now)
+        body = {
+            "id": checkout.pk,
+            "status": Status.COMMITTED,
+            "redemptions": redemptions,
+            "completed_responses": completed,
+            "transaction": recorded,
+        }
+        lifecycle.checkout_transition(
+            checkout=checkout, to=Status.COMMITTED, actor=actor, reason="paid", at=now, committed_body=body
+        )
+    return body
+
+
+def _coupon_holds_by_series(holds: list[CheckoutHold]) -> list[CheckoutHold]:
+    coupons = [hold for hold in holds if hold.kind == CheckoutHold.Kind.COUPON]
+    series = coupon_holds.coupon_series_ids(coupon_ids=[hold.coupon_id for hold in coupons])
+    return sorted(coupons, key=lambda hold: (series.get(hold.coupon_id, 0), hold.coupon_id))
+
+
+def _redeem(hold: CheckoutHold, *, checkout: Checkout, actor: Actor) -> dict:
+    row = redemption.coupon_redeem(
+        code=hold.code, member=checkout.member, store=checkout.store, bill_amount=hold.eligible_amount, actor=actor,
+        transaction_id=checkout.transaction_id, checkout_id=checkout.pk,
+        line_discounts={ref: Decimal(amount) for ref, amount in hold.line_discounts.items()},
+    )  # fmt: skip
+    return {"redemption_id": row.pk, "code": hold.code, "discount_amount": f"{row.discount_amount:.2f}"}
+
+
+def _responses_complete(*, ids, checkout, actor) -> list[int]:
+    if not ids:
+        return []
+    rows = OfferResponse.objects.select_related("offer", "member").in_bulk(ids)
+    for pk in ids:
+        response_services.offer_response_transition(
+            response=rows[pk], to_status=response_rules.COMPLETED, actor=actor, reason=f"checkout {checkout.pk}"
+        )
+    return ids
+
+
+def _purchase_items(evaluation: dict) -> list[dict]:
+    return [
+        {
+            "sku": line["sku"],
+            "quantity": line["quantity"],
+            "unit_price": line["unit_price"],
+            "line_ref": line["line_ref"],
+            "discount_amount": line["discount_amount"],
+            "points": line["points"],
+        }
+        for line in evaluation["lines"]
+    ]
+
+
+def checkout_cancel(*, checkout_id: int, actor: Actor) -> Checkout:
+    """Void a checkout before payment: its holds are released. Canceling twice answers as the first time."""
+    with transaction.atomic():
+        checkout = selectors.checkout_for_update(pk=checkout_id)
+        if checkout.status == Status.CANCELED:
+            return checkout
+        if checkout.status == Status.EXPIRED:
+            raise HoldExpiredError("The checkout's holds already lapsed.", reasons=[HOLD_EXPIRED])
+        if checkout.status == Status.COMMITTED:
+            raise CheckoutTransitionError(
+                "A committed checkout is not canceled; record a return.", reasons=[Status.COMMITTED]
+            )
+        now = timezone.now()
+        lifecycle.checkout_transition(checkout=checkout, to=Status.CANCELED, actor=actor, reason="voided", at=now)
+        _holds_release(checkout_ids=[checkout.pk], now=now)
+    return checkout
+
+
+def checkouts_expire_due(*, actor: Actor, now=None, batch_size: int = 1000) -> int:
+    """Expire the open checkouts past `expires_at` and release their holds, in batches; returns how many."""
+    now = now or timezone.now()
+    expired = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                selectors.checkouts_due_for_expiry(now=now).order_by("pk").values_list("pk", flat=True)[:batch_size]
+            )
+            if not ids:
+                break
+            moved = lifecycle.checkouts_transition(
+                rows=Checkout.objects.filter(pk__in=ids, status=Status.HELD),
+                to=Status.EXPIRED,
+                actor=actor,
+                reason="hold lapsed",
+                at=now,
+            )
+            _holds_release(
+                checkout_ids=list(
+                    Checkout.objects.filter(pk__in=ids, status=Status.EXPIRED).values_list("pk", flat=True)
+                ),
+                now=now,
+            )
+        expired += moved
+        if moved == 0 or len(ids) < batch_size:
+            break
+    return expired
+
+
+def _holds_release(*, checkout_ids: list[int], now) -> None:
+    open_holds = CheckoutHold.objects.filter(checkout_id__in=checkout_ids, released_at__isnull=True)
+    coupon_ids = list(open_holds.filter(kind=CheckoutHold.Kind.COUPON).values_list("coupon_id", flat=True))
+    if coupon_ids:
+        coupon_holds.coupons_hold_release(coupon_ids=coupon_ids, checkout_ids=checkout_ids)
+    open_holds.update(released_at=now)
