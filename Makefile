@@ -30,9 +30,18 @@ lint: $(STAMP)
 
 # The Celery app defaults to production settings; these targets ask for development unless told otherwise.
 worker beat: export DJANGO_SETTINGS_MODULE ?= config.settings.development
+worker-%: export DJANGO_SETTINGS_MODULE ?= config.settings.development
+
+# `make worker` consumes every queue (one host does everything); a fleet runs one kind per host:
+# make worker-till, worker-bulk, worker-exports, worker-webhooks, worker-celery (docs/scaling.md, "Workers").
+WORKER_QUEUES := celery till bulk exports webhooks
+.PHONY: $(addprefix worker-,$(WORKER_QUEUES))
 
 worker: $(STAMP)
 	$(BIN)/celery -A config worker --loglevel=info
+
+$(addprefix worker-,$(WORKER_QUEUES)): worker-%: $(STAMP)
+	$(BIN)/celery -A config worker --loglevel=info -Q $* -n $*@%h
 
 beat: $(STAMP)
 	$(BIN)/celery -A config beat --loglevel=info --scheduler django_celery_beat.schedulers:DatabaseScheduler

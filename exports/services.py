@@ -8,13 +8,14 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.protection import ensure_deletable
 from audit.services import audit_created, audit_deleted, audit_updated
 from audit.snapshots import snapshot
 from config.actors import Actor
+from config.db_router import reads_may_lag
 from config.jobs import Recovered, attempts_exhausted_message, max_attempts, stale_condition, stale_jobs_recover
 from config.tasks import enqueue_on_commit
 from exports import rules, streaming
@@ -203,27 +204,37 @@ def export_run_execute(*, run_id: int, actor: Actor) -> ExportRun:
 _LOCK_NAMESPACE = 0x0E5 << 40
 
 
+def _run_lock_key(run_id: int) -> int:
+    return _LOCK_NAMESPACE | run_id
+
+
 @contextlib.contextmanager
 def _run_lock(run_id: int):
-    """A PostgreSQL session advisory lock on the run for as long as this worker executes it.
+    """A PostgreSQL advisory lock on the run for as long as this worker executes it.
 
-    Unlike a status or a heartbeat, it tells a live executor from a dead one exactly: the server drops
-    it with the connection of a worker that died. Elsewhere (SQLite, one process) it always succeeds.
+    Unlike a status or a heartbeat, it tells a live executor from a dead one exactly: the server drops it with the
+    connection of a worker that died. It is a transaction-level lock, held by a transaction of its own on a
+    connection of its own, so that it also holds behind a transaction-mode pooler (which keeps an open transaction
+    on one server connection, and hands out any between the run's own statements). That transaction writes nothing
+    and, in read committed, keeps no snapshot between statements, so leaving it open does not hold back vacuum.
+    Elsewhere (SQLite, one process) the lock always succeeds.
     """
     if connection.vendor != "postgresql":
         yield True
         return
-    key = _LOCK_NAMESPACE | run_id
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-        acquired = cursor.fetchone()[0]
+    import psycopg
+
+    holder = connection.get_new_connection(connection.get_connection_params())
     try:
+        holder.autocommit = False  # the first statement opens the transaction that holds the lock
+        with holder.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_run_lock_key(run_id)])
+            acquired = cursor.fetchone()[0]
         yield acquired
     finally:
-        # A connection lost on the way has taken the lock with it; the unlock may then fail harmlessly.
-        if acquired:
-            with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+        # Closing ends the transaction and its lock; a connection lost on the way has taken the lock with it.
+        with contextlib.suppress(psycopg.Error):
+            holder.close()
 
 
 def _execute(*, run_id: int, actor: Actor) -> ExportRun:
@@ -252,9 +263,12 @@ def _execute(*, run_id: int, actor: Actor) -> ExportRun:
     definition = run.definition
     try:
         dataset = _dataset_for(definition.dataset)
-        total = streaming.count_rows(dataset, definition.filters)
-        ExportRun.objects.filter(pk=run_id).update(progress_total=total)
-        name, rows = _write_file(run=run, dataset=dataset)
+        # The rows come from the replica when there is one (as of its replay point, seconds behind at worst);
+        # the run's own row, its progress and its outcome are written to the primary.
+        with reads_may_lag() as reads:
+            total = streaming.count_rows(dataset, definition.filters, using=reads)
+            ExportRun.objects.filter(pk=run_id).update(progress_total=total)
+            name, rows = _write_file(run=run, dataset=dataset, using=reads)
     except ExportDefinitionError as exc:
         return _fail(run_id=run_id, started=started, actor=actor, error=str(exc))
     except Exception as exc:
@@ -306,7 +320,7 @@ class _LocalTemporaryFile(File):
         return self.file.name
 
 
-def _write_file(*, run: ExportRun, dataset: Dataset) -> tuple[str, int]:
+def _write_file(*, run: ExportRun, dataset: Dataset, using: str) -> tuple[str, int]:
     definition = run.definition
 
     def on_progress(done: int) -> None:
@@ -320,7 +334,7 @@ def _write_file(*, run: ExportRun, dataset: Dataset) -> tuple[str, int]:
         with handle:
             rows = streaming.write_csv(
                 dataset=dataset, columns=definition.columns, filters=definition.filters, out=handle,
-                on_progress=on_progress,
+                on_progress=on_progress, using=using,
             )  # fmt: skip
         name = export_run_file_name(run)
         # Replace whatever an interrupted attempt stored: the new file is complete before it is moved in.
@@ -350,11 +364,22 @@ def _discard_temporary_files(run_id: int) -> None:
 
 
 def export_run_has_live_executor(run_id: int) -> bool:
-    """True while a worker executes the run (it holds the run's advisory lock; PostgreSQL only)."""
+    """True while a worker executes the run (it holds the run's advisory lock; PostgreSQL only).
+
+    Read from pg_locks rather than by trying the lock, so the check takes nothing a live executor could miss.
+    A lock on one bigint key shows as its high and low 32 bits (classid, objid) with objsubid 1.
+    """
     if connection.vendor != "postgresql":
         return False
-    with _run_lock(run_id) as acquired:
-        return not acquired
+    key = _run_lock_key(run_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            " AND classid::bigint = %s AND objid::bigint = %s)",
+            [key >> 32, key & 0xFFFFFFFF],
+        )
+        return cursor.fetchone()[0]
 
 
 def export_runs_recover_stale(*, now, actor: Actor) -> Recovered:

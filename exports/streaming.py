@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from config.spreadsheet import spreadsheet_safe_row, spreadsheet_safe_sql
 from exports.datasets import Dataset
@@ -56,20 +56,20 @@ def select_query(dataset: Dataset, columns: list[str], filters: dict) -> Query:
     return Query(f"SELECT {select_list} FROM {dataset.source}{where} ORDER BY {dataset.order_by}", params)
 
 
-def text_columns(query: Query) -> set[str]:
+def text_columns(query: Query, *, using: str = DEFAULT_DB_ALIAS) -> set[str]:
     """The query's columns of a character type, as PostgreSQL describes them (it plans, returns no rows)."""
-    with connection.cursor() as cursor:
+    with connections[using].cursor() as cursor:
         cursor.execute(f"SELECT * FROM ({query.sql}) AS described LIMIT 0", query.params)
         return {column.name for column in cursor.description if column.type_code in TEXT_TYPE_OIDS}
 
 
-def spreadsheet_safe_query(query: Query, columns: list[str]) -> Query:
+def spreadsheet_safe_query(query: Query, columns: list[str], *, using: str = DEFAULT_DB_ALIAS) -> Query:
     """The same rows with every text column made spreadsheet-safe in SQL (PostgreSQL).
 
     `OFFSET 0` keeps the inner query a subquery of its own, so each column expression (some are
     subqueries) is evaluated once per row, not once per mention in the CASE that neutralises it.
     """
-    texts = text_columns(query)
+    texts = text_columns(query, using=using)
     if not texts:
         return query
     quote = connection.ops.quote_name
@@ -85,9 +85,9 @@ def count_query(dataset: Dataset, filters: dict) -> Query:
     return Query(f"SELECT count(*) FROM {dataset.source}{where}", params)
 
 
-def count_rows(dataset: Dataset, filters: dict) -> int:
+def count_rows(dataset: Dataset, filters: dict, *, using: str = DEFAULT_DB_ALIAS) -> int:
     query = count_query(dataset, filters)
-    with connection.cursor() as cursor:
+    with connections[using].cursor() as cursor:
         cursor.execute(query.sql, query.params)
         return cursor.fetchone()[0]
 
@@ -129,18 +129,26 @@ def _pause_after_chunk() -> None:
 
 
 def write_csv(
-    *, dataset: Dataset, columns: list[str], filters: dict, out, on_progress: ProgressCallback, method: str = "auto"
+    *,
+    dataset: Dataset,
+    columns: list[str],
+    filters: dict,
+    out,
+    on_progress: ProgressCallback,
+    method: str = "auto",
+    using: str = DEFAULT_DB_ALIAS,
 ) -> int:
-    """Write the header and every row to the binary file `out`; returns the number of data rows."""
+    """Write the header and every row to the binary file `out`, read from the `using` database (the replica, for
+    an export run); returns the number of data rows."""
     query = select_query(dataset, columns, filters)
     if method == "auto":
         method = "copy" if connection.vendor == "postgresql" else "cursor"
     if method == "copy":
-        return _write_with_copy(spreadsheet_safe_query(query, columns), out, on_progress)
-    return _write_with_cursor(query, columns, out, on_progress)
+        return _write_with_copy(spreadsheet_safe_query(query, columns, using=using), out, on_progress, using=using)
+    return _write_with_cursor(query, columns, out, on_progress, using=using)
 
 
-def _write_with_copy(query: Query, out, on_progress: ProgressCallback) -> int:
+def _write_with_copy(query: Query, out, on_progress: ProgressCallback, *, using: str = DEFAULT_DB_ALIAS) -> int:
     from psycopg import sql
 
     statement = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER true)").format(sql.SQL(query.sql))
@@ -148,22 +156,23 @@ def _write_with_copy(query: Query, out, on_progress: ProgressCallback) -> int:
     counter = CsvRecordCounter()
     buffer = bytearray()
     pending = 0
-    # A connection of its own: psycopg holds a connection's lock for the whole COPY, and progress
-    # updates go through Django's connection meanwhile (it could as well point at a read replica).
+    # A connection of its own (to the `using` database: the replica, for an export run): psycopg holds a
+    # connection's lock for the whole COPY, and progress updates go through Django's connection meanwhile.
     # Called inside a transaction (tests, a caller's atomic block), the COPY must see that
     # transaction's rows, so it shares the connection and reports progress once, at the end.
-    shared = connection.in_atomic_block
+    source = connections[using]
+    shared = source.in_atomic_block
     if shared:
-        connection.ensure_connection()
-        copy_connection, report = connection.connection, (lambda done: None)
+        source.ensure_connection()
+        copy_connection, report = source.connection, (lambda done: None)
     else:
-        copy_connection, report = connection.get_new_connection(connection.get_connection_params()), on_progress
+        copy_connection, report = source.get_new_connection(source.get_connection_params()), on_progress
     try:
         if not shared:
             copy_connection.autocommit = True
         with copy_connection.cursor() as cursor:
             if not shared:
-                cursor.execute(sql.SQL("SET TIME ZONE {}").format(sql.Literal(connection.timezone_name)))
+                cursor.execute(sql.SQL("SET TIME ZONE {}").format(sql.Literal(source.timezone_name)))
             with cursor.copy(statement, query.params or None) as copy:
                 for data in copy:  # one CopyData message (a row, as PostgreSQL sends them) at a time
                     buffer += data
@@ -187,7 +196,9 @@ def _flush(buffer: bytearray, counter: CsvRecordCounter, out, on_progress: Progr
         _pause_after_chunk()
 
 
-def _write_with_cursor(query: Query, columns: list[str], out, on_progress: ProgressCallback) -> int:
+def _write_with_cursor(
+    query: Query, columns: list[str], out, on_progress: ProgressCallback, *, using: str = DEFAULT_DB_ALIAS
+) -> int:
     chunk_rows = _chunk_rows()
     text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
     writer = csv.writer(text, lineterminator="\n")
@@ -197,7 +208,7 @@ def _write_with_cursor(query: Query, columns: list[str], out, on_progress: Progr
     writer.writerow(columns)
     rows = 0
     # chunked_cursor(): a server-side (named) cursor on PostgreSQL, a plain one elsewhere.
-    with connection.chunked_cursor() as cursor:
+    with connections[using].chunked_cursor() as cursor:
         cursor.execute(query.sql, query.params)
         while batch := cursor.fetchmany(chunk_rows):
             for row in batch:

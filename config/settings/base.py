@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from kombu import Queue
 
 from config import export_formats as import_export_formats
 
@@ -81,32 +82,48 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # IMMEDIATE transactions take the write lock up front, so concurrent writers queue instead of
-    # failing with "database is locked" when a read transaction tries to upgrade.
-    DATABASES["default"]["OPTIONS"] = {
-        "timeout": 30,
-        "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
-else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    # A health check is one more round trip (SELECT 1) at the start of every request that uses the
-    # database. Off, a connection the server dropped fails the one request that finds it (Django then
-    # reconnects for the next), which a till retrying with its Idempotency-Key may prefer.
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
-    # Parameters bound on the server and statements prepared after their fifth run on a connection: the
-    # till's few queries then skip PostgreSQL's parse and plan (a coupon lookup planned in about 1 ms and
-    # ran in 0.2 ms). Behind a transaction-mode pooler, set DB_PREPARE_THRESHOLD=0 to turn preparing off.
-    prepare_threshold = env.int("DB_PREPARE_THRESHOLD", default=5)
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"server_side_binding": True, "prepare_threshold": prepare_threshold or None}
-    )
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        # Django's backend, except that an integer too large for its column's type is sent whole (and
-        # refused by the server) instead of truncated by the driver's 32-bit binding: config/postgresql.
-        DATABASES["default"]["ENGINE"] = "config.postgresql"
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# A streaming replica of the primary for reads that may lag (exports, reports, admin lists; config/db_router.py).
+# Without REPLICA_DATABASE_URL there is no `replica` alias and those reads go to the primary like the rest.
+if REPLICA_DATABASE_URL := env("REPLICA_DATABASE_URL", default=""):
+    DATABASES["replica"] = env.db_url_config(REPLICA_DATABASE_URL)
+    # Tests read the replica's rows from the test database itself rather than a test copy of their own.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["config.db_router.LaggingReadsRouter"]
+
+# Behind a transaction-mode pooler (PgBouncer, pool_mode = transaction) each transaction may run on another
+# server connection: statements prepared on one are unknown on the next (PgBouncer 1.18 has no protocol-level
+# support), and a named cursor kept open between transactions (WITH HOLD) is lost.
+DB_TRANSACTION_POOLER = env.bool("DB_TRANSACTION_POOLER", default=False)
+
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.sqlite3":
+        # IMMEDIATE transactions take the write lock up front, so concurrent writers queue instead of
+        # failing with "database is locked" when a read transaction tries to upgrade.
+        _database["OPTIONS"] = {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    else:
+        _database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+        # A health check is one more round trip (SELECT 1) at the start of every request that uses the
+        # database. Off, a connection the server dropped fails the one request that finds it (Django then
+        # reconnects for the next), which a till retrying with its Idempotency-Key may prefer.
+        _database["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
+        # Parameters bound on the server and statements prepared after their fifth run on a connection: the
+        # till's few queries then skip PostgreSQL's parse and plan (a coupon lookup planned in about 1 ms and
+        # ran in 0.2 ms). Behind a transaction-mode pooler, preparing is off (DB_TRANSACTION_POOLER, or
+        # DB_PREPARE_THRESHOLD=0).
+        prepare_threshold = 0 if DB_TRANSACTION_POOLER else env.int("DB_PREPARE_THRESHOLD", default=5)
+        _database.setdefault("OPTIONS", {}).update(
+            {"server_side_binding": True, "prepare_threshold": prepare_threshold or None}
+        )
+        _database["DISABLE_SERVER_SIDE_CURSORS"] = DB_TRANSACTION_POOLER
+        if _database["ENGINE"] == "django.db.backends.postgresql":
+            # Django's backend, except that an integer too large for its column's type is sent whole (and
+            # refused by the server) instead of truncated by the driver's 32-bit binding: config/postgresql.
+            _database["ENGINE"] = "config.postgresql"
+    _database["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -230,6 +247,39 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=65 * 60)}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# Queues per kind of work, so that a long job of one kind never delays another (docs/scaling.md, "Workers"):
+# `till` for the short tasks that follow a sale or a member's day (limit notifications, expiry reminders),
+# `bulk` for issuance, uploads, revokes, sweeps and bulk point credits, `exports` for export runs, `webhooks`
+# for delivery, and the default queue for housekeeping. A worker started without -Q consumes them all; one
+# host per kind names its queue. CELERY_QUEUES_BY_KIND=false sends everything to the default queue.
+CELERY_QUEUES_BY_KIND = env.bool("CELERY_QUEUES_BY_KIND", default=True)
+CELERY_WORK_QUEUES = {
+    "till": ["coupons.tasks.series_limit_notify_task", "jobs.tasks.send_reminders_task"],
+    "bulk": [
+        "coupons.tasks.bulk_issue_run_task",
+        "coupons.tasks.upload_process_task",
+        "coupons.tasks.series_revoke_run_task",
+        "jobs.tasks.expire_due_task",
+        "members.tasks.points_adjust_task",
+    ],
+    "exports": ["exports.tasks.export_run_execute_task", "exports.tasks.export_definition_run_scheduled_task"],
+    "webhooks": [
+        "webhooks.tasks.events_dispatch_task",
+        "webhooks.tasks.endpoint_deliver_task",
+        "webhooks.tasks.deliveries_pump_task",
+        "webhooks.tasks.webhook_events_purge_task",
+    ],
+}
+CELERY_TASK_ROUTES = (
+    {task: {"queue": queue} for queue, tasks in CELERY_WORK_QUEUES.items() for task in tasks}
+    if CELERY_QUEUES_BY_KIND
+    else {}
+)
+# Declared, so that a worker without -Q consumes every queue (the default one included).
+CELERY_TASK_QUEUES = [
+    Queue(name) for name in [CELERY_TASK_DEFAULT_QUEUE, *(CELERY_WORK_QUEUES if CELERY_QUEUES_BY_KIND else ())]
+]
 CELERY_TIMEZONE = TIME_ZONE
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True

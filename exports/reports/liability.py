@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db.models import Case, Count, Q, Sum, Value, When
 from django.utils import timezone
 
+from config.db_router import reads_may_lag
 from coupons.models import Coupon, CouponRedemption, CouponSeries
 from members.models import PointsEntry
 
@@ -59,6 +60,8 @@ def live_redemptions(at: datetime):
     return CouponRedemption.objects.filter(Q(redeemed_at__lt=at) & ~reversed_before)
 
 
+# Aggregates over every coupon and the whole ledger: read from the replica, seconds behind at worst.
+@reads_may_lag()
 def liability_report(*, as_of: date, currency: str | None = None) -> dict:
     at = end_of_day(as_of)
     coupons, redemptions = list(_coupon_figures(at, currency)), list(_redemption_figures(at, currency))

@@ -42,6 +42,7 @@ class WorkerProcess:
             CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
             CELERY_VISIBILITY_TIMEOUT=str(self.visibility_timeout),
             CELERY_TASK_DEFAULT_QUEUE=self.queue,  # tasks the worker queues itself stay on this test's queue
+            CELERY_QUEUES_BY_KIND="false",  # ... whatever their kind
             MEDIA_ROOT=str(settings.MEDIA_ROOT),
             EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
             # Mail and SMS the worker sends land next to its log, in the test's tmp_path.
@@ -118,10 +119,10 @@ def celery_worker_factory(transactional_db, tmp_path):
     if not settings.CELERY_BROKER_URL.startswith("redis://"):
         pytest.skip("needs CELERY_BROKER_URL=redis://...")
     queue = f"test-{uuid.uuid4().hex[:10]}"
-    overrides = {"task_always_eager": False, "task_default_queue": queue,
+    overrides = {"task_always_eager": False, "task_default_queue": queue, "task_routes": {},
                  "broker_transport_options": {"visibility_timeout": 3}}  # fmt: skip
     saved = {name: celery_app.conf.get(name) for name in overrides}
-    celery_app.conf.update(overrides)
+    celery_app_reconfigure(overrides)
     workers = []
 
     def start(visibility_timeout=3, pool="solo"):
@@ -133,7 +134,14 @@ def celery_worker_factory(transactional_db, tmp_path):
     yield start
     for worker in workers:
         worker.stop()
-    celery_app.conf.update(saved)
+    celery_app_reconfigure(saved)
+
+
+def celery_app_reconfigure(changes: dict) -> None:
+    """Change the app's configuration, routes included (the app builds its router once, on first use)."""
+    celery_app.conf.update(changes)
+    celery_app.amqp.flush_routes()
+    celery_app.amqp.__dict__.pop("router", None)
 
 
 @pytest.fixture
