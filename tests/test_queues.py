@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXPECTED_QUEUES = {
     "coupons.tasks.series_limit_notify_task": "till",
     "jobs.tasks.send_reminders_task": "till",
+    "till.tasks.checkouts_expire_due_task": "till",
     "coupons.tasks.bulk_issue_run_task": "bulk",
     "coupons.tasks.upload_process_task": "bulk",
     "coupons.tasks.series_revoke_run_task": "bulk",

@@ -255,7 +255,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # host per kind names its queue. CELERY_QUEUES_BY_KIND=false sends everything to the default queue.
 CELERY_QUEUES_BY_KIND = env.bool("CELERY_QUEUES_BY_KIND", default=True)
 CELERY_WORK_QUEUES = {
-    "till": ["coupons.tasks.series_limit_notify_task", "jobs.tasks.send_reminders_task"],
+    "till": [
+        "coupons.tasks.series_limit_notify_task",
+        "jobs.tasks.send_reminders_task",
+        "till.tasks.checkouts_expire_due_task",  # holds lapse on their own; the sweep frees the coupons' rows
+    ],
     "bulk": [
         "coupons.tasks.bulk_issue_run_task",
         "coupons.tasks.upload_process_task",
