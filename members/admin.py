@@ -132,6 +132,7 @@ def member_360_context(request, member: Member) -> dict:
         "why_not_form": why_not_form,
         "why_not": answer,
         "why_not_choices": why_not_choices(member),
+        "till_refusals": why_not.till_refusals_why(member=member),
     }
 
 

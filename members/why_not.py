@@ -28,6 +28,7 @@ from offers.selectors import membership_offer_get
 from rewards.models import CertificateCode, Reward
 
 from .models import Member, OrgEntity
+from .selectors import member_till_refusals
 
 NOT_ACTIVATED = "not_activated"
 POINTS_SHORT = "insufficient_points"
@@ -148,3 +149,24 @@ def reward_why_not(*, member: Member, reward: Reward) -> WhyNot:
     label = "Codes of its own left" + (f" (counted up to {CODES_COUNTED_UP_TO:,})" if own_left else "")
     limits.append(LimitLeft(label=label, left=own_left))
     return WhyNot(subject=f"Reward {reward.name}", reasons=reasons, limits=limits)
+
+
+@dataclass(frozen=True)
+class TillRefusalRow:
+    at: datetime
+    store: OrgEntity | None
+    code: str
+    reasons: list[Reason]
+
+
+def till_refusals_why(*, member: Member, limit: int = 10) -> list[TillRefusalRow]:
+    """The member's latest refused redemptions at the till, each reason in words."""
+    return [
+        TillRefusalRow(
+            at=refusal.at,
+            store=refusal.store,
+            code=refusal.code,
+            reasons=[Reason(code, reason_sentence(code, COUPON_REASON_SENTENCES)) for code in refusal.reasons],
+        )
+        for refusal in member_till_refusals(member=member, limit=limit)
+    ]
