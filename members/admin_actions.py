@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -63,41 +64,31 @@ class MemberForm(forms.Form):
         self.member = member
 
 
-def _row(queryset, pk, what: str):
-    row = queryset.filter(pk=pk).first()
-    if row is None:
-        raise forms.ValidationError(f"That {what} no longer exists.")
-    return row
+def row_form(field: str, rows: Callable[[Member], QuerySet], what: str) -> type[MemberForm]:
+    """The form of an action on one row: its id, found among `rows(member)` (another member's row is not found)."""
+
+    def clean(form):
+        row = rows(form.member).filter(pk=form.cleaned_data[field]).first()
+        if row is None:
+            raise forms.ValidationError(f"That {what} no longer exists.")
+        return row
+
+    return type(f"{field.capitalize()}ActionForm", (MemberForm,), {field: ObjectIdField(), f"clean_{field}": clean})
 
 
-class OfferActionForm(MemberForm):
-    offer = ObjectIdField()
-
-    def clean_offer(self):
-        return _row(Offer.objects.all(), self.cleaned_data["offer"], "offer")
-
-
-class ResponseActionForm(MemberForm):
-    response = ObjectIdField()
-
-    def clean_response(self):
-        responses = OfferResponse.objects.select_related("offer", "member").filter(member=self.member)
-        return _row(responses, self.cleaned_data["response"], "response of this member")
-
-
-class SeriesActionForm(MemberForm):
-    series = ObjectIdField()
-
-    def clean_series(self):
-        return _row(CouponSeries.objects.all(), self.cleaned_data["series"], "coupon series")
-
-
-class CouponActionForm(MemberForm):
-    coupon = ObjectIdField()
-
-    def clean_coupon(self):
-        coupons = Coupon.objects.select_related("series", "member").filter(member=self.member)
-        return _row(coupons, self.cleaned_data["coupon"], "coupon of this member")
+OfferActionForm = row_form("offer", lambda member: Offer.objects.all(), "offer")
+ResponseActionForm = row_form(
+    "response",
+    lambda member: OfferResponse.objects.select_related("offer", "member").filter(member=member),
+    "response of this member",
+)
+SeriesActionForm = row_form("series", lambda member: CouponSeries.objects.all(), "coupon series")
+CouponActionForm = row_form(
+    "coupon",
+    lambda member: Coupon.objects.select_related("series", "member").filter(member=member),
+    "coupon of this member",
+)
+RewardActionForm = row_form("reward", lambda member: Reward.objects.all(), "reward")
 
 
 class TransferForm(CouponActionForm):
@@ -108,13 +99,6 @@ class TransferForm(CouponActionForm):
         if found is None:
             raise forms.ValidationError("No member has that external id.")
         return found
-
-
-class RewardActionForm(MemberForm):
-    reward = ObjectIdField()
-
-    def clean_reward(self):
-        return _row(Reward.objects.all(), self.cleaned_data["reward"], "reward")
 
 
 class AdjustPointsForm(MemberForm):

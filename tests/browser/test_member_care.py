@@ -35,6 +35,8 @@ def test_why_not_explains_an_expired_offer_in_words_with_its_code(member_page):
     reason = page.locator(".why-not-reasons li").first
     assert "The offer has expired." in reason.inner_text()
     assert reason.get_attribute("data-code") == "expired"
+    # A viewport as tall as the page, so the sticky navigation is drawn where it stands.
+    page.set_viewport_size({"width": 1440, "height": page.evaluate("document.body.scrollHeight")})
     screenshot(page, "member_360")
 
 
