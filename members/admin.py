@@ -194,9 +194,9 @@ class MemberAdmin(BackgroundExportAdminMixin, AuditedAdminMixin, ImportExportMod
             return queryset.filter(Q(email__iexact=term) | Q(user_id=term)), False
         exact = Q(external_id=term) | Q(user_id=term)
         mobile = normalize_mobile(term)
-        if MOBILE_RE.match(mobile):
+        if MOBILE_RE.match(mobile):  # digits are never a name: no fallback to the names
             digits = mobile.lstrip("+")
-            exact |= Q(mobile=digits) | Q(mobile=f"+{digits}")
+            return queryset.filter(exact | Q(mobile=digits) | Q(mobile=f"+{digits}")), False
         if " " not in term and queryset.filter(exact).exists():
             return queryset.filter(exact), False
         names = Q()

@@ -6,12 +6,15 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from config.actors import Actor
 from coupons.models import Coupon, CouponResend
 from members.models import Member, PointsEntry
+from members.services import points_adjust, till_refusal_record
 from offers.models import Activation, OfferResponse
 from offers.responses.services import offer_response_claim
 from rewards.models import RewardRedemption
@@ -282,3 +285,26 @@ def test_why_not_panel_refuses_odd_questions_with_a_sentence(admin_client, param
 
     assert response.status_code == 200
     assert 'class="m360-no why-not-errors"' in response.content.decode()
+
+
+def test_member_page_queries_do_not_grow_with_the_members_rows(admin_client):
+    member = MemberFactory(points=1000)
+
+    def add_rows():
+        CouponFactory(member=member)
+        points_adjust(member=member, points=5, reason="goodwill", actor=CARE)
+        offer_response_claim(member=member, offer=OfferFactory(), actor=CARE)
+        till_refusal_record(member=member, store=None, action="redeem", code="X", reasons=["expired"], actor=CARE)
+
+    def page_queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get(page_of(member)).status_code == 200
+        return len(captured)
+
+    add_rows()
+    page_queries()
+    few = page_queries()
+    for _ in range(5):
+        add_rows()
+
+    assert page_queries() == few
