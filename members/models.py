@@ -124,3 +124,29 @@ class PointsEntry(models.Model):
 
     def __str__(self):
         return f"{self.points:+d} for {self.member_id}"
+
+
+class TillRefusal(models.Model):
+    """A validate or redeem the till was refused for a member, with its reasons: what member care reads when a
+    member says a coupon "did not work". Written by the till's endpoints on refusal only; never changed."""
+
+    class Action(models.TextChoices):
+        VALIDATE = "validate", "Checked"
+        REDEEM = "redeem", "Redeemed"
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="till_refusals")
+    store = models.ForeignKey(OrgEntity, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    code = models.CharField(max_length=64, help_text="The coupon code as the till sent it.")
+    reasons = models.JSONField(default=list)
+    actor = models.CharField(max_length=100)
+    channel = models.CharField(max_length=30)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        triggers = append_only()
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["member", "-at"], name="members_tillrefusal_member_at")]
+
+    def __str__(self):
+        return f"{self.action} {self.code} for {self.member_id}: {', '.join(self.reasons)}"

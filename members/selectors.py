@@ -1,6 +1,6 @@
 from django.db.models import QuerySet
 
-from .models import Member, OrgEntity, PointsEntry
+from .models import Member, OrgEntity, PointsEntry, TillRefusal
 
 
 def member_get(*, external_id: str) -> Member:
@@ -14,6 +14,11 @@ def member_list() -> QuerySet[Member]:
 
 def points_history(*, member: Member, limit: int = 50) -> list[PointsEntry]:
     return list(member.points_entries.order_by("-created_at", "-id")[:limit])
+
+
+def member_till_refusals(*, member: Member, limit: int = 10) -> list[TillRefusal]:
+    """The member's latest refused validates and redeems at the till, newest first."""
+    return list(member.till_refusals.select_related("store").order_by("-at", "-id")[:limit])
 
 
 def org_entity_lineage_ids(entity: OrgEntity) -> set[int]:

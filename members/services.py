@@ -8,7 +8,7 @@ from config.actors import Actor
 from config.ranges import POINTS_BALANCE
 
 from .exceptions import MemberError, PointsError
-from .models import Member, OrgEntity, PointsEntry, Segment
+from .models import Member, OrgEntity, PointsEntry, Segment, TillRefusal
 
 MEMBER_FIELDS = (
     "external_id",
@@ -165,3 +165,13 @@ def org_entity_create(
 def member_transaction_count_increment(*, member: Member) -> None:
     """Count one more recorded purchase for the member (an F() update, safe under concurrency)."""
     Member.objects.filter(pk=member.pk).update(transaction_count=F("transaction_count") + 1)
+
+
+def till_refusal_record(
+    *, member: Member, store: OrgEntity | None, action: str, code: str, reasons: list[str], actor: Actor
+) -> TillRefusal:
+    """Keep one refused validate or redeem for member care's "Why not?": one INSERT, on refusals only."""
+    return TillRefusal.objects.create(
+        member=member, store=store, action=action, code=(code or "")[:64], reasons=list(reasons),
+        actor=actor.name, channel=actor.channel,
+    )  # fmt: skip

@@ -28,6 +28,8 @@ from coupons.redemption.serializers import (
     redemption_body,
 )
 from coupons.redemption.unknown_code_guard import UnknownCodeGuardMixin
+from members.models import TillRefusal
+from members.services import till_refusal_record
 
 
 class TillApi(UnknownCodeGuardMixin, LeanPostApiView):
@@ -143,6 +145,11 @@ class CouponRedeemApi(TillApi):
         except RedemptionError as exc:
             if exc.reasons == [rules.COUPON_NOT_FOUND]:
                 self.note_unknown(request, data["code"], store_ids=[guessing.guard_store_id(data["store"])])
+            # Member care reads the member's refused redemptions ("Why not?"): one INSERT, on refusal only. A
+            # refused validate stays one statement and is not kept.
+            till_refusal_record(member=data["member"], store=data["store"], action=TillRefusal.Action.REDEEM,
+                                code=data["code"], reasons=exc.reasons or [exc.code],
+                                actor=Actor.from_request(request))  # fmt: skip
             raise
         body = redemption_body(row, code=row.coupon.code, member=member, store=store)
         return LeanJsonResponse(body, status=status.HTTP_201_CREATED)

@@ -102,7 +102,7 @@ def test_list_page_past_the_last_is_still_404(member_care):
 
 def test_member_admin_form_refuses_a_transaction_count_outside_its_range(admin_client):
     member = MemberFactory(external_id="M-1")
-    url = reverse("admin:members_member_change", args=[member.pk])
+    url = reverse("admin:members_member_edit", args=[member.pk])
     form = admin_client.get(url).context["adminform"].form
     data = {name: value for name, value in form.initial.items() if value is not None and name != "segments"}
     data.update(registered_at_0="2024-01-01", registered_at_1="00:00:00", transaction_count=str(2**32 + 5))

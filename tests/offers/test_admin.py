@@ -160,7 +160,7 @@ def test_member_page_has_offers_tab_with_state_columns(admin_client):
 
     assert 'data-tab="offers"' in page
     assert "Tab offer" in page
-    assert '<td class="activation-status">activated</td>' in page
+    assert '<td class="activation-status">Activated</td>' in page
     assert '<td class="eligible">yes</td>' in page
     assert '<td class="fulfillment-count">0</td>' in page
 
