@@ -63,6 +63,8 @@ register_dataset(
             Filter("series", "r.series_id = %s", integer_value, "the series id"),
             Filter("redeemed_from", "r.redeemed_at >= %s", datetime_value, "redeemed at or after (ISO 8601)"),
             Filter("redeemed_to", "r.redeemed_at < %s", datetime_value, "redeemed before (ISO 8601)"),
+            # The admin list's own filter values: 1 reversed, 0 not reversed.
+            Filter("reversed", "r.is_reversed = (%s = '1')", choice_value("0", "1"), "1 reversed, 0 not"),
         ],
     )
 )  # fmt: skip

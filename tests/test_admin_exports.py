@@ -9,7 +9,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from exports.models import ExportRun
-from tests.coupons.factories import CouponFactory
+from tests.coupons.factories import CouponFactory, CouponRedemptionFactory
 from tests.members.factories import MemberFactory
 from tests.rewards.factories import CertificateCodeFactory
 
@@ -19,6 +19,7 @@ LISTS = {
     "members_member": ("members", MemberFactory),
     "coupons_coupon": ("coupons", CouponFactory),
     "rewards_certificatecode": ("certificate_codes", CertificateCodeFactory),
+    "coupons_couponredemption": ("coupon_redemptions", CouponRedemptionFactory),
 }
 
 
@@ -82,3 +83,14 @@ def test_export_file_neutralises_formula_cells(admin_client, django_capture_on_c
     rows = {row["external_id"]: row for row in read(ExportRun.objects.get())}
     assert (rows["M-1"]["first_name"], rows["M-1"]["last_name"]) == ('\'=HYPERLINK("http://x.example")', "'@SUM(A1)")
     assert rows["M-2"]["last_name"] == "'+Plus"
+
+
+def test_redemptions_export_applies_the_lists_reversed_filter(admin_client, django_capture_on_commit_callbacks):
+    kept = CouponRedemptionFactory()
+    CouponRedemptionFactory(is_reversed=True)
+    url = reverse("admin:coupons_couponredemption_export") + "?is_reversed__exact=0"
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(url)
+    run = ExportRun.objects.get()
+    assert run.definition.filters == {"reversed": "0"}
+    assert [row["id"] for row in read(run)] == [str(kept.pk)]

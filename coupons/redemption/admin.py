@@ -4,6 +4,7 @@ from django.contrib import admin
 
 from audit.admin_mixins import AppendOnlyAdminMixin, AuditedAdminMixin
 from coupons.models import CouponRedemption, ExchangeRate, UnknownCodeBurst
+from exports.admin_buttons import BUTTON_TEMPLATE, BackgroundExportAdminMixin
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -15,7 +16,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(CouponRedemption)
-class CouponRedemptionAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
+class CouponRedemptionAdmin(BackgroundExportAdminMixin, AppendOnlyAdminMixin, admin.ModelAdmin):
+    export_dataset = "coupon_redemptions"
+    export_filters = {"is_reversed__exact": "reversed"}
+    change_list_template = BUTTON_TEMPLATE
     list_display = ["id", "coupon", "member", "store", "bill_amount", "discount_amount", "currency", "redeemed_at",
                     "is_reversed"]  # fmt: skip
     list_filter = ["is_reversed"]

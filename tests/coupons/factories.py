@@ -4,7 +4,7 @@ from datetime import time, timedelta
 import factory
 from django.utils import timezone
 
-from coupons.models import BulkIssueJob, Coupon, CouponSeries, Reminder, ReminderDelivery, Upload
+from coupons.models import BulkIssueJob, Coupon, CouponRedemption, CouponSeries, Reminder, ReminderDelivery, Upload
 from tests.jobs.factories import JobRowFactory
 from tests.members.factories import MemberFactory, SegmentFactory
 from tests.offers.factories import OfferFactory
@@ -49,6 +49,23 @@ class CouponFactory(factory.django.DjangoModelFactory):
             status=Coupon.Status.EXPIRED, expires_at=factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
         )
         revoked = factory.Trait(status=Coupon.Status.REVOKED)
+
+
+class CouponRedemptionFactory(factory.django.DjangoModelFactory):
+    """A redemption row written directly, without the till's rules (its coupon stays as the factory made it)."""
+
+    class Meta:
+        model = CouponRedemption
+
+    coupon = factory.SubFactory(CouponFactory, redeemed=True)
+    series = factory.SelfAttribute("coupon.series")
+    member = factory.SelfAttribute("coupon.member")
+    store = factory.SubFactory("tests.members.factories.OrgEntityFactory", type="store")
+    bill_amount = 50
+    discount_amount = 5
+    currency = "USD"
+    actor = "till"
+    channel = "api:pos"
 
 
 class ReminderFactory(factory.django.DjangoModelFactory):
