@@ -103,6 +103,8 @@ MONEY = DecimalRange(max_digits=12, decimal_places=2, min=Decimal("0"))  # amoun
 PERCENTAGE = IntegerRange(0, 100)  # a percentage discount's value
 PRIORITY = IntegerRange(-1_000_000, 1_000_000)  # a coupon series' stacking priority (higher is considered first)
 SKU_LIST_LENGTH = IntegerRange(1, 10_000)  # the SKUs a coupon series may discount
+RETURN_LINES = IntegerRange(1, 1_000)  # lines one return names
+OFFLINE_BATCH_ROWS = IntegerRange(1, 100_000)  # redemptions one offline batch carries
 
 
 class IntegerListValidator:
