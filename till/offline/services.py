@@ -22,7 +22,7 @@ from coupons.models import CouponRedemption
 from coupons.redemption import rules as redemption_rules
 from coupons.redemption.services import coupon_for_redemption, coupon_redeem
 from members.models import Member, OrgEntity
-from till.offline.exceptions import BATCH_ID_REUSED, MEMBER_NOT_FOUND, OfflineBatchError
+from till.offline.exceptions import BATCH_ID_REUSED, MALFORMED_ROW, MEMBER_NOT_FOUND, OfflineBatchError
 from till.offline.models import OfflineBatch, OfflineConflict
 
 
@@ -36,9 +36,16 @@ class OfflineRow:
 
 
 def offline_batch_record(
-    *, batch_id: str, store: OrgEntity, rows: list[OfflineRow], actor: Actor, source: str = OfflineBatch.Source.API
+    *,
+    batch_id: str,
+    store: OrgEntity,
+    rows: list[OfflineRow | None],
+    actor: Actor,
+    source: str = OfflineBatch.Source.API,
 ) -> tuple[OfflineBatch, bool]:
     """Judge and redeem the batch's rows; returns (batch, created). Its `response_body` is the answer.
+
+    A row given as None (an uploaded row whose cells did not parse) is rejected `malformed_row`.
 
     The same batch id at the store with the same rows returns the first batch, created=False; with other rows
     it is refused with `batch_id_reused`.
@@ -69,14 +76,15 @@ def offline_batch_record(
     return batch, True
 
 
-def _judge(*, batch: OfflineBatch, rows: list[OfflineRow], actor: Actor) -> tuple[list[dict], list[dict]]:
+def _judge(*, batch: OfflineBatch, rows: list[OfflineRow | None], actor: Actor) -> tuple[list[dict], list[dict]]:
     """Each row in the order it happened (its time, then its place in the batch), so per-member limits and gaps
     are judged as the till lived them."""
-    members = {
-        member.external_id: member for member in Member.objects.filter(external_id__in={row.member for row in rows})
-    }
-    accepted, rejected = [], []
-    for index in sorted(range(len(rows)), key=lambda i: (rows[i].redeemed_at, i)):
+    readable = [index for index, row in enumerate(rows) if row is not None]
+    external_ids = {rows[index].member for index in readable}
+    members = {member.external_id: member for member in Member.objects.filter(external_id__in=external_ids)}
+    accepted = []
+    rejected = [{"index": i, "code": "", "reasons": [MALFORMED_ROW]} for i, row in enumerate(rows) if row is None]
+    for index in sorted(readable, key=lambda i: (rows[i].redeemed_at, i)):
         row = rows[index]
         member = members.get(row.member)
         if member is None:
@@ -124,9 +132,10 @@ def _conflict_record(*, batch: OfflineBatch, index: int, row: OfflineRow, member
     )
 
 
-def _batch_fingerprint(rows: list[OfflineRow]) -> str:
+def _batch_fingerprint(rows: list[OfflineRow | None]) -> str:
     """What makes two sends of one batch id the same batch: its rows, in order, times as instants."""
     listed = [
+        None if row is None else
         [row.code, row.member, row.redeemed_at.astimezone(UTC).isoformat(),
          format(Decimal(row.bill_amount).normalize(), "f"), row.transaction_id]
         for row in rows
