@@ -105,6 +105,8 @@ PRIORITY = IntegerRange(-1_000_000, 1_000_000)  # a coupon series' stacking prio
 SKU_LIST_LENGTH = IntegerRange(1, 10_000)  # the SKUs a coupon series may discount
 BASKET_LINES = IntegerRange(1, 500)  # lines of one basket a till prices or checks out
 BASKET_CODES = IntegerRange(0, 20)  # coupon codes, or offer responses, one basket may apply
+RETURN_LINES = IntegerRange(1, 1_000)  # lines one return names
+OFFLINE_BATCH_ROWS = IntegerRange(1, 100_000)  # redemptions one offline batch carries
 
 
 class IntegerListValidator:

@@ -235,7 +235,9 @@ class MemberAdmin(BackgroundExportAdminMixin, AuditedAdminMixin, ImportExportMod
 class PointsEntryAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
     """The ledger is written only by services, and never changed."""
 
-    list_display = ["created_at", "member", "points", "balance_after", "kind", "reason", "actor", "channel"]
+    list_display = [
+        "created_at", "member", "points", "balance_after", "shortfall", "kind", "reason", "actor", "channel",
+    ]  # fmt: skip
     list_filter = ["kind", "channel"]
     list_select_related = ["member"]
     search_fields = ["=member__external_id", "reference"]

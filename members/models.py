@@ -101,6 +101,7 @@ class PointsEntry(models.Model):
         EARN = "earn", "Earned"
         SPEND = "spend", "Spent"
         REFUND = "refund", "Refunded"
+        RETURN = "return", "Taken back for a return"
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="points_entries")
     points = models.BigIntegerField()
@@ -108,6 +109,8 @@ class PointsEntry(models.Model):
     kind = models.CharField(max_length=12, choices=Kind.choices)
     reason = models.CharField(max_length=255, blank=True)
     reference = models.CharField(max_length=100, blank=True, help_text="What caused it: a transaction, a redemption…")
+    # Points a return should have taken back but the balance no longer held (it stops at zero).
+    shortfall = models.BigIntegerField(default=0, validators=ranges.POINTS_BALANCE.validators())
     actor = models.CharField(max_length=100)
     channel = models.CharField(max_length=30)
     created_at = models.DateTimeField(default=timezone.now)
@@ -118,7 +121,11 @@ class PointsEntry(models.Model):
         verbose_name_plural = "points entries"
         indexes = [models.Index(fields=["member", "-created_at"])]
         constraints = [
-            models.CheckConstraint(condition=~Q(points=0), name="members_pointsentry_points_not_zero"),
+            # a line that moved nothing is kept only to record a shortfall
+            models.CheckConstraint(
+                condition=~Q(points=0) | Q(shortfall__gt=0), name="members_pointsentry_points_not_zero"
+            ),
+            models.CheckConstraint(condition=Q(shortfall__gte=0), name="members_pointsentry_shortfall_not_negative"),
             models.CheckConstraint(condition=Q(balance_after__gte=0), name="members_pointsentry_balance_not_negative"),
         ]
 

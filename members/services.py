@@ -100,6 +100,39 @@ def points_post(
     return entry
 
 
+def points_take_back(
+    *, member: Member, points: int, actor: Actor, reason: str = "", reference: str = ""
+) -> PointsEntry:
+    """Take back `points` (positive) that were awarded, e.g. for returned goods: as many as the balance holds.
+
+    The balance stops at zero; what it could not give back is the entry's `shortfall`, so the ledger line
+    says both what was taken and what was owed (a line of 0 points when the balance was already empty).
+    The member's row is locked first, so the amount taken is decided on the balance it changes.
+    """
+    if points <= 0:
+        raise PointsError("Points taken back must be positive.", code="zero_points", http_status=400)
+    with transaction.atomic():
+        balance = Member.objects.select_for_update().values_list("points_balance", flat=True).get(pk=member.pk)
+        taken = min(points, balance)
+        if taken < points:
+            reason = f"{reason}: {points - taken:,} points not taken back, the balance was too low".lstrip(": ")
+        if taken:
+            Member.objects.filter(pk=member.pk).update(points_balance=F("points_balance") - taken)
+        entry = PointsEntry.objects.create(
+            member=member,
+            points=-taken,
+            balance_after=balance - taken,
+            shortfall=points - taken,
+            kind=PointsEntry.Kind.RETURN,
+            reason=reason,
+            reference=reference,
+            actor=actor.name,
+            channel=actor.channel,
+        )
+    member.points_balance = balance - taken
+    return entry
+
+
 @transaction.atomic
 def points_adjust(*, member: Member, points: int, reason: str, actor: Actor) -> PointsEntry:
     """A manual adjustment: the ledger line, and a line in the member's history with the balance before and after."""

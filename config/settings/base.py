@@ -327,6 +327,10 @@ OFFLINE_WINDOW_HOURS = env.int("OFFLINE_WINDOW_HOURS", default=72)
 # How long a till's checkout holds its coupons and offer responses before the sweep releases them (till.checkouts).
 CHECKOUT_HOLD_SECONDS = env.int("CHECKOUT_HOLD_SECONDS", default=300)
 
+# A purchase may be returned until this many days after it was made (its `occurred_at`); later, 409
+# `return_window_closed` (till/returns/services.py).
+RETURN_WINDOW_DAYS = env.int("RETURN_WINDOW_DAYS", default=90)
+
 # Request limits of the API: a body (other than a multipart file) of more than DATA_UPLOAD_MAX_MEMORY_SIZE
 # bytes answers 413, a URL (path and query string) longer than this 414, as problem details.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)  # Django's default

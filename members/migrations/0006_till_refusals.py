@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0004_member_email_upper_index'),
+        ('members', '0005_points_shortfall'),
     ]
 
     operations = [

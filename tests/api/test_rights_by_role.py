@@ -107,6 +107,8 @@ ENDPOINTS = {
     ("POST", "coupons/<str:code>/transfer"): AWARD_AND_RESEND,
     # the till's own calls
     ("POST", "transactions"): TILL,
+    ("POST", "transactions/<str:transaction_id>/returns"): TILL,
+    ("POST", "offline-redemptions"): TILL,
     ("POST", "coupons/validate"): TILL,
     ("POST", "coupons/redeem"): TILL,
     ("POST", "coupon-redemptions/<int:pk>/reverse"): TILL,

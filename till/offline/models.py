@@ -1,0 +1,77 @@
+import pgtrigger
+from django.db import models
+from django.utils import timezone
+
+from audit.triggers import UnlessOnly, append_only
+
+
+class OfflineBatch(models.Model):
+    """Redemptions one till made while it was offline, sent once it was back, with the answer it got.
+
+    `batch_id` names the batch within its store; the same batch sent again is answered from `response_body`,
+    changing nothing (`request_fingerprint` tells a repeat from another batch reusing the id).
+    """
+
+    class Source(models.TextChoices):
+        API = "api", "Sent by the till"
+        UPLOAD = "upload", "Uploaded in the admin"
+
+    batch_id = models.CharField(max_length=100)
+    store = models.ForeignKey("members.OrgEntity", on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.API)
+    total_rows = models.PositiveIntegerField(default=0)
+    accepted_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    request_fingerprint = models.CharField(max_length=64)
+    # null while the batch is being judged (the row is written first, so a second copy waits on its id)
+    response_body = models.JSONField(null=True, blank=True)
+    actor = models.CharField(max_length=100)
+    channel = models.CharField(max_length=30)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        triggers = append_only(
+            # the answer, once, when the batch has been judged
+            allowed_update=UnlessOnly(
+                move=pgtrigger.Q(old__response_body__isnull=True, new__response_body__isnull=False),
+                changing=("response_body", "total_rows", "accepted_count", "rejected_count"),
+            )
+        )
+        ordering = ["-created_at", "-id"]
+        verbose_name = "offline batch"
+        verbose_name_plural = "offline batches"
+        constraints = [
+            models.UniqueConstraint(fields=["batch_id", "store"], name="till_offlinebatch_one_id_per_store"),
+        ]
+
+    def __str__(self):
+        return f"Offline batch {self.batch_id}"
+
+
+class OfflineConflict(models.Model):
+    """A code a till redeemed offline that had been redeemed elsewhere meanwhile: one of the two was a loss."""
+
+    batch = models.ForeignKey(OfflineBatch, on_delete=models.PROTECT, related_name="conflicts")
+    row_index = models.PositiveIntegerField()
+    code = models.CharField(max_length=64, db_index=True)
+    coupon = models.ForeignKey("coupons.Coupon", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey("members.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    offline_store = models.ForeignKey("members.OrgEntity", on_delete=models.PROTECT, related_name="+")
+    offline_redeemed_at = models.DateTimeField()
+    online_redemption = models.ForeignKey(
+        "coupons.CouponRedemption", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    online_store = models.ForeignKey(
+        "members.OrgEntity", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    online_redeemed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        triggers = append_only()
+        ordering = ["-created_at", "-id"]
+        verbose_name = "offline conflict"
+        indexes = [models.Index(fields=["-created_at"], name="till_offconflict_recent_idx")]
+
+    def __str__(self):
+        return f"Offline conflict on {self.code}"
