@@ -196,6 +196,38 @@ FIGURES = (
 )
 
 
+def buffers_read(sql, params) -> int:
+    """Shared buffers (hit or read) one run of `sql` touches: a figure the machine's load does not change."""
+    import json
+
+    from django.db import connection
+    from psycopg import ClientCursor
+
+    with connection.cursor() as cursor:
+        statement = ClientCursor(connection.connection).mogrify(sql, params)
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement)
+        (plan,) = cursor.fetchone()
+    plan = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+    return plan.get("Shared Hit Blocks", 0) + plan.get("Shared Read Blocks", 0)
+
+
+def buffer_figures(member_external_id, code):
+    """Buffers of the till's coupon read, the code lookup and a member's coupons, for one measured member."""
+    from coupons.models import Coupon
+    from coupons.redemption import statements as till
+    from coupons.selectors import code_lookup, member_coupons
+    from members.models import Member
+
+    member = Member.objects.get(external_id=member_external_id)
+    return {
+        "till's coupon read": buffers_read(till.COUPON_SQL, [code, code, member.pk, code]),
+        "code lookup": buffers_read(
+            *Coupon.objects.filter(code_lookup(code)).order_by("-id")[:1].query.sql_with_params()
+        ),
+        "member's coupons": buffers_read(*member_coupons(member=member).query.sql_with_params()),
+    }
+
+
 def measure(step, size, args, series, store, segment, post, get):
     plan = measured_members(step, args.requests, series)
     bodies = [
@@ -210,6 +242,8 @@ def measure(step, size, args, series, store, segment, post, get):
     figures["member's coupons"] = timed(
         "member's coupons", [lambda m=member: get(f"/api/v1/members/{m}/coupons") for member, _ in plan], "200"
     )
+    member, codes = plan[-1]
+    buffers = buffer_figures(member, codes[2])
     rate, issued = bulk_issue(step, segment, series.offer)
     figures["bulk issuance"] = (rate, None)
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
@@ -218,6 +252,9 @@ def measure(step, size, args, series, store, segment, post, get):
         value, statements = figures[name]
         per = f"   {statements:4.1f} statements" if statements is not None else ""
         print(f"    {name:<18} {value:10.2f} {unit}{per}" if unit == "ms" else f"    {name:<18} {value:10,.0f} {unit}")
+    for name, count in buffers.items():
+        print(f"    buffers, {name:<20} {count:4d}")
+    figures["buffers"] = buffers
     return figures
 
 
@@ -258,6 +295,8 @@ def main():
             before, after = results[first][figure][0], results[last][figure][0]
             ratio = after / before if unit == "ms" else before / after
             print(f"    {figure:<18} {ratio:5.2f}")
+        for name, count in results[last]["buffers"].items():
+            print(f"    buffers, {name:<20} {count / results[first]['buffers'][name]:5.2f}")
     finally:
         from django.db import connections
 
