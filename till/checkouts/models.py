@@ -60,7 +60,12 @@ class CheckoutHold(models.Model):
         "coupons.Coupon", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
     )
     offer_response = models.ForeignKey(
-        "offers.OfferResponse", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "offers.OfferResponse",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,  # offer responses are partitioned on PostgreSQL (docs/scaling.md)
     )
     code = models.CharField(max_length=64, blank=True)
     eligible_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)

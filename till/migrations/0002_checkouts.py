@@ -69,7 +69,7 @@ class Migration(migrations.Migration):
                 ('released_at', models.DateTimeField(blank=True, null=True)),
                 ('checkout', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='holds', to='till.checkout')),
                 ('coupon', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='coupons.coupon')),
-                ('offer_response', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='offers.offerresponse')),
+                ('offer_response', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='offers.offerresponse')),
             ],
             options={
                 'ordering': ['id'],

@@ -53,10 +53,10 @@ class Migration(migrations.Migration):
                 ('online_redeemed_at', models.DateTimeField(blank=True, null=True)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('batch', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='conflicts', to='till.offlinebatch')),
-                ('coupon', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='coupons.coupon')),
+                ('coupon', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='coupons.coupon')),
                 ('member', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='members.member')),
                 ('offline_store', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='members.orgentity')),
-                ('online_redemption', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='coupons.couponredemption')),
+                ('online_redemption', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='coupons.couponredemption')),
                 ('online_store', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='members.orgentity')),
             ],
             options={

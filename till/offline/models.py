@@ -54,12 +54,21 @@ class OfflineConflict(models.Model):
     batch = models.ForeignKey(OfflineBatch, on_delete=models.PROTECT, related_name="conflicts")
     row_index = models.PositiveIntegerField()
     code = models.CharField(max_length=64, db_index=True)
-    coupon = models.ForeignKey("coupons.Coupon", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # No database foreign keys to coupons or redemptions: their tables are partitioned on PostgreSQL, where a
+    # key cannot reference their id (docs/scaling.md, "Partitioning").
+    coupon = models.ForeignKey(
+        "coupons.Coupon", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     member = models.ForeignKey("members.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     offline_store = models.ForeignKey("members.OrgEntity", on_delete=models.PROTECT, related_name="+")
     offline_redeemed_at = models.DateTimeField()
     online_redemption = models.ForeignKey(
-        "coupons.CouponRedemption", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "coupons.CouponRedemption",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
     online_store = models.ForeignKey(
         "members.OrgEntity", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
