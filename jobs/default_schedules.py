@@ -56,6 +56,13 @@ DEFAULT_SCHEDULES = (
         description="Deletes webhook events older than WEBHOOK_EVENT_RETENTION_DAYS, with their deliveries.",
         crontab={"minute": "41", "hour": "3"},
     ),
+    DefaultSchedule(
+        name="Refresh the dashboard figures",
+        task="exports.tasks.dashboard_refresh_task",
+        description="Rebuilds the admin dashboard's daily figures of today and yesterday (issuance, redemptions, "
+        "responses, points, coupons expiring soon, liability).",
+        every_minutes=10,
+    ),
 )
 
 

@@ -238,6 +238,22 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 
+# The admin's theme (django-unfold): the program's name, the sidebar by job and the dashboard on the index page.
+UNFOLD = {
+    "SITE_TITLE": "Offerdesk",
+    "SITE_HEADER": "Offerdesk",
+    "SITE_SUBHEADER": "Loyalty back office",
+    "SITE_SYMBOL": "loyalty",
+    "SHOW_HISTORY": True,
+    "SHOW_VIEW_ON_SITE": False,
+    "DASHBOARD_CALLBACK": "exports.dashboard.admin.dashboard_callback",
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": False,
+        "navigation": "config.admin_navigation.sidebar_navigation",
+    },
+}
+
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 # Every admin export, whatever its Resource: spreadsheet formats prefix formula cells with "'".

@@ -3,10 +3,11 @@
 from django.contrib import admin
 
 from audit.admin_mixins import AppendOnlyAdminMixin, AuditedAdminMixin
+from config.admin_base import ModelAdmin
 from coupons.models import CouponRedemption, ExchangeRate, UnknownCodeBurst
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ModelAdmin):
     def has_add_permission(self, request):
         return False
 
@@ -15,7 +16,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(CouponRedemption)
-class CouponRedemptionAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
+class CouponRedemptionAdmin(AppendOnlyAdminMixin, ModelAdmin):
     list_display = ["id", "coupon", "member", "store", "bill_amount", "discount_amount", "currency", "redeemed_at",
                     "is_reversed"]  # fmt: skip
     list_filter = ["is_reversed"]
@@ -25,7 +26,7 @@ class CouponRedemptionAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ExchangeRate)
-class ExchangeRateAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class ExchangeRateAdmin(AuditedAdminMixin, ModelAdmin):
     list_display = ["from_currency", "to_currency", "rate", "updated_at"]
     list_editable = ["rate"]
     search_fields = ["from_currency", "to_currency"]
