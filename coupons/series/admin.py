@@ -234,17 +234,20 @@ class CouponSeriesAdmin(HistoryAdminMixin, DeleteRefusalAdminMixin, ModelAdmin):
         if series.pk is None:
             return "Shown once the series is saved."
         cap = series_capacity(series)
-        text = f"capacity {cap.capacity if cap.capacity is not None else 'unbounded'}, issued {cap.issued}, "
-        text += f"redeemed {cap.redeemed}, remaining {cap.remaining if cap.remaining is not None else 'unbounded'}"
+        possible = f"{cap.capacity:,} possible codes" if cap.capacity is not None else "No limit on the codes"
+        remaining = f"{cap.remaining:,} can still be issued" if cap.remaining is not None else "no limit left to reach"
+        text = f"{possible}; {cap.issued:,} issued, {cap.redeemed:,} redeemed, {remaining}."
         if cap.guess_odds is None:
             return text
-        odds = f"; a random guess hits a live code with odds {cap.guess_odds:.2e}"
+        odds = (f" A random guess at the till hits a live code about once in {round(1 / cap.guess_odds):,} tries."
+                if cap.guess_odds else " A random guess at the till cannot hit a live code yet.")  # fmt: skip
         if cap.guess_warning:
             return format_html(
-                "{}{} <strong style='color:#ba2121'>— above {:.0e}: use longer codes</strong>",
+                "{}{} <strong style='color:#ba2121'>That is more often than once in {:,} tries: use longer codes."
+                "</strong>",
                 text,
                 odds,
-                GUESS_WARNING_ODDS,
+                round(1 / GUESS_WARNING_ODDS),
             )
         return text + odds
 

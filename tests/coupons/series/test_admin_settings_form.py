@@ -47,3 +47,9 @@ def test_series_form_refuses_a_series_that_excludes_itself(admin_client):
     assert response.status_code == 200
     assert "cannot exclude the recipients of itself" in response.content.decode()
     assert not series.exclude_recipients_of.exists()
+
+
+def test_series_page_explains_capacity_and_guess_odds_in_words(admin_client):
+    series = CouponSeriesFactory(code_length=4, code_charset="numeric")
+    html = admin_client.get(reverse("admin:coupons_couponseries_change", args=[series.pk])).content.decode()
+    assert "10,000 possible codes; 0 issued, 0 redeemed, 10,000 can still be issued." in html
