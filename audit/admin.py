@@ -1,5 +1,11 @@
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
 from django.utils.html import format_html_join
+
+from config.admin_base import ModelAdmin
 
 from .admin_mixins import AppendOnlyAdminMixin
 from .models import AuditEvent
@@ -31,7 +37,7 @@ class ObjectTypeFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
+class AuditEventAdmin(AppendOnlyAdminMixin, ModelAdmin):
     """The Audit log: every recorded change, searchable, read by marketers and member care."""
 
     list_display = ["at", "kind_of_object", "object_repr", "action", "actor", "through", "summary"]
@@ -57,3 +63,21 @@ class AuditEventAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
         rows = ((name, "—" if old is None else old, "—" if new is None else new)
                 for name, (old, new) in event.changes.items())  # fmt: skip
         return format_html_join("", "<div>{}: {} → {}</div>", rows) or "—"
+
+
+# Logins and lockouts (django-axes) and the staff accounts, in the same style as every other screen.
+def _restyled(model, admin_class):
+    if not admin.site.is_registered(model):
+        return
+    admin.site.unregister(model)
+    admin.site.register(model, type(admin_class.__name__, (admin_class, ModelAdmin), {"__module__": __name__}))
+
+
+for _model, _admin_class in (
+    (AccessAttempt, AccessAttemptAdmin),
+    (AccessLog, AccessLogAdmin),
+    (AccessFailureLog, AccessFailureLogAdmin),
+    (User, UserAdmin),
+    (Group, GroupAdmin),
+):
+    _restyled(_model, _admin_class)

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 
 from audit.admin_mixins import DeleteRefusalAdminMixin, HistoryAdminMixin
 from audit.selectors import HistoryRow
+from config.admin_base import ModelAdmin
 from config.api.code_images import CodeImageQuerySerializer, code_image_response
 from coupons.models import Coupon
 from coupons.selectors import MAX_ID, code_lookup
@@ -24,7 +25,7 @@ def register_coupon_history(source):
 
 
 @admin.register(Coupon)
-class CouponAdmin(BackgroundExportAdminMixin, HistoryAdminMixin, DeleteRefusalAdminMixin, admin.ModelAdmin):
+class CouponAdmin(BackgroundExportAdminMixin, HistoryAdminMixin, DeleteRefusalAdminMixin, ModelAdmin):
     export_dataset = "coupons"
     export_filters = {"status__exact": "status"}
     change_list_template = BUTTON_TEMPLATE

@@ -9,6 +9,7 @@ from django.utils.html import format_html
 
 from audit.admin_mixins import AppendOnlyAdminMixin, DeleteRefusalAdminMixin, HistoryAdminMixin
 from config.actors import Actor
+from config.admin_base import ModelAdmin, TabularInline
 from config.admin_progress import JobProgressAdminMixin
 from config.errors import DomainError
 from exports import selectors, services
@@ -64,7 +65,7 @@ class ExportDefinitionForm(forms.ModelForm):
 
 
 @admin.register(ExportDefinition)
-class ExportDefinitionAdmin(HistoryAdminMixin, DeleteRefusalAdminMixin, admin.ModelAdmin):
+class ExportDefinitionAdmin(HistoryAdminMixin, DeleteRefusalAdminMixin, ModelAdmin):
     form = ExportDefinitionForm
     list_display = ["name", "dataset", "schedule", "destination", "active", "beat_task"]
     list_filter = ["dataset", "active"]
@@ -129,7 +130,7 @@ class ExportDefinitionAdmin(HistoryAdminMixin, DeleteRefusalAdminMixin, admin.Mo
         return redirect("admin:exports_exportrun_change", run.pk)
 
 
-class ExportRunEventInline(AppendOnlyAdminMixin, admin.TabularInline):
+class ExportRunEventInline(AppendOnlyAdminMixin, TabularInline):
     model = ExportRunEvent
     fields = ["at", "old_status", "new_status", "actor", "channel", "reason"]
     readonly_fields = fields
@@ -138,7 +139,7 @@ class ExportRunEventInline(AppendOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(ExportRun)
-class ExportRunAdmin(DeleteRefusalAdminMixin, JobProgressAdminMixin, admin.ModelAdmin):
+class ExportRunAdmin(DeleteRefusalAdminMixin, JobProgressAdminMixin, ModelAdmin):
     list_display = ["id", "definition", "live_progress", "rows", "created_at", "duration", "download", "actor",
                     "failure_reason"]  # fmt: skip
     list_filter = ["status", "definition"]

@@ -111,3 +111,6 @@ class ExportRunEvent(models.Model):
 
     def __str__(self):
         return f"{self.old_status or '∅'} → {self.new_status}"
+
+
+from exports.dashboard.models import DailyFigure  # noqa: E402, F401  (the dashboard's rollup lives in its package)

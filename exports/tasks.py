@@ -8,6 +8,7 @@ from config.actors import Actor
 from config.errors import DomainError
 from config.tasks import JOB_TASK_OPTIONS, TRANSIENT_ERRORS, retry_backoff
 from exports import services
+from exports.dashboard import services as dashboard_services
 from exports.models import ExportDefinition
 
 logger = logging.getLogger(__name__)
@@ -42,3 +43,13 @@ def export_definition_run_scheduled_task(self, *, definition_id: int) -> dict:
     except DomainError as exc:
         return {"definition_id": definition_id, "error": exc.code}
     return {"definition_id": definition_id, "run_id": run.pk}
+
+
+@shared_task(bind=True, max_retries=5, soft_time_limit=10 * 60, time_limit=15 * 60, acks_late=True)
+def dashboard_refresh_task(self, *, days_back: int = 1) -> dict:
+    """Rebuild the dashboard's figures of today and the `days_back` days before it (90 for a backfill)."""
+    try:
+        written = dashboard_services.dashboard_recent_refresh(days_back=days_back)
+    except TRANSIENT_ERRORS as exc:
+        raise self.retry(exc=exc, countdown=retry_backoff(self.request.retries)) from exc
+    return {"days_back": days_back, "figures": written}

@@ -63,6 +63,13 @@ DEFAULT_SCHEDULES = (
         "and offer responses they held.",
         every_minutes=1,
     ),
+    DefaultSchedule(
+        name="Refresh the dashboard figures",
+        task="exports.tasks.dashboard_refresh_task",
+        description="Rebuilds the admin dashboard's daily figures of today and yesterday (issuance, redemptions, "
+        "responses, points, coupons expiring soon, liability).",
+        every_minutes=10,
+    ),
 )
 
 

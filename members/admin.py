@@ -9,13 +9,12 @@ from django.db.models import Q
 from django.template.loader import select_template
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from import_export.admin import ImportExportModelAdmin
-from unfold.admin import ModelAdmin
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 
 from audit.admin_mixins import AppendOnlyAdminMixin, AuditedAdminMixin
 from audit.selectors import object_history
 from config import ranges
+from config.admin_base import ImportExportModelAdmin, ModelAdmin
 from coupons.models import Coupon, CouponSeries
 from exports.admin_buttons import BackgroundExportAdminMixin
 from offers.models import Offer
@@ -137,13 +136,13 @@ def member_360_context(request, member: Member) -> dict:
 
 
 @admin.register(Segment)
-class SegmentAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class SegmentAdmin(AuditedAdminMixin, ModelAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
 
 @admin.register(OrgEntity)
-class OrgEntityAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class OrgEntityAdmin(AuditedAdminMixin, ModelAdmin):
     list_display = ["code", "name", "type", "parent", "concept", "time_zone", "currency"]
     list_filter = ["type"]
     list_select_related = ["parent", "concept"]
@@ -152,7 +151,7 @@ class OrgEntityAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(BackgroundExportAdminMixin, AuditedAdminMixin, ImportExportModelAdmin, ModelAdmin):
+class MemberAdmin(BackgroundExportAdminMixin, AuditedAdminMixin, ImportExportModelAdmin):
     """The member 360: a read page first (profile, balance, tabs, actions, "Why not?"); editing the profile
     is a separate page behind its own button."""
 
@@ -232,7 +231,7 @@ class MemberAdmin(BackgroundExportAdminMixin, AuditedAdminMixin, ImportExportMod
 
 
 @admin.register(PointsEntry)
-class PointsEntryAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
+class PointsEntryAdmin(AppendOnlyAdminMixin, ModelAdmin):
     """The ledger is written only by services, and never changed."""
 
     list_display = [

@@ -5,13 +5,27 @@ from config.import_widgets import IsoDateTimeWidget, WholeNumberWidget
 from .models import Member, Segment
 
 
+class SegmentCodesWidget(widgets.ManyToManyWidget):
+    """Segment codes separated by "|"; a code that names no segment is an error on its row, never dropped."""
+
+    def clean(self, value, row=None, **kwargs):
+        segments = super().clean(value, row=row, **kwargs)
+        if not value:
+            return segments
+        wanted = {code.strip() for code in str(value).split(self.separator) if code.strip()}
+        unknown = sorted(wanted - {segment.code for segment in segments})
+        if unknown:
+            raise ValueError(f"No segment with the code {', '.join(unknown)}; create it first or correct the file.")
+        return segments
+
+
 class MemberResource(resources.ModelResource):
     """Members CSV for the admin's import and export; rows are matched by external_id."""
 
     segments = fields.Field(
         attribute="segments",
         column_name="segments",
-        widget=widgets.ManyToManyWidget(Segment, field="code", separator="|"),
+        widget=SegmentCodesWidget(Segment, field="code", separator="|"),
     )
 
     registered_at = fields.Field(attribute="registered_at", column_name="registered_at", widget=IsoDateTimeWidget())

@@ -1,14 +1,15 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from import_export.admin import ImportExportModelAdmin
 
 from audit.admin_mixins import AppendOnlyAdminMixin, DeleteRefusalAdminMixin, HistoryAdminMixin
 from audit.selectors import HistoryRow
 from config.actors import Actor
+from config.admin_base import ImportExportModelAdmin, ModelAdmin, StackedInline, TabularInline
 from config.errors import DomainError
 from members.admin_tabs import MemberTab, register_member_tab
 from members.models import Member
@@ -29,28 +30,64 @@ from offers.responses import admin as response_admin
 from offers.responses import selectors as response_selectors
 
 
-class EarningMechanismInline(admin.StackedInline):
+class EarningMechanismForm(forms.ModelForm):
+    """Refuses a mechanism that could never award anything: an award without its points, a spend without its
+    amount (the database allows the empty value, which the till would read as nothing to earn)."""
+
+    NEEDS = (
+        ("award_type", EarningMechanism.Award.POINTS, "points", "Fixed points need the number of points to award."),
+        ("award_type", EarningMechanism.Award.POINTS_PER_UNIT, "points_per_unit",
+         "Points per unit need the number of points for each unit."),
+        ("behavior_type", EarningMechanism.Behavior.SPEND, "min_amount", "Spend an amount needs the amount to spend."),
+    )  # fmt: skip
+
+    class Meta:
+        model = EarningMechanism
+        fields = ["behavior_type", "sku", "min_quantity", "min_amount", "award_type", "points", "points_per_unit"]
+
+    def clean(self):
+        data = super().clean()
+        for choice_field, choice, needed, sentence in self.NEEDS:
+            if data.get(choice_field) == choice and not data.get(needed) and needed not in self.errors:
+                self.add_error(needed, sentence)
+        return data
+
+
+class OfferLimitForm(forms.ModelForm):
+    class Meta:
+        model = OfferLimit
+        fields = ["scope", "kind", "max_count"]
+
+    def clean_max_count(self):
+        if self.cleaned_data["max_count"] == 0:
+            raise forms.ValidationError("A limit of 0 can never be met; to stop the offer, set its expiry instead.")
+        return self.cleaned_data["max_count"]
+
+
+class EarningMechanismInline(StackedInline):
     model = EarningMechanism
+    form = EarningMechanismForm
     max_num = 1
     extra = 0
     fields = [("behavior_type", "sku", "min_quantity", "min_amount"), ("award_type", "points", "points_per_unit")]
 
 
-class AudienceInline(admin.TabularInline):
+class AudienceInline(TabularInline):
     model = Audience
     extra = 0
     fields = ["type", "min_age", "max_age", "segment"]
     autocomplete_fields = ["segment"]
 
 
-class OfferLimitInline(admin.TabularInline):
+class OfferLimitInline(TabularInline):
     model = OfferLimit
+    form = OfferLimitForm
     extra = 0
     fields = ["scope", "kind", "max_count", "used_count"]
     readonly_fields = ["used_count"]
 
 
-class MarketingContentInline(admin.TabularInline):
+class MarketingContentInline(TabularInline):
     model = MarketingContent
     extra = 0
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
@@ -184,7 +221,7 @@ class OfferAdmin(HistoryAdminMixin, DeleteRefusalAdminMixin, ImportExportModelAd
 
 
 @admin.register(Activation)
-class ActivationAdmin(admin.ModelAdmin):
+class ActivationAdmin(ModelAdmin):
     list_display = ["activated_at", "offer", "member", "actor", "channel"]
     list_select_related = ["offer", "member"]
     search_fields = ["=member__external_id", "=offer__external_id"]
@@ -199,7 +236,7 @@ class ActivationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Fulfillment)
-class FulfillmentAdmin(admin.ModelAdmin):
+class FulfillmentAdmin(ModelAdmin):
     list_display = ["occurred_at", "offer", "member", "points", "transaction"]
     list_select_related = ["offer", "member", "transaction"]
     search_fields = ["=member__external_id", "=offer__external_id", "=transaction__transaction_id"]
@@ -214,7 +251,7 @@ class FulfillmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Transaction)
-class TransactionAdmin(admin.ModelAdmin):
+class TransactionAdmin(ModelAdmin):
     list_display = ["transaction_id", "occurred_at", "member", "store", "total_amount", "actor"]
     list_select_related = ["member", "store"]
     search_fields = ["=transaction_id", "=member__external_id"]
@@ -229,7 +266,7 @@ class TransactionAdmin(admin.ModelAdmin):
 
 
 @admin.register(OfferEvent)
-class OfferEventAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
+class OfferEventAdmin(AppendOnlyAdminMixin, ModelAdmin):
     list_display = ["at", "offer", "kind", "actor", "channel"]
     list_filter = ["kind", "channel"]
     list_select_related = ["offer"]

@@ -3,11 +3,11 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from import_export.admin import ImportExportModelAdmin
 
 from audit.admin_mixins import AppendOnlyAdminMixin, AuditedAdminMixin, HistoryAdminMixin
 from audit.selectors import HistoryRow
 from config.actors import Actor
+from config.admin_base import ImportExportModelAdmin, ModelAdmin, TabularInline
 from config.errors import DomainError
 from exports.admin_buttons import BackgroundExportAdminMixin
 from members.admin_tabs import MemberTab, register_member_tab
@@ -19,7 +19,7 @@ from .resources import CertificateCodeResource
 
 
 @admin.register(Reward)
-class RewardAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class RewardAdmin(AuditedAdminMixin, ModelAdmin):
     list_display = ["external_id", "name", "type", "cost_points", "active", "codes_unused", "created_at"]
     list_filter = ["active", "type"]
     search_fields = ["=external_id", "name"]
@@ -32,7 +32,7 @@ class RewardAdmin(AuditedAdminMixin, admin.ModelAdmin):
         return reward.codes_unused
 
 
-class CertificateCodeEventInline(AppendOnlyAdminMixin, admin.TabularInline):
+class CertificateCodeEventInline(AppendOnlyAdminMixin, TabularInline):
     model = CertificateCodeEvent
     fields = ["at", "old_status", "new_status", "redemption", "actor", "channel", "reason"]
     readonly_fields = fields
@@ -146,7 +146,7 @@ class CertificateCodeAdmin(BackgroundExportAdminMixin, HistoryAdminMixin, Import
 
 
 @admin.register(RewardRedemption)
-class RewardRedemptionAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
+class RewardRedemptionAdmin(AppendOnlyAdminMixin, ModelAdmin):
     list_display = ["id", "created_at", "reward", "member", "kind", "points_spent", "code", "actor", "channel"]
     list_filter = ["kind", "reward"]
     list_select_related = ["reward", "member", "certificate_code"]

@@ -4,6 +4,7 @@ from django.utils.html import format_html
 
 from audit.admin_mixins import AppendOnlyAdminMixin, HistoryAdminMixin
 from config.actors import Actor
+from config.admin_base import ModelAdmin, TabularInline
 from config.errors import DomainError
 
 from . import selectors, services
@@ -38,7 +39,7 @@ def _disabled_notice(request, endpoints) -> None:
 
 
 @admin.register(Endpoint)
-class EndpointAdmin(HistoryAdminMixin, admin.ModelAdmin):
+class EndpointAdmin(HistoryAdminMixin, ModelAdmin):
     """Receivers other systems run. The secret is shown once, in the message after the endpoint is added."""
 
     form = EndpointForm
@@ -89,7 +90,7 @@ class EndpointAdmin(HistoryAdminMixin, admin.ModelAdmin):
             services.endpoint_delete(endpoint=endpoint, actor=Actor.from_admin_user(request.user))
 
 
-class DeliveryAttemptInline(AppendOnlyAdminMixin, admin.TabularInline):
+class DeliveryAttemptInline(AppendOnlyAdminMixin, TabularInline):
     model = DeliveryAttempt
     fields = ["number", "at", "succeeded", "response_code", "duration_ms", "error"]
     readonly_fields = fields
@@ -97,7 +98,7 @@ class DeliveryAttemptInline(AppendOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
+class DeliveryAdmin(AppendOnlyAdminMixin, ModelAdmin):
     """The delivery log: every event sent to every endpoint, its attempts, and a button to send it again."""
 
     list_display = ["id", "event_type", "subject", "endpoint", "status", "attempts", "response_code", "duration_ms",
@@ -129,7 +130,7 @@ class DeliveryAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
+class EventAdmin(AppendOnlyAdminMixin, ModelAdmin):
     """The outbox: what happened, as other systems are told."""
 
     list_display = ["id", "type", "object_type", "object_id", "created_at", "dispatched_at"]

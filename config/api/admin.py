@@ -2,13 +2,14 @@ from django.contrib import admin, messages
 
 from audit.admin_mixins import AuditedAdminMixin
 from config.actors import Actor
+from config.admin_base import ModelAdmin
 
 from .models import ApiClient
 from .services import SECRET_FIELDS, api_client_token_reissue
 
 
 @admin.register(ApiClient)
-class ApiClientAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class ApiClientAdmin(AuditedAdminMixin, ModelAdmin):
     list_display = ["name", "role", "key_prefix", "is_active", "created_at"]
     list_filter = ["role", "is_active"]
     search_fields = ["name"]

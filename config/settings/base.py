@@ -273,7 +273,11 @@ CELERY_WORK_QUEUES = {
         "jobs.tasks.expire_due_task",
         "members.tasks.points_adjust_task",
     ],
-    "exports": ["exports.tasks.export_run_execute_task", "exports.tasks.export_definition_run_scheduled_task"],
+    "exports": [
+        "exports.tasks.export_run_execute_task",
+        "exports.tasks.export_definition_run_scheduled_task",
+        "exports.tasks.dashboard_refresh_task",
+    ],
     "webhooks": [
         "webhooks.tasks.events_dispatch_task",
         "webhooks.tasks.endpoint_deliver_task",
@@ -291,6 +295,22 @@ CELERY_TASK_QUEUES = [
     Queue(name) for name in [CELERY_TASK_DEFAULT_QUEUE, *(CELERY_WORK_QUEUES if CELERY_QUEUES_BY_KIND else ())]
 ]
 CELERY_TIMEZONE = TIME_ZONE
+
+# The admin's theme (django-unfold): the program's name, the sidebar by job and the dashboard on the index page.
+UNFOLD = {
+    "SITE_TITLE": "Offerdesk",
+    "SITE_HEADER": "Offerdesk",
+    "SITE_SUBHEADER": "Loyalty back office",
+    "SITE_SYMBOL": "loyalty",
+    "SHOW_HISTORY": True,
+    "SHOW_VIEW_ON_SITE": False,
+    "DASHBOARD_CALLBACK": "exports.dashboard.admin.dashboard_callback",
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": False,
+        "navigation": "config.admin_navigation.sidebar_navigation",
+    },
+}
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False

@@ -9,6 +9,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from config.actors import Actor
+from config.admin_base import ModelAdmin
 from config.admin_progress import JobProgressAdminMixin
 from config.errors import DomainError
 from coupons import selectors
@@ -23,7 +24,7 @@ class UploadForm(forms.ModelForm):
 
 
 @admin.register(Upload)
-class UploadAdmin(JobProgressAdminMixin, admin.ModelAdmin):
+class UploadAdmin(JobProgressAdminMixin, ModelAdmin):
     form = UploadForm
     list_display = ["id", "series", "kind", "status", "progress", "total_rows", "succeeded", "failed", "issues_link",
                     "created_at", "failure_reason"]  # fmt: skip
@@ -114,7 +115,7 @@ class UploadAdmin(JobProgressAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(BulkIssueJob)
-class BulkIssueJobAdmin(JobProgressAdminMixin, admin.ModelAdmin):
+class BulkIssueJobAdmin(JobProgressAdminMixin, ModelAdmin):
     list_display = ["id", "series", "source", "segment", "status", "progress", "issued", "skipped", "chunks_done",
                     "created_at", "failure_reason"]  # fmt: skip
     list_select_related = ["series", "segment"]

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from audit.admin_mixins import AppendOnlyAdminMixin
 from config.actors import Actor
+from config.admin_base import ModelAdmin
 from config.admin_progress import JobProgressAdminMixin
 from config.errors import DomainError
 from config.progress import job_progress
@@ -19,7 +20,7 @@ from members.models import Member
 
 
 @admin.register(CouponEvent)
-class CouponEventAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
+class CouponEventAdmin(AppendOnlyAdminMixin, ModelAdmin):
     list_display = ["at", "coupon", "old_status", "new_status", "actor", "channel", "reason"]
     list_select_related = ["coupon"]
     search_fields = ["=coupon__code"]
@@ -28,7 +29,7 @@ class CouponEventAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SeriesRevokeJob)
-class SeriesRevokeJobAdmin(AppendOnlyAdminMixin, JobProgressAdminMixin, admin.ModelAdmin):
+class SeriesRevokeJobAdmin(AppendOnlyAdminMixin, JobProgressAdminMixin, ModelAdmin):
     """Revokes queued from a series' "Revoke coupons…" page: their live progress and outcome. Only the revoke
     service writes them, so nobody adds, changes or deletes one here."""
 

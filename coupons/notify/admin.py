@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from config.admin_base import ModelAdmin
 from coupons.models import CouponResend, ReminderDelivery
 from coupons.redemption.admin import ReadOnlyAdmin
 
@@ -14,7 +15,7 @@ class CouponResendAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ReminderDelivery)
-class ReminderDeliveryAdmin(admin.ModelAdmin):
+class ReminderDeliveryAdmin(ModelAdmin):
     list_display = ["claimed_at", "coupon", "reminder", "channel", "status", "recipient", "finished_at"]
     list_filter = ["status", "channel"]
     list_select_related = ["coupon", "reminder__series"]

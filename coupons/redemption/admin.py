@@ -3,11 +3,12 @@
 from django.contrib import admin
 
 from audit.admin_mixins import AppendOnlyAdminMixin, AuditedAdminMixin
+from config.admin_base import ModelAdmin
 from coupons.models import CouponRedemption, ExchangeRate, UnknownCodeBurst
 from exports.admin_buttons import BUTTON_TEMPLATE, BackgroundExportAdminMixin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ModelAdmin):
     def has_add_permission(self, request):
         return False
 
@@ -16,7 +17,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(CouponRedemption)
-class CouponRedemptionAdmin(BackgroundExportAdminMixin, AppendOnlyAdminMixin, admin.ModelAdmin):
+class CouponRedemptionAdmin(BackgroundExportAdminMixin, AppendOnlyAdminMixin, ModelAdmin):
     export_dataset = "coupon_redemptions"
     export_filters = {"is_reversed__exact": "reversed"}
     change_list_template = BUTTON_TEMPLATE
@@ -29,7 +30,7 @@ class CouponRedemptionAdmin(BackgroundExportAdminMixin, AppendOnlyAdminMixin, ad
 
 
 @admin.register(ExchangeRate)
-class ExchangeRateAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class ExchangeRateAdmin(AuditedAdminMixin, ModelAdmin):
     list_display = ["from_currency", "to_currency", "rate", "updated_at"]
     list_editable = ["rate"]
     search_fields = ["from_currency", "to_currency"]

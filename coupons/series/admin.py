@@ -5,10 +5,13 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.urls import path, reverse
 from django.utils.html import format_html
+from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
 
 from audit.admin_mixins import DeleteRefusalAdminMixin, HistoryAdminMixin
 from audit.services import audit_updated
+from config import ranges
 from config.actors import Actor
+from config.admin_base import ModelAdmin, TabularInline
 from config.errors import DomainError
 from coupons.issuance.bulk import bulk_issue_start
 from coupons.models import BulkIssueJob, CouponSeries, Reminder
@@ -21,12 +24,80 @@ from members.models import OrgEntity, Segment
 CONCRETE_FIELDS = frozenset(f.name for f in CouponSeries._meta.concrete_fields)
 
 
-class ReminderInline(admin.TabularInline):
+class ReminderInline(TabularInline):
     model = Reminder
     extra = 0
 
 
+WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
+MONTH_DAYS = [(day, str(day)) for day in range(ranges.DAY_OF_MONTH.min, ranges.DAY_OF_MONTH.max + 1)]
+HOURS = [(hour, f"{hour:02d}:00") for hour in range(ranges.HOUR.min, ranges.HOUR.max + 1)]
+
+
+class CheckboxGridWidget(UnfoldAdminCheckboxSelectMultipleWidget):
+    template_name = "coupons/widgets/checkbox_grid.html"  # the form renderer reads app templates only
+
+    def __init__(self, *, columns: int, **kwargs):
+        super().__init__(**kwargs)
+        self.columns = columns
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["columns"] = self.columns
+        return context
+
+    class Media:
+        css = {"all": ["offerdesk/admin.css"]}
+
+
+class CheckboxGridField(forms.TypedMultipleChoiceField):
+    """A list of small numbers (weekdays, days of the month, hours) as a grid of checkboxes; none ticked is no
+    restriction, stored as null like the API's absent list."""
+
+    def __init__(self, *, choices, columns: int, **kwargs):
+        super().__init__(choices=choices, coerce=int, required=False, widget=CheckboxGridWidget(columns=columns),
+                         **kwargs)  # fmt: skip
+
+    def clean(self, value):
+        return sorted(super().clean(value)) or None
+
+
+class CodeListField(forms.CharField):
+    """A list of codes (SKUs) typed one per line or separated by commas; empty is no restriction (null)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, widget=forms.Textarea(attrs={"rows": 2}), **kwargs)
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def clean(self, value):
+        codes = [code.strip() for code in (super().clean(value) or "").replace(",", "\n").splitlines()]
+        return [code for code in codes if code] or None
+
+
 class CouponSeriesForm(forms.ModelForm):
+    redemption_skus = CodeListField(
+        label="SKUs it discounts", help_text="One SKU per line (or separated by commas); empty: any line of the basket."
+    )
+    days_of_week = CheckboxGridField(
+        choices=WEEKDAYS,
+        columns=7,
+        label="Days of the week",
+        help_text="Redeemable only on the days ticked; none ticked: every day.",
+    )
+    days_of_month = CheckboxGridField(
+        choices=MONTH_DAYS,
+        columns=8,
+        label="Days of the month",
+        help_text="Redeemable only on these dates; none ticked: every date.",
+    )
+    hours = CheckboxGridField(
+        choices=HOURS,
+        columns=8,
+        label="Hours",
+        help_text="Redeemable only within the hours ticked (store time); none ticked: all day.",
+    )
     sample_code = forms.CharField(
         required=False,
         max_length=10,
@@ -53,6 +124,15 @@ class CouponSeriesForm(forms.ModelForm):
         data = super().clean()
         if self.errors:
             return data
+        if self.instance.pk and any(other.pk == self.instance.pk for other in data.get("exclude_recipients_of") or ()):
+            raise ValidationError(
+                {
+                    "exclude_recipients_of": [
+                        "A series cannot exclude the recipients of itself; "
+                        "its own issual rules already decide who gets it again."
+                    ]
+                }
+            )
         stores_errors = redemption_stores_errors(
             data.get("redemption_stores_type") or "", data.get("redemption_stores")
         )
@@ -90,7 +170,7 @@ def redemption_stores_errors(kind: str, stores) -> list[str]:
 
 
 @admin.register(CouponSeries)
-class CouponSeriesAdmin(HistoryAdminMixin, DeleteRefusalAdminMixin, admin.ModelAdmin):
+class CouponSeriesAdmin(HistoryAdminMixin, DeleteRefusalAdminMixin, ModelAdmin):
     form = CouponSeriesForm
     inlines = [ReminderInline]
     list_display = ["name", "offer", "code_mode", "issued_by", "issued_count", "redeemed_count", "remaining"]
@@ -154,17 +234,20 @@ class CouponSeriesAdmin(HistoryAdminMixin, DeleteRefusalAdminMixin, admin.ModelA
         if series.pk is None:
             return "Shown once the series is saved."
         cap = series_capacity(series)
-        text = f"capacity {cap.capacity if cap.capacity is not None else 'unbounded'}, issued {cap.issued}, "
-        text += f"redeemed {cap.redeemed}, remaining {cap.remaining if cap.remaining is not None else 'unbounded'}"
+        possible = f"{cap.capacity:,} possible codes" if cap.capacity is not None else "No limit on the codes"
+        remaining = f"{cap.remaining:,} can still be issued" if cap.remaining is not None else "no limit left to reach"
+        text = f"{possible}; {cap.issued:,} issued, {cap.redeemed:,} redeemed, {remaining}."
         if cap.guess_odds is None:
             return text
-        odds = f"; a random guess hits a live code with odds {cap.guess_odds:.2e}"
+        odds = (f" A random guess at the till hits a live code about once in {round(1 / cap.guess_odds):,} tries."
+                if cap.guess_odds else " A random guess at the till cannot hit a live code yet.")  # fmt: skip
         if cap.guess_warning:
             return format_html(
-                "{}{} <strong style='color:#ba2121'>— above {:.0e}: use longer codes</strong>",
+                "{}{} <strong style='color:#ba2121'>That is more often than once in {:,} tries: use longer codes."
+                "</strong>",
                 text,
                 odds,
-                GUESS_WARNING_ODDS,
+                round(1 / GUESS_WARNING_ODDS),
             )
         return text + odds
 

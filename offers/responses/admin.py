@@ -10,9 +10,9 @@ from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from import_export.admin import ExportMixin
 
 from config.actors import Actor
+from config.admin_base import ExportModelAdmin, TabularInline
 from config.errors import DomainError
 from exports.admin_buttons import BackgroundExportAdminMixin
 from members.models import Member
@@ -96,7 +96,7 @@ class UsagePeriodFilter(admin.SimpleListFilter):
         return queryset
 
 
-class OfferResponseEventInline(admin.TabularInline):
+class OfferResponseEventInline(TabularInline):
     model = OfferResponseEvent
     extra = 0
     fields = ["at", "from_status", "to_status", "actor", "channel", "reason"]
@@ -131,7 +131,7 @@ class OfferResponseClaimForm(forms.Form):
 
 
 @admin.register(OfferResponse)
-class OfferResponseAdmin(BackgroundExportAdminMixin, ExportMixin, admin.ModelAdmin):
+class OfferResponseAdmin(BackgroundExportAdminMixin, ExportModelAdmin):
     export_dataset = "offer_responses"
     export_filters = {"status__exact": "status", "offer__external_id": "offer", "member__external_id": "member"}
     resource_classes = [OfferResponseResource]

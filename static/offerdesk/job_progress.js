@@ -8,7 +8,11 @@
 
   function render(element, data) {
     var bar = element.querySelector(".job-progress-bar");
-    if (data.total === null || data.total === undefined) {
+    bar.hidden = data.finished && data.status === "failed";
+    if ((data.total === null || data.total === undefined) && data.finished) {
+      bar.max = 1;
+      bar.value = data.status === "succeeded" ? 1 : 0;
+    } else if (data.total === null || data.total === undefined) {
       bar.removeAttribute("value");
     } else {
       bar.max = Math.max(data.total, 1);

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from audit.admin_mixins import AppendOnlyAdminMixin
 from audit.selectors import HistoryRow
+from config.admin_base import ModelAdmin, TabularInline
 from coupons.admin import register_coupon_history
 from till.checkouts.models import Checkout, CheckoutHold
 
@@ -25,7 +26,7 @@ class OpenHoldFilter(admin.SimpleListFilter):
         return queryset
 
 
-class CheckoutHoldInline(admin.TabularInline):
+class CheckoutHoldInline(TabularInline):
     model = CheckoutHold
     fields = ["kind", "code", "offer_response", "eligible_amount", "discount_amount", "held_at", "released_at"]
     readonly_fields = fields
@@ -37,7 +38,7 @@ class CheckoutHoldInline(admin.TabularInline):
 
 
 @admin.register(Checkout)
-class CheckoutAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
+class CheckoutAdmin(AppendOnlyAdminMixin, ModelAdmin):
     """Checkouts are written only by the till's calls; here they are read, the open ones first."""
 
     list_display = ["id", "transaction_id", "store", "member", "status", "expires_at", "created_at", "hold_count"]

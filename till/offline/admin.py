@@ -10,6 +10,7 @@ from django.utils.html import format_html
 
 from audit.admin_mixins import AppendOnlyAdminMixin
 from config.actors import Actor
+from config.admin_base import ModelAdmin
 from config.errors import DomainError
 from exports.admin_buttons import BUTTON_TEMPLATE, BackgroundExportAdminMixin
 from members.models import OrgEntity
@@ -40,7 +41,7 @@ class OfflineBatchUploadForm(forms.ModelForm):
 
 
 @admin.register(OfflineBatch)
-class OfflineBatchAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
+class OfflineBatchAdmin(AppendOnlyAdminMixin, ModelAdmin):
     list_display = ["batch_id", "store", "source", "total_rows", "accepted_count", "rejected_count", "report_link",
                     "created_at", "actor"]  # fmt: skip
     list_filter = ["source", "created_at"]
@@ -128,7 +129,7 @@ class OnlineStoreFilter(StoreCodeFilter):
 
 
 @admin.register(OfflineConflict)
-class OfflineConflictAdmin(BackgroundExportAdminMixin, AppendOnlyAdminMixin, admin.ModelAdmin):
+class OfflineConflictAdmin(BackgroundExportAdminMixin, AppendOnlyAdminMixin, ModelAdmin):
     """Codes used offline that had been redeemed elsewhere meanwhile: loss prevention's list."""
 
     export_dataset = "offline_conflicts"

@@ -3,10 +3,11 @@
 from django.contrib import admin
 
 from audit.admin_mixins import AppendOnlyAdminMixin
+from config.admin_base import ModelAdmin, TabularInline
 from till.returns.models import Return, ReturnLine
 
 
-class ReturnLineInline(AppendOnlyAdminMixin, admin.TabularInline):
+class ReturnLineInline(AppendOnlyAdminMixin, TabularInline):
     model = ReturnLine
     fields = ["line_ref", "sku", "quantity", "unit_price"]
     readonly_fields = fields
@@ -14,7 +15,7 @@ class ReturnLineInline(AppendOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Return)
-class ReturnAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
+class ReturnAdmin(AppendOnlyAdminMixin, ModelAdmin):
     list_display = ["return_id", "purchase", "store", "member", "points_reversed", "points_shortfall", "coupons",
                     "created_at", "actor"]  # fmt: skip
     list_filter = ["created_at"]

@@ -110,8 +110,8 @@ def admin_series_data(**overrides):
         "offer": OfferFactory(expiring=True).pk, "name": "Admin S8", "issued_by": "platform", "code_mode": "unique",
         "code_length": "8", "code_charset": "numeric", "discount_type": "fixed", "discount_value": "5",
         "expiry_mode": "with_offer", "on_rematch": "do_not_send", "limit_notify_emails": "[]",
-        "redemption_start_mode": "on_issue", "days_of_week": "null", "days_of_month": "null", "hours": "null",
-        "redemption_skus": "null", "stacking_priority": "0", "on_return": "forfeit",
+        "redemption_start_mode": "on_issue",  # no day or hour ticked: no restriction
+        "stacking_priority": "0", "on_return": "forfeit",
         "reminders-TOTAL_FORMS": "0", "reminders-INITIAL_FORMS": "0",
     }  # fmt: skip
     return {**data, **overrides}

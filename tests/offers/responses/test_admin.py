@@ -257,5 +257,4 @@ def test_offer_responses_claim_page_claims_through_the_service(admin_client):
 
 def test_offer_responses_changelist_export_link_carries_the_filters(admin_client, responses):
     html = admin_client.get(reverse(CHANGELIST) + "?status__exact=clipped").content.decode()
-    assert 'class="export_link"' in html
-    assert reverse("admin:offers_offerresponse_export") + "?status__exact=clipped" in html
+    assert 'href="' + reverse("admin:offers_offerresponse_export") + "?status__exact=clipped" in html
