@@ -12,6 +12,7 @@ CONSTRAINT_SENTENCES = {
     "members_member_points_not_negative": "A member's points balance cannot go below zero.",
     "members_pointsentry_points_not_zero": "A points entry must add or remove at least one point.",
     "members_pointsentry_balance_not_negative": "This entry would leave the member with a negative balance.",
+    "members_pointsentry_shortfall_not_negative": "The points a reversal could not take back cannot be negative.",
     # offers
     "offers_offer_expire_after_publish": "The offer must expire after it is published.",
     "offers_offer_usage_end_after_start": "The usage period must end after it starts.",
@@ -56,6 +57,14 @@ CONSTRAINT_SENTENCES = {
     "exports_exportdefinition_dataset_not_empty": "Choose what the export contains.",
     # webhooks
     "webhooks_delivery_once_per_endpoint": "This event was already sent to this endpoint.",
+    # the till's checkouts, returns and offline batches
+    "till_checkout_transaction_once_per_store": "This store already has a checkout for this transaction.",
+    "till_checkouthold_one_object": "A hold holds either one coupon or one offer response.",
+    "till_checkouthold_response_once": "Another open checkout already holds this offer response.",
+    "till_offlinebatch_one_id_per_store": "This store already sent an offline batch with this id.",
+    "till_return_one_id_per_store": "This store already recorded a return with this id.",
+    "till_returnline_one_per_line": "A return names each line of the purchase once.",
+    "till_returnline_quantity_positive": "A returned line must return at least one unit.",
 }
 
 

@@ -88,7 +88,7 @@ def test_constraint_errors_read_as_sentences(admin_client):
 def test_every_constraint_of_the_project_has_a_sentence():
     from django.apps import apps
 
-    ours = {"members", "offers", "rewards", "coupons", "exports", "webhooks"}
+    ours = {"members", "offers", "rewards", "coupons", "exports", "webhooks", "till"}
     missing = {
         constraint.name
         for model in apps.get_models()

@@ -162,8 +162,9 @@ def coupon_move_statement(
     """One coupon's compare-and-swap from the status it was read in, as CTEs for the till's single statement.
 
     `guard` is a further condition on the row (`AND …`, its `%s` take `guard_params`): the till's hold check."""
-    return _move_statement(old=coupon.status, to=to, at=at, where="id = %s" + guard,
-                           where_params=[coupon.pk, *guard_params], actor=actor, reason=reason,
+    # The code as well as the id: coupons are partitioned on the code (PostgreSQL), so the move probes one partition.
+    return _move_statement(old=coupon.status, to=to, at=at, where="id = %s AND code = %s" + guard,
+                           where_params=[coupon.pk, coupon.code, *guard_params], actor=actor, reason=reason,
                            also_set=also_set)  # fmt: skip
 
 

@@ -70,11 +70,11 @@ CONTEXT_SQL = f"SELECT {CONTEXT_COLUMNS}\n{CONTEXT_JOINS}"
 # Validation reads the coupon in the same statement (no lock, so the outer joins are fine).
 CONTEXT_AND_COUPON_SQL = f"""SELECT {CONTEXT_COLUMNS}, {COUPON.sql}, {SERIES.sql}
 {CONTEXT_JOINS}
-LEFT JOIN {Coupon._meta.db_table} c ON c.id = {_coupon_id("m.id")}
+LEFT JOIN {Coupon._meta.db_table} c ON c.id = {_coupon_id("m.id")} AND c.code = %s
 LEFT JOIN {CouponSeries._meta.db_table} ser ON ser.id = c.series_id"""
 COUPON_SQL = f"""SELECT {COUPON.sql}, {SERIES.sql}
 FROM {Coupon._meta.db_table} c JOIN {CouponSeries._meta.db_table} ser ON ser.id = c.series_id
-WHERE c.id = {_coupon_id("%s")}"""
+WHERE c.id = {_coupon_id("%s")} AND c.code = %s"""
 
 CONTEXT_WIDTH = MEMBER.width + STORE.width + PARENT.width + 1
 
@@ -115,7 +115,7 @@ def till_context(
     else:
         sql = KEYED_CONTEXT_SQL if code is None else KEYED_CONTEXT_AND_COUPON_SQL
     if code is not None:
-        params += [code, code, code]
+        params += [code, code, code, code]
     if pending is not None:
         params += [pending.client_id, pending.key]
     with connection.cursor() as cursor:
@@ -142,7 +142,7 @@ def coupon_with_series(*, code: str, member_id: int | None, lock: bool = False) 
     if lock and connection.features.has_select_for_update_of:
         sql += " FOR UPDATE OF c"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [code, code, member_id, code])
+        cursor.execute(sql, [code, code, member_id, code, code])
         row = cursor.fetchone()
     return None if row is None else _coupon_from(row, 0)
 
@@ -174,7 +174,7 @@ def _insert(model, alias: str, after: str) -> tuple[str, list]:
 # lifecycle writer's (`coupons.lifecycle.status.coupon_move_statement`, checked against the transition
 # table); a multi-use coupon, which keeps its status, only clears `is_reversed`.
 REDEMPTION_INSERT, REDEMPTION_FIELDS = _insert(CouponRedemption, "redemption", after="counted")
-KEEP = f"moved AS (UPDATE {Coupon._meta.db_table} SET is_reversed = false WHERE id = %s RETURNING id)"
+KEEP = f"moved AS (UPDATE {Coupon._meta.db_table} SET is_reversed = false WHERE id = %s AND code = %s RETURNING id)"
 COUNT = f"""counted AS (UPDATE {CouponSeries._meta.db_table} SET redeemed_count = redeemed_count + 1
            WHERE id = %s AND EXISTS (SELECT FROM moved)"""
 COUNT_UNDER_LIMIT = " AND redeemed_count < %s"
@@ -184,7 +184,7 @@ KEYED_ANSWER = ANSWER + ", (SELECT count(*) FROM keyed)"
 
 def _redeemed_event_parts():
     written = RawSQL("EXISTS (SELECT 1 FROM redemption)", [], output_field=BooleanField())
-    coupons = Coupon.objects.filter(written, pk=RawSQL("%s", [Param("coupon_id")]))
+    coupons = Coupon.objects.filter(written, pk=RawSQL("%s", [Param("coupon_id")]), code=RawSQL("%s", [Param("code")]))
     data = coupon_data(status=Cast(Value(Param("status")), CharField()),
                        redemption_id=RawSQL("(SELECT id FROM redemption)", [], output_field=BigIntegerField()),
                        transaction_id=Cast(Value(Param("transaction_id")), CharField()))  # fmt: skip
@@ -192,7 +192,8 @@ def _redeemed_event_parts():
 
 
 # The coupon.redeemed event (webhooks outbox): one more CTE of the same statement, written with the redemption
-# row or not at all, so the outbox costs the till no round trip.
+# row or not at all, so the outbox costs the till no round trip. Every read or write of the coupon by its id also
+# names its code: on PostgreSQL coupons are partitioned on the code, so that finds the one partition to probe.
 REDEEMED_EVENT = EventCteTemplate(name="webhook_event", type=events.COUPON_REDEEMED, object_type=COUPON_OBJECT,
                                   build=_redeemed_event_parts)  # fmt: skip
 
@@ -237,7 +238,7 @@ def redemption_write(
         params += move.params
     else:
         parts.append(KEEP)
-        params.append(coupon.pk)
+        params += [coupon.pk, coupon.code]
     count = COUNT
     params.append(series.pk)
     if series.redemption_series_limit is not None:
@@ -245,7 +246,7 @@ def redemption_write(
         params.append(series.redemption_series_limit)
     parts += [count + " RETURNING id)", REDEMPTION_INSERT]
     params += _values(redemption, REDEMPTION_FIELDS)
-    event_sql, event_params = REDEEMED_EVENT.render(coupon_id=coupon.pk, status=to or coupon.status,
+    event_sql, event_params = REDEEMED_EVENT.render(coupon_id=coupon.pk, code=coupon.code, status=to or coupon.status,
                                                     transaction_id=redemption.transaction_id, at=now)  # fmt: skip
     parts.append(event_sql)
     params += event_params
