@@ -108,6 +108,19 @@ def offer_rules_index_load(*, version: int | None) -> OfferRulesIndex:
     )
 
 
+def earning_facts(mechanism: EarningMechanism) -> rules.EarningFacts:
+    """The earning rule's facts from an offer's mechanism row (the index's, and a return's re-count of an award)."""
+    return rules.EarningFacts(
+        behavior_type=mechanism.behavior_type,
+        award_type=mechanism.award_type,
+        sku=mechanism.sku,
+        min_quantity=mechanism.min_quantity,
+        min_amount=mechanism.min_amount,
+        points=mechanism.points,
+        points_per_unit=mechanism.points_per_unit,
+    )
+
+
 def _indexed(offer: Offer) -> IndexedOffer:
     from offers.selectors import offer_facts
 
@@ -117,15 +130,7 @@ def _indexed(offer: Offer) -> IndexedOffer:
         offer_id=offer.pk,
         external_id=offer.external_id,
         facts=facts,
-        earning=rules.EarningFacts(
-            behavior_type=mechanism.behavior_type,
-            award_type=mechanism.award_type,
-            sku=mechanism.sku,
-            min_quantity=mechanism.min_quantity,
-            min_amount=mechanism.min_amount,
-            points=mechanism.points,
-            points_per_unit=mechanism.points_per_unit,
-        ),
+        earning=earning_facts(mechanism),
         global_limits=frozenset(limit.kind for limit in facts.limits if limit.scope == rules.GLOBAL),
     )
 

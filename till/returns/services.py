@@ -22,7 +22,7 @@ from coupons.redemption.services import redemption_reverse
 from members.models import Member, OrgEntity
 from members.services import points_take_back
 from offers.models import Fulfillment, Transaction
-from offers.rules import EarningFacts
+from offers.rules_index import earning_facts
 from till.returns import rules
 from till.returns.exceptions import (
     PURCHASE_NOT_FOUND,
@@ -163,24 +163,12 @@ def _award_reversals(purchase: Transaction, *, earlier: list[Return], kept, kept
         still_earned = 0
         if mechanism is not None:
             still_earned = rules.award_points_kept(
-                _earning_facts(mechanism), awarded=fulfillment.points, kept=kept, kept_total_amount=kept_total
+                earning_facts(mechanism), awarded=fulfillment.points, kept=kept, kept_total_amount=kept_total
             )
         owed = fulfillment.points - still_earned - taken_before[fulfillment.pk]
         if owed > 0:
             reversals.append({"fulfillment_id": fulfillment.pk, "offer_id": fulfillment.offer_id, "points": owed})
     return reversals
-
-
-def _earning_facts(mechanism) -> EarningFacts:
-    return EarningFacts(
-        behavior_type=mechanism.behavior_type,
-        award_type=mechanism.award_type,
-        sku=mechanism.sku,
-        min_quantity=mechanism.min_quantity,
-        min_amount=mechanism.min_amount,
-        points=mechanism.points,
-        points_per_unit=mechanism.points_per_unit,
-    )
 
 
 def _coupon_outcomes(purchase: Transaction, *, kept, actor: Actor) -> list[dict]:
