@@ -16,7 +16,7 @@ from tests.partitions import migrate_to, partition_holding, plan_of, scans, with
 
 pytestmark = pytest.mark.django_db
 
-BEFORE = ("coupons", "0015_basket_settings_and_line_discounts")
+BEFORE = ("coupons", "0016_coupon_checkout_holds")
 PARTITIONED = ("coupons", "0017_partitioned_coupons")
 TABLES = {"coupons_coupon": "code", "coupons_couponevent": "coupon_id", "coupons_couponredemption": "coupon_id"}
 
