@@ -67,24 +67,32 @@ def test_rows_of_one_coupon_are_spread_by_code_and_kept_together_by_coupon(store
 def test_the_tills_code_lookup_reads_one_partition_through_its_code_index(store):
     coupons = [CouponFactory() for _ in range(20)]
     coupon = coupons[7]
-    plan = plan_of(till.COUPON_SQL, [coupon.code, coupon.code, coupon.member_id, coupon.code])
+    params = [coupon.code, coupon.code, coupon.member_id, coupon.code, coupon.code]
+    plan = plan_of(till.COUPON_SQL, params)
     probes = coupon_scans_by_code(plan)
-    # three probes (unique code; the member's common code; the newest common code), each in the code's partition
-    assert len(probes) == 3
+    # three probes (unique code; the member's common code; the newest common code) and the read of the row they
+    # found, each in the code's partition
+    assert len(probes) == 4
     assert {node["Relation Name"] for node in probes} == {partition_holding("coupons_coupon", id=coupon.pk)}
     indexes = ("coupons_coupon_code_unique_p", "coupons_coupon_common_once_per_member_p")
-    assert {node["Index Name"].startswith(indexes) for node in probes} == {True}
+    assert {node["Index Name"].startswith(indexes) or node["Index Name"].endswith("_pkey") for node in probes} == {True}
     with connection.cursor() as cursor:
-        cursor.execute(till.COUPON_SQL, [coupon.code, coupon.code, coupon.member_id, coupon.code])
+        cursor.execute(till.COUPON_SQL, params)
         assert cursor.fetchone()[0] == coupon.pk
+    # the read of the row by the id it found names the code too, so it probes that one partition, not all 16
+    touched = {node["Relation Name"] for node in scans(plan) if node["Relation Name"].startswith("coupons_coupon_p")}
+    assert touched == {partition_holding("coupons_coupon", id=coupon.pk)}
 
 
 @pytest.mark.postgres
 def test_the_validate_statement_reads_one_partition_for_the_code(store):
     coupon = CouponFactory()
-    params = ["2026-01-01T00:00:00Z", "client", "address", coupon.member.external_id, store.code] + [coupon.code] * 3
-    probes = coupon_scans_by_code(plan_of(till.CONTEXT_AND_COUPON_SQL, params))
+    params = ["2026-01-01T00:00:00Z", "client", "address", coupon.member.external_id, store.code] + [coupon.code] * 4
+    plan = plan_of(till.CONTEXT_AND_COUPON_SQL, params)
+    probes = coupon_scans_by_code(plan)
     assert {node["Relation Name"] for node in probes} == {partition_holding("coupons_coupon", id=coupon.pk)}
+    touched = {node["Relation Name"] for node in scans(plan) if node["Relation Name"].startswith("coupons_coupon_p")}
+    assert touched == {partition_holding("coupons_coupon", id=coupon.pk)}
 
 
 @pytest.mark.postgres

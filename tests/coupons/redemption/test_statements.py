@@ -350,7 +350,7 @@ def test_reads_convert_values_as_the_orm_does(store):
 @pytest.mark.parametrize("sql", ["CONTEXT_AND_COUPON_SQL", "COUPON_SQL"])
 def test_till_reads_find_codes_through_the_partial_unique_indexes(sql):
     context = [timezone.now(), "pos-client:1", "address:127.0.0.1", "M", "S"]
-    params = {"CONTEXT_AND_COUPON_SQL": context + ["ABC"] * 3, "COUPON_SQL": ["ABC", "ABC", 1, "ABC"]}
+    params = {"CONTEXT_AND_COUPON_SQL": context + ["ABC"] * 4, "COUPON_SQL": ["ABC", "ABC", 1, "ABC", "ABC"]}
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN " + getattr(till, sql), params[sql])
