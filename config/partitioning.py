@@ -9,6 +9,12 @@ so the primary key becomes (id, key); the unique indexes of these tables already
 
 Foreign keys from other tables cannot point at (id) of a partitioned table: `referenced_by` names them,
 and they are dropped on the way in and made again (with Django's names) on the way out.
+
+Partitioning is an operator's choice (`PARTITION_LARGE_TABLES`, off by default): on PostgreSQL 15 every till
+statement on a partitioned table pays for its partitions (a generic plan locks all of them before pruning; a custom
+plan plans them), about twice the database CPU of a redeem or a validate on plain tables (bench/RESULTS.md). A
+program that needs it (about 100M coupons, docs/scaling.md) sets it before migrating, or converts a live database
+with `manage.py partition_tables` (and back with `--undo`).
 """
 
 from dataclasses import dataclass
@@ -149,6 +155,9 @@ def partition(apps, schema_editor, *, table: str, key: str, referenced_by: tuple
     """Make `table` hash-partitioned on `key` in PARTITIONS partitions (PostgreSQL; elsewhere nothing changes)."""
     if schema_editor.connection.vendor != "postgresql":
         return
+    with schema_editor.connection.cursor() as cursor:
+        if is_partitioned(cursor, table):
+            return
     for model, field in _fields(apps, referenced_by):
         for name in schema_editor._constraint_names(model, [field.column], foreign_key=True):
             schema_editor.execute(schema_editor._delete_fk_sql(model, name))
@@ -159,6 +168,9 @@ def unpartition(apps, schema_editor, *, table: str, referenced_by: tuple[Referen
     """Make `table` one plain table again, with the foreign keys that point at it."""
     if schema_editor.connection.vendor != "postgresql":
         return
+    with schema_editor.connection.cursor() as cursor:
+        if not is_partitioned(cursor, table):
+            return
     _rebuild(schema_editor, table=table, partition_key=None)
     for model, field in _fields(apps, referenced_by):
         schema_editor.execute(schema_editor._create_fk_sql(model, field, "_fk_%(to_table)s_%(to_column)s"))
@@ -177,3 +189,45 @@ def partitions_of(cursor, table: str) -> list[str]:
             [table],
         )
     ]
+
+
+# The tables that grow with the program: (table, partition key, the foreign keys that point at its id).
+LARGE_TABLES = (
+    (
+        "coupons_coupon",
+        "code",
+        (Reference("coupons", "couponredemption", "coupon"), Reference("coupons", "couponresend", "coupon")),
+    ),
+    ("coupons_couponevent", "coupon_id", ()),
+    ("coupons_couponredemption", "coupon_id", ()),
+    ("offers_offerresponse", "member_id", (Reference("offers", "offerresponseevent", "response"),)),
+)
+
+
+def large_tables_partition(apps, schema_editor, *, tables=None) -> list[str]:
+    """Partition the large tables (or those named) that are not yet; returns the ones converted."""
+    if schema_editor.connection.vendor != "postgresql":
+        return []
+    converted = []
+    for table, key, referenced_by in LARGE_TABLES:
+        if tables is None or table in tables:
+            with schema_editor.connection.cursor() as cursor:
+                if is_partitioned(cursor, table):
+                    continue
+            partition(apps, schema_editor, table=table, key=key, referenced_by=referenced_by)
+            converted.append(table)
+    return converted
+
+
+def large_tables_unpartition(apps, schema_editor, *, tables=None) -> list[str]:
+    if schema_editor.connection.vendor != "postgresql":
+        return []
+    converted = []
+    for table, _key, referenced_by in reversed(LARGE_TABLES):
+        if tables is None or table in tables:
+            with schema_editor.connection.cursor() as cursor:
+                if not is_partitioned(cursor, table):
+                    continue
+            unpartition(apps, schema_editor, table=table, referenced_by=referenced_by)
+            converted.append(table)
+    return converted

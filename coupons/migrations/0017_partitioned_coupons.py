@@ -6,30 +6,22 @@ belong to, so a coupon's history and its redemptions are each in one partition. 
 change: the models are the same, only their tables are laid out differently (docs/scaling.md).
 """
 
+from django.conf import settings
 from django.db import migrations
 
-from config.partitioning import Reference, partition, unpartition
+from config.partitioning import large_tables_partition, large_tables_unpartition
 
-TABLES = (
-    # table, partition key, the foreign keys that point at its id
-    (
-        "coupons_coupon",
-        "code",
-        (Reference("coupons", "couponredemption", "coupon"), Reference("coupons", "couponresend", "coupon")),
-    ),
-    ("coupons_couponevent", "coupon_id", ()),
-    ("coupons_couponredemption", "coupon_id", ()),
-)
+TABLES = ("coupons_coupon", "coupons_couponevent", "coupons_couponredemption")
 
 
 def partition_tables(apps, schema_editor):
-    for table, key, referenced_by in TABLES:
-        partition(apps, schema_editor, table=table, key=key, referenced_by=referenced_by)
+    # Only when the operator asks for it (PARTITION_LARGE_TABLES; `manage.py partition_tables` later).
+    if settings.PARTITION_LARGE_TABLES:
+        large_tables_partition(apps, schema_editor, tables=TABLES)
 
 
 def unpartition_tables(apps, schema_editor):
-    for table, _key, referenced_by in reversed(TABLES):
-        unpartition(apps, schema_editor, table=table, referenced_by=referenced_by)
+    large_tables_unpartition(apps, schema_editor, tables=TABLES)
 
 
 class Migration(migrations.Migration):

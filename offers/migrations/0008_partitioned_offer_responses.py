@@ -5,20 +5,22 @@ response-per-member unique index holds the member, as a partitioned table's uniq
 Django's state does not change (docs/scaling.md).
 """
 
+from django.conf import settings
 from django.db import migrations
 
-from config.partitioning import Reference, partition, unpartition
+from config.partitioning import large_tables_partition, large_tables_unpartition
 
-TABLE = "offers_offerresponse"
-REFERENCED_BY = (Reference("offers", "offerresponseevent", "response"),)
+TABLES = ("offers_offerresponse",)
 
 
 def partition_responses(apps, schema_editor):
-    partition(apps, schema_editor, table=TABLE, key="member_id", referenced_by=REFERENCED_BY)
+    # Only when the operator asks for it (PARTITION_LARGE_TABLES; `manage.py partition_tables` later).
+    if settings.PARTITION_LARGE_TABLES:
+        large_tables_partition(apps, schema_editor, tables=TABLES)
 
 
 def unpartition_responses(apps, schema_editor):
-    unpartition(apps, schema_editor, table=TABLE, referenced_by=REFERENCED_BY)
+    large_tables_unpartition(apps, schema_editor, tables=TABLES)
 
 
 class Migration(migrations.Migration):

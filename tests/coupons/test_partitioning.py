@@ -1,5 +1,6 @@
 """Coupons, coupon events and coupon redemptions as hash partitions on PostgreSQL (migration coupons 0017)."""
 
+import io
 from decimal import Decimal
 
 import pgtrigger.core
@@ -207,3 +208,28 @@ def test_sqlite_keeps_plain_tables():
         assert cursor.fetchone()[0] == 0
     assert CouponFactory(code="PLAIN001").code == "PLAIN001"
     assert OrgEntityFactory().pk
+
+
+@pytest.mark.postgres
+def test_partition_tables_command_makes_plain_tables_and_back_keeping_the_rows(store):
+    from django.core.management import call_command
+
+    coupon = CouponFactory()
+    out = io.StringIO()
+    call_command("partition_tables", "--undo", stdout=out)
+    with connection.cursor() as cursor:
+        assert not any(is_partitioned(cursor, table) for table in (*TABLES, "offers_offerresponse"))
+    assert "Now plain" in out.getvalue()
+
+    call_command("partition_tables", stdout=out)
+    call_command("partition_tables", stdout=out)  # a second run has nothing to do
+    with connection.cursor() as cursor:
+        assert all(is_partitioned(cursor, table) for table in (*TABLES, "offers_offerresponse"))
+    assert out.getvalue().rstrip().endswith("Nothing to do: the tables were already partitioned.")
+    assert Coupon.objects.get(code=coupon.code).pk == coupon.pk
+
+
+def test_the_large_tables_stay_plain_unless_the_operator_asks():
+    from config.settings import base
+
+    assert base.PARTITION_LARGE_TABLES is False
