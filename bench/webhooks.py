@@ -159,7 +159,8 @@ def delivery(args) -> None:
         endpoint, secret = endpoint_create(url=url, events=["coupon.issued"], actor=Actor.cli("bench"))
         n = args.deliveries
         first = Event.objects.order_by("pk").values_list("pk", flat=True).first()
-        Event.objects.filter(pk__gte=first + n).delete()  # the last issuance's thin events: keep the first n
+        with connection.cursor() as cursor:  # the last issuance's thin events: keep the first n (none has deliveries)
+            cursor.execute("DELETE FROM webhooks_event WHERE id >= %s", [first + n])
         assert Event.objects.filter(data__isnull=True).count() == n
 
         started = time.perf_counter()
