@@ -10,6 +10,7 @@ from audit.admin_mixins import DeleteRefusalAdminMixin, HistoryAdminMixin
 from audit.selectors import HistoryRow
 from config.admin_base import ModelAdmin
 from config.api.code_images import CodeImageQuerySerializer, code_image_response
+from config.db_router import LaggingChangelistAdminMixin
 from coupons.models import Coupon
 from coupons.selectors import MAX_ID, code_lookup
 from exports.admin_buttons import BUTTON_TEMPLATE, BackgroundExportAdminMixin
@@ -25,7 +26,9 @@ def register_coupon_history(source):
 
 
 @admin.register(Coupon)
-class CouponAdmin(BackgroundExportAdminMixin, HistoryAdminMixin, DeleteRefusalAdminMixin, ModelAdmin):
+class CouponAdmin(
+    LaggingChangelistAdminMixin, BackgroundExportAdminMixin, HistoryAdminMixin, DeleteRefusalAdminMixin, ModelAdmin
+):
     export_dataset = "coupons"
     export_filters = {"status__exact": "status"}
     change_list_template = BUTTON_TEMPLATE

@@ -4,6 +4,7 @@ from django.contrib import admin
 
 from audit.admin_mixins import AppendOnlyAdminMixin, AuditedAdminMixin
 from config.admin_base import ModelAdmin
+from config.db_router import LaggingChangelistAdminMixin
 from coupons.models import CouponRedemption, ExchangeRate, UnknownCodeBurst
 from exports.admin_buttons import BUTTON_TEMPLATE, BackgroundExportAdminMixin
 
@@ -17,7 +18,7 @@ class ReadOnlyAdmin(ModelAdmin):
 
 
 @admin.register(CouponRedemption)
-class CouponRedemptionAdmin(BackgroundExportAdminMixin, AppendOnlyAdminMixin, ModelAdmin):
+class CouponRedemptionAdmin(LaggingChangelistAdminMixin, BackgroundExportAdminMixin, AppendOnlyAdminMixin, ModelAdmin):
     export_dataset = "coupon_redemptions"
     export_filters = {"is_reversed__exact": "reversed"}
     change_list_template = BUTTON_TEMPLATE

@@ -13,6 +13,7 @@ from django.utils.html import format_html
 
 from config.actors import Actor
 from config.admin_base import ExportModelAdmin, TabularInline
+from config.db_router import LaggingChangelistAdminMixin
 from config.errors import DomainError
 from exports.admin_buttons import BackgroundExportAdminMixin
 from members.models import Member
@@ -131,7 +132,7 @@ class OfferResponseClaimForm(forms.Form):
 
 
 @admin.register(OfferResponse)
-class OfferResponseAdmin(BackgroundExportAdminMixin, ExportModelAdmin):
+class OfferResponseAdmin(LaggingChangelistAdminMixin, BackgroundExportAdminMixin, ExportModelAdmin):
     export_dataset = "offer_responses"
     export_filters = {"status__exact": "status", "offer__external_id": "offer", "member__external_id": "member"}
     resource_classes = [OfferResponseResource]

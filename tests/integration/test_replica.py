@@ -150,3 +150,55 @@ def test_replica_without_one_the_export_reads_the_primary(primary_and_standby, t
     assert outcome["status"] == "succeeded", outcome["error"]
     assert outcome["rows"] == outcome["on_primary"] == before + 6
     assert outcome["replica_write"] is None  # no replica alias at all
+
+
+# Run in the child: coupons written on the primary, then the admin's coupon list rendered for a superuser.
+CHANGELIST_SCRIPT = """
+import json, django
+django.setup()
+from django.contrib.auth import get_user_model
+from django.test import Client
+from coupons.models import Coupon, CouponSeries
+from tests.coupons.factories import CouponFactory, CouponSeriesFactory
+
+series = CouponSeries.objects.filter(name="Lagging list").first() or CouponSeriesFactory(name="Lagging list")
+for n in range(ADDED):
+    CouponFactory(series=series, code=f"PREFIX{n:03d}")
+user = get_user_model().objects.filter(username="lag-admin").first()
+if user is None:
+    user = get_user_model().objects.create_superuser("lag-admin", "lag@example.com", "unused-Pa55word!")
+client = Client()
+client.force_login(user)
+page = client.get("/admin/coupons/coupon/?series__id__exact=%d" % series.pk).content.decode()
+codes = sorted(Coupon.objects.filter(series=series).values_list("code", flat=True))
+print(json.dumps({"on_primary": codes, "listed": [code for code in codes if code in page]}))
+"""
+
+
+def render_coupon_list(env: dict, *, prefix: str, added: int) -> dict:
+    script = CHANGELIST_SCRIPT.replace("PREFIX", prefix).replace("ADDED", str(added))
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_replica_the_admin_coupon_list_reads_the_standby(primary_and_standby, tmp_path):
+    primary, standby = primary_and_standby
+    with_replica = child_environment(primary, standby, media_root=tmp_path)
+    # Given three coupons replayed on the standby ...
+    first = render_coupon_list(with_replica, prefix="LAGA", added=3)
+    wait_for_standby(standby, "SELECT count(*) FROM coupons_coupon WHERE code LIKE 'LAGA%'", "3")
+    assert first["on_primary"] == ["LAGA000", "LAGA001", "LAGA002"]
+    on_standby(standby, "SELECT pg_wal_replay_pause()")
+    try:
+        # When two more are written on the primary and the list is rendered with the replica configured
+        outcome = render_coupon_list(with_replica, prefix="LAGB", added=2)
+    finally:
+        on_standby(standby, "SELECT pg_wal_replay_resume()")
+    # Then the list shows the standby's three coupons, not the primary's five: its rows came from the standby
+    assert outcome["on_primary"] == ["LAGA000", "LAGA001", "LAGA002", "LAGB000", "LAGB001"]
+    assert outcome["listed"] == ["LAGA000", "LAGA001", "LAGA002"]
+    # and without a replica the same list reads the primary and shows all five.
+    on_primary = render_coupon_list(child_environment(primary, media_root=tmp_path), prefix="LAGC", added=0)
+    assert on_primary["listed"] == on_primary["on_primary"] == outcome["on_primary"]
