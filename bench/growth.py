@@ -3,9 +3,9 @@
     .venv/bin/python bench/growth.py [--sizes 1000000,10000000,30000000] [--requests 1000] [--batch 100000]
         [--pg postgres://postgres@127.0.0.1:5432]
 
-Creates a throwaway database, migrates it (on PostgreSQL the coupon tables are hash partitions, coupons
-migration 0017), and loads one store, its POS client and the members the measured requests name. Then, for
-each size, it grows the coupon table to that many rows with INSERT … SELECT over generate_series (filler
+Creates a throwaway database, migrates it (the coupon tables are one plain table, or hash partitions with
+PARTITION_LARGE_TABLES=true: coupons migration 0017), and loads one store, its POS client and the members the
+measured requests name. Then, for each size, it grows the coupon table to that many rows with INSERT … SELECT over generate_series (filler
 coupons of a filler series, issued, one filler member each, ascending codes; VACUUM ANALYZE and a
 CHECKPOINT after, not timed), gives `--requests` fresh members five coupons each, and times, through
 the real URLs and views in this process (the WSGI application of bench/pos_inprocess.py, one request
@@ -220,7 +220,7 @@ def buffer_figures(member_external_id, code):
 
     member = Member.objects.get(external_id=member_external_id)
     return {
-        "till's coupon read": buffers_read(till.COUPON_SQL, [code, code, member.pk, code]),
+        "till's coupon read": buffers_read(till.COUPON_SQL, [code, code, member.pk, code, code]),
         "code lookup": buffers_read(
             *Coupon.objects.filter(code_lookup(code)).order_by("-id")[:1].query.sql_with_params()
         ),
@@ -275,6 +275,7 @@ def main():
 
         settings.DEBUG = False
         settings.API_CLIENT_CACHE_SECONDS = 30
+        pos_inprocess.tasks_to_memory_broker()
         with connection.cursor() as cursor:
             layout = "hash partitions" if is_partitioned(cursor, "coupons_coupon") else "one plain table"
         print(f"coupon table: {layout}; {args.requests} requests per figure ({WARM_UP} of them warm-up)")

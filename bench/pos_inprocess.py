@@ -49,6 +49,15 @@ def parse_args():
     return parser.parse_args()
 
 
+def tasks_to_memory_broker() -> None:
+    """Wake-ups go to an in-memory broker, as a message send costs in production; eager tasks would run the
+    webhook dispatcher inside every redemption."""
+    from config.celery import app as celery_app
+
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.broker_url = "memory://"
+
+
 def caller(application, token, keyed_paths=()):
     def call(path, body):
         raw = json.dumps(body).encode()
@@ -134,12 +143,7 @@ def main():
 
         settings.DEBUG = False
         settings.API_CLIENT_CACHE_SECONDS = 30
-        from config.celery import app as celery_app
-
-        # Wake-ups go to an in-memory broker, as a message send costs in production; eager tasks would run the
-        # webhook dispatcher inside every redemption.
-        celery_app.conf.task_always_eager = False
-        celery_app.conf.broker_url = "memory://"
+        tasks_to_memory_broker()
         connection.close()
         from bench.pos_bare_wsgi import application
 
