@@ -5,11 +5,11 @@
 
 Creates a throwaway database, migrates it (the coupon tables are one plain table, or hash partitions with
 PARTITION_LARGE_TABLES=true: coupons migration 0017), and loads one store, its POS client and the members the
-measured requests name. Then, for each size, it grows the coupon table to that many rows with INSERT … SELECT over generate_series (filler
-coupons of a filler series, issued, one filler member each, ascending codes; VACUUM ANALYZE and a
-CHECKPOINT after, not timed), gives `--requests` fresh members five coupons each, and times, through
-the real URLs and views in this process (the WSGI application of bench/pos_inprocess.py, one request
-after another, the API client cache on):
+measured requests name. Then, for each size, it grows the coupon table to that many rows with INSERT … SELECT
+over generate_series (filler coupons of a filler series, issued, one filler member each, ascending codes;
+VACUUM ANALYZE and a CHECKPOINT after, not timed), gives `--requests` fresh members five coupons each, and
+times, through the real URLs and views in this process (the WSGI application of bench/pos_inprocess.py, one
+request after another, the API client cache on):
 
 1. validate: POST /api/v1/coupons/validate of each member's first coupon;
 2. redeem: POST /api/v1/coupons/redeem of the same coupons, each with its own Idempotency-Key;
