@@ -27,6 +27,8 @@ class OfflineBatch(models.Model):
     response_body = models.JSONField(null=True, blank=True)
     actor = models.CharField(max_length=100)
     channel = models.CharField(max_length=30)
+    # an admin upload's file, judged in the background from there (empty for a batch the API sent)
+    upload_file = models.FileField(upload_to="offline-batches/", blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -46,6 +48,35 @@ class OfflineBatch(models.Model):
 
     def __str__(self):
         return f"Offline batch {self.batch_id}"
+
+
+class OfflineBatchAnswer(models.Model):
+    """What became of one row of a batch: written with the row's redemption, in the same transaction.
+
+    The answers are the batch's progress too: a batch is judged in chunks, in the order its rows happened, and
+    a chunk's answers commit with its writes, so the answered rows are always the first ones of that order and
+    a batch interrupted midway goes on from the first row without an answer.
+    """
+
+    batch = models.ForeignKey("OfflineBatch", on_delete=models.PROTECT, related_name="answers")
+    row_index = models.PositiveIntegerField()
+    code = models.CharField(max_length=64, blank=True)  # as the till sent it ("" for a row that did not parse)
+    # No database foreign key: redemptions are partitioned on PostgreSQL (see OfflineConflict).
+    redemption = models.ForeignKey(
+        "coupons.CouponRedemption", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_constraint=False,
+    )  # fmt: skip
+    reasons = models.CharField(max_length=255, blank=True)  # the reason codes, space-separated; "" when accepted
+
+    class Meta:
+        triggers = append_only()
+        verbose_name = "offline batch answer"
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "row_index"], name="till_offlineanswer_one_per_row"),
+        ]
+
+    def __str__(self):
+        return f"Row {self.row_index} of {self.batch_id}"
 
 
 class OfflineConflict(models.Model):
