@@ -50,33 +50,30 @@ class OfflineBatch(models.Model):
         return f"Offline batch {self.batch_id}"
 
 
-class OfflineBatchAnswer(models.Model):
-    """What became of one row of a batch: written with the row's redemption, in the same transaction.
+class OfflineBatchChunk(models.Model):
+    """The answers to one chunk of a batch's rows, written with the chunk's redemptions, in the same transaction.
 
-    The answers are the batch's progress too: a batch is judged in chunks, in the order its rows happened, and
-    a chunk's answers commit with its writes, so the answered rows are always the first ones of that order and
-    a batch interrupted midway goes on from the first row without an answer.
+    The chunks are the batch's progress too: a batch is judged in chunks, in the order its rows happened, and a
+    chunk's answers commit with its writes, so the answered rows are always the first ones of that order and a
+    batch interrupted midway goes on from the first row without an answer.
     """
 
-    batch = models.ForeignKey("OfflineBatch", on_delete=models.PROTECT, related_name="answers")
-    row_index = models.PositiveIntegerField()
-    code = models.CharField(max_length=64, blank=True)  # as the till sent it ("" for a row that did not parse)
-    # No database foreign key: redemptions are partitioned on PostgreSQL (see OfflineConflict).
-    redemption = models.ForeignKey(
-        "coupons.CouponRedemption", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-        db_constraint=False,
-    )  # fmt: skip
-    reasons = models.CharField(max_length=255, blank=True)  # the reason codes, space-separated; "" when accepted
+    batch = models.ForeignKey("OfflineBatch", on_delete=models.PROTECT, related_name="chunks")
+    position = models.PositiveIntegerField()  # where the chunk's first row is in the order the rows happened
+    row_count = models.PositiveIntegerField()
+    # [row index, code as sent, redemption id or null, reason codes space-separated ("" when accepted)] per row
+    answers = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         triggers = append_only()
-        verbose_name = "offline batch answer"
+        verbose_name = "offline batch chunk"
         constraints = [
-            models.UniqueConstraint(fields=["batch", "row_index"], name="till_offlineanswer_one_per_row"),
+            models.UniqueConstraint(fields=["batch", "position"], name="till_offlinechunk_one_per_position"),
         ]
 
     def __str__(self):
-        return f"Row {self.row_index} of {self.batch_id}"
+        return f"Rows {self.position} to {self.position + self.row_count - 1} of {self.batch_id}"
 
 
 class OfflineConflict(models.Model):

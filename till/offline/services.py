@@ -3,8 +3,8 @@
 The batch's row is written and committed first (`offline_batch_open`), with the fingerprint of its rows: the
 same batch sent again finds it, a batch reusing the id with other rows is refused. Its rows are then judged in
 chunks of `CHUNK_ROWS`, in the order they happened (`redeemed_at`, then their place in the batch), each chunk
-one transaction that holds the batch row locked and writes its answers with its redemptions
-(`till.offline.judging`). The answers written say how far the batch got, so a second copy of the batch (a retry,
+one transaction that holds the batch row locked and writes its answers (one row a chunk) with its redemptions
+(`till.offline.judging`). The chunks written say how far the batch got, so a second copy of the batch (a retry,
 or the same batch sent twice at once) takes the next chunk without an answer, if any, and both end with the one
 answer; an interrupted batch goes on where it stopped. Once every row has its answer, the batch's answer body
 is written, once.
@@ -21,12 +21,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 
 from config.actors import Actor
 from members.models import OrgEntity
 from till.offline.exceptions import BATCH_ID_REUSED, OfflineBatchError
 from till.offline.judging import batch_context, offline_chunk_apply
-from till.offline.models import OfflineBatch, OfflineBatchAnswer
+from till.offline.models import OfflineBatch, OfflineBatchChunk
 
 CHUNK_ROWS = 10_000
 
@@ -100,10 +101,11 @@ def offline_batch_judge(
             locked = OfflineBatch.objects.select_for_update().get(pk=batch.pk)
             if locked.response_body is not None:
                 break
-            done = OfflineBatchAnswer.objects.filter(batch=batch).count()
+            done = _rows_answered(batch)
             entries = [(index, rows[index]) for index in order[done : done + CHUNK_ROWS]]
             if entries:
-                offline_chunk_apply(context=batch_context(batch=batch, store=store, actor=actor), entries=entries)
+                context = batch_context(batch=batch, store=store, actor=actor)
+                offline_chunk_apply(context=context, position=done, entries=entries)
             if done + len(entries) >= len(rows):
                 _answer_write(batch)
                 break
@@ -117,14 +119,18 @@ def offline_batch_answered(batch: OfflineBatch) -> int:
     """How many of the batch's rows have been judged so far."""
     if batch.response_body is not None:
         return batch.total_rows
-    return OfflineBatchAnswer.objects.filter(batch=batch).count()
+    return _rows_answered(batch)
+
+
+def _rows_answered(batch: OfflineBatch) -> int:
+    return OfflineBatchChunk.objects.filter(batch=batch).aggregate(rows=Sum("row_count"))["rows"] or 0
 
 
 def _answer_write(batch: OfflineBatch) -> None:
     """The batch's answer body, from its answers: the accepted rows and the rejected ones, each by index."""
+    answers = [answer for chunk in batch.chunks.values_list("answers", flat=True) for answer in chunk]
     accepted, rejected = [], []
-    answers = OfflineBatchAnswer.objects.filter(batch=batch).order_by("row_index")
-    for index, code, redemption_id, reasons in answers.values_list("row_index", "code", "redemption_id", "reasons"):
+    for index, code, redemption_id, reasons in sorted(answers):
         if reasons:
             rejected.append({"index": index, "code": code, "reasons": reasons.split(" ")})
         else:

@@ -15,7 +15,7 @@ from tests.coupons.factories import CouponFactory, CouponSeriesFactory
 from tests.members.factories import MemberFactory, OrgEntityFactory
 from tests.till.offline.reference_offline import reference_batch_record
 from till.offline import services
-from till.offline.models import OfflineBatch, OfflineBatchAnswer, OfflineConflict
+from till.offline.models import OfflineBatch, OfflineBatchChunk, OfflineConflict
 from till.offline.services import OfflineRow, offline_batch_record
 from webhooks.models import Event
 
@@ -158,7 +158,7 @@ def test_set_based_batch_over_several_chunks_answers_as_one(store, monkeypatch):
     batch, _ = offline_batch_record(batch_id="B-CHUNKS", store=store, rows=rows, actor=ACTOR)
 
     assert outcome(batch.response_body) == expected
-    assert OfflineBatchAnswer.objects.filter(batch=batch).count() == len(rows)
+    assert OfflineBatchChunk.objects.filter(batch=batch).count() == 9  # 27 rows, three a chunk
 
 
 def test_interrupted_batch_goes_on_where_it_stopped(store, monkeypatch):
