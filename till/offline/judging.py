@@ -84,8 +84,8 @@ class _Coupon:
 
 COUPON_COLUMNS = ("pk", "code", "member_id", "series_id", "status", "expires_at", "redeemable_from",
                   "held_by_checkout", "held_until", "is_reversed")  # fmt: skip
-REDEMPTION_FIELDS = ("coupon_id", "series_id", "member_id", "store_id", "bill_amount", "discount_amount", "currency",
-                     "exchange_rate", "transaction_id", "redeemed_at", "actor", "channel", "is_reversed")  # fmt: skip
+REDEMPTION_FIELDS = ("coupon_id", "series_id", "member_id", "bill_amount", "discount_amount", "exchange_rate",
+                     "transaction_id", "redeemed_at")  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -116,6 +116,7 @@ class _State:
     standing: dict[int, CouponRedemption | _Redemption] = field(default_factory=dict)
     rates: dict[int, Decimal | DomainError] = field(default_factory=dict)
     series_facts: dict[int, dict] = field(default_factory=dict)
+    registered_on: dict[int, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -268,6 +269,12 @@ def _series_facts(state: _State, series: CouponSeries) -> dict:
     return state.series_facts[series.pk]
 
 
+def _registered_on(state: _State, member: Member):
+    if member.pk not in state.registered_on:
+        state.registered_on[member.pk] = timezone.localdate(member.registered_at) if member.registered_at else None
+    return state.registered_on[member.pk]
+
+
 def _facts(context: BatchContext, state: _State, coupon: _Coupon, member: Member, row) -> rules.RedemptionFacts:
     """The facts `redemption_facts` reads, taken from the chunk's state instead of one query each."""
     series = coupon.series
@@ -285,7 +292,7 @@ def _facts(context: BatchContext, state: _State, coupon: _Coupon, member: Member
         member_redemptions=count,
         member_last_redeemed_at=last,
         series_redeemed=series.redeemed_count,
-        member_registered_on=timezone.localdate(member.registered_at) if member.registered_at else None,
+        member_registered_on=_registered_on(state, member),
         member_transactions=member.transaction_count,
         time_window=context.window,
         held_by_checkout=coupon.held_by_checkout,
@@ -401,11 +408,13 @@ def _write(context: BatchContext, writes: ChunkWrites, position: int) -> None:
     for series_id, count in counts.items():
         CouponSeries.objects.filter(pk=series_id).update(redeemed_count=F("redeemed_count") + count)
     actor = context.actor
+    same = {"store_id": context.store.pk, "currency": context.currency, "actor": actor.name, "channel": actor.channel,
+            "is_reversed": False}  # fmt: skip
     ids = rows_insert(CouponRedemption, REDEMPTION_FIELDS, [
-        (r.coupon_id, r.series_id, r.member_id, r.store_id, r.bill_amount, r.discount_amount, context.currency,
-         r.exchange_rate, r.transaction_id, r.redeemed_at, actor.name, actor.channel, False)
+        (r.coupon_id, r.series_id, r.member_id, r.bill_amount, r.discount_amount, r.exchange_rate, r.transaction_id,
+         r.redeemed_at)
         for r in writes.redemptions
-    ], with_ids=True)  # fmt: skip
+    ], same=same, with_ids=True)  # fmt: skip
     for redemption, pk in zip(writes.redemptions, ids, strict=True):
         redemption.pk = pk
     _redeemed_events(writes.redemptions, at=now)

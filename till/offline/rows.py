@@ -9,13 +9,16 @@ RETURNING. Elsewhere (SQLite, the tests' database) the rows go through `bulk_cre
 from django.db import connection
 
 
-def rows_insert(model, fields: tuple[str, ...], rows: list[tuple], *, with_ids: bool = False) -> list[int] | None:
-    """Insert `rows` (values in the order of `fields`, attribute names) into `model`'s table; their ids, in
-    order, when `with_ids`."""
+def rows_insert(
+    model, fields: tuple[str, ...], rows: list[tuple], *, same: dict | None = None, with_ids: bool = False
+) -> list[int] | None:
+    """Insert `rows` (values in the order of `fields`, attribute names) into `model`'s table, with the values of
+    `same` in every row; their ids, in order, when `with_ids`."""
     if not rows:
         return [] if with_ids else None
+    same = same or {}
     if connection.vendor != "postgresql":
-        made = model.objects.bulk_create([model(**dict(zip(fields, row, strict=True))) for row in rows])
+        made = model.objects.bulk_create([model(**same, **dict(zip(fields, row, strict=True))) for row in rows])
         return [one.pk for one in made] if with_ids else None
     table = model._meta.db_table
     columns = [model._meta.get_field(name) for name in fields]
@@ -32,8 +35,15 @@ def rows_insert(model, fields: tuple[str, ...], rows: list[tuple], *, with_ids: 
             names.insert(0, '"id"')
             types.insert(0, "bigint[]")
             values.insert(0, ids)
-        unnested = ", ".join(f"%s::{kind}" for kind in types)
-        cursor.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT * FROM unnest({unnested})", values)
+        # Binary parameters: psycopg's text arrays quote every element (a regular expression each).
+        unnested = ", ".join(f"%b::{kind}" for kind in types)
+        constant_fields = [model._meta.get_field(name) for name in same]
+        names += [f'"{field.column}"' for field in constant_fields]
+        constants = "".join(f", %s::{field.db_type(connection).split('(')[0]}" for field in constant_fields)
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(names)}) SELECT *{constants} FROM unnest({unnested})",
+            [*same.values(), *values],  # in the order of the placeholders
+        )
     return ids
 
 
