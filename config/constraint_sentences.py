@@ -62,6 +62,7 @@ CONSTRAINT_SENTENCES = {
     "till_checkouthold_one_object": "A hold holds either one coupon or one offer response.",
     "till_checkouthold_response_once": "Another open checkout already holds this offer response.",
     "till_offlinebatch_one_id_per_store": "This store already sent an offline batch with this id.",
+    "till_offlinechunk_one_per_position": "This part of the offline batch has already been judged.",
     "till_return_one_id_per_store": "This store already recorded a return with this id.",
     "till_returnline_one_per_line": "A return names each line of the purchase once.",
     "till_returnline_quantity_positive": "A returned line must return at least one unit.",

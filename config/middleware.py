@@ -12,6 +12,7 @@ from django.contrib.auth import middleware as auth
 from django.contrib.messages import middleware as messages
 from django.contrib.sessions import middleware as sessions
 from django.middleware import csrf
+from django.urls import Resolver404, resolve
 
 from config.api.problems import invalid_fields_body, problem_body, problem_json_response
 from config.text import forbidden_character_message
@@ -30,7 +31,8 @@ class ApiRequestGuardMiddleware:
     - a NUL in the path (a lone surrogate cannot get there: Django re-escapes undecodable bytes): 400;
     - a NUL in the query string: 400 with `errors` naming the parameter;
     - a Content-Length that is not a number: 400; more than DATA_UPLOAD_MAX_MEMORY_SIZE for any body but a
-      multipart one: 413. Django itself only checks when a view reads `request.body`, and DRF's parsers
+      multipart one: 413, unless the view takes larger bodies (its `max_body_bytes`: an offline batch), and
+      then past its own limit. Django itself only checks when a view reads `request.body`, and DRF's parsers
       read the stream without that check. Multipart bodies keep Django's limits: files go to disk, fields
       are counted against the same size (the API's exception handler answers 413 for those).
     """
@@ -65,8 +67,21 @@ def _api_request_refusal(request):
     if length < 0:
         return problem_body(status_code=400, code="bad_request", detail="Content-Length is not a number of bytes.")
     if length > (limit := settings.DATA_UPLOAD_MAX_MEMORY_SIZE) and request.content_type != "multipart/form-data":
-        return problem_body(status_code=413, code="request_too_large", detail=f"The body may be at most {limit} bytes.")
+        limit = max(limit, _view_body_limit(path))
+        if length > limit:
+            return problem_body(status_code=413, code="request_too_large",
+                                detail=f"The body may be at most {limit} bytes.")  # fmt: skip
     return None
+
+
+def _view_body_limit(path: str) -> int:
+    """The larger body a view takes (`max_body_bytes` on its class), 0 for none; asked only of a large body."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return 0
+    view_class = getattr(match.func, "view_class", None) or getattr(match.func, "cls", None)
+    return getattr(view_class, "max_body_bytes", 0)
 
 
 class SkippedForApiMixin:

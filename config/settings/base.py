@@ -272,6 +272,7 @@ CELERY_WORK_QUEUES = {
         "coupons.tasks.series_revoke_run_task",
         "jobs.tasks.expire_due_task",
         "members.tasks.points_adjust_task",
+        "till.tasks.offline_batch_judge_task",
     ],
     "exports": [
         "exports.tasks.export_run_execute_task",

@@ -1,8 +1,10 @@
-"""Screens for offline batches (with the CSV upload of offline rows and its report) and offline conflicts."""
+"""Screens for offline batches (with the CSV upload of offline rows, judged in the background, its progress and
+its report) and offline conflicts."""
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -12,10 +14,12 @@ from audit.admin_mixins import AppendOnlyAdminMixin
 from config.actors import Actor
 from config.admin_base import ModelAdmin
 from config.errors import DomainError
+from config.tasks import enqueue_on_commit
 from exports.admin_buttons import BUTTON_TEMPLATE, BackgroundExportAdminMixin
 from members.models import OrgEntity
 from till.offline import services, uploads
 from till.offline.models import OfflineBatch, OfflineConflict
+from till.tasks import offline_batch_judge_task
 
 
 class OfflineBatchUploadForm(forms.ModelForm):
@@ -34,21 +38,24 @@ class OfflineBatchUploadForm(forms.ModelForm):
         self.fields["store"].queryset = OrgEntity.objects.filter(type__in=[OrgEntity.Type.STORE, OrgEntity.Type.TILL])
 
     def clean_file(self):
+        """The file's rows, read here so that a file that cannot be read at all is refused on the form; the
+        bytes are kept for the background judging."""
+        self.file_bytes = self.cleaned_data["file"].read()
         try:
-            return uploads.offline_rows_read(self.cleaned_data["file"].read())
+            return uploads.offline_rows_read(self.file_bytes)
         except uploads.OfflineFileError as exc:
             raise forms.ValidationError(str(exc)) from exc
 
 
 @admin.register(OfflineBatch)
 class OfflineBatchAdmin(AppendOnlyAdminMixin, ModelAdmin):
-    list_display = ["batch_id", "store", "source", "total_rows", "accepted_count", "rejected_count", "report_link",
+    list_display = ["batch_id", "store", "source", "progress", "accepted_count", "rejected_count", "report_link",
                     "created_at", "actor"]  # fmt: skip
     list_filter = ["source", "created_at"]
     list_select_related = ["store"]
     search_fields = ["=batch_id"]
     show_full_result_count = False
-    view_fields = ["batch_id", "store", "source", "total_rows", "accepted_count", "rejected_count", "report_link",
+    view_fields = ["batch_id", "store", "source", "progress", "accepted_count", "rejected_count", "report_link",
                    "actor", "channel", "created_at"]  # fmt: skip
 
     def has_add_permission(self, request, obj=None):
@@ -66,16 +73,18 @@ class OfflineBatchAdmin(AppendOnlyAdminMixin, ModelAdmin):
         return self.view_fields if obj is not None else []
 
     def save_model(self, request, obj, form, change):
-        """The upload is judged by the batch service; the page then shows the batch it recorded."""
+        """The upload's batch is recorded with its file, and judged in the background (`offline_batch_judge_task`);
+        the batch's page shows how far it got."""
         try:
-            batch, _created = services.offline_batch_record(
+            batch, _created = services.offline_batch_open(
                 batch_id=obj.batch_id, store=obj.store, rows=form.cleaned_data["file"],
                 actor=Actor.from_admin_user(request.user), source=OfflineBatch.Source.UPLOAD,
+                upload_file=ContentFile(form.file_bytes, name="offline.csv"),
             )  # fmt: skip
         except DomainError as exc:
             raise PermissionDenied(str(exc)) from exc
+        enqueue_on_commit(offline_batch_judge_task, batch.pk)
         obj.pk, obj._state.adding = batch.pk, False
-        obj.__dict__.update({name: getattr(batch, name) for name in ("accepted_count", "rejected_count")})
 
     def save_related(self, request, form, formsets, change):
         """Nothing related is edited here."""
@@ -87,8 +96,18 @@ class OfflineBatchAdmin(AppendOnlyAdminMixin, ModelAdmin):
             *super().get_urls(),
         ]
 
+    @admin.display(description="Rows judged")
+    def progress(self, batch):
+        if batch.pk is None:
+            return "-"
+        if batch.response_body is not None:
+            return f"All {batch.total_rows:,} rows"
+        return f"{services.offline_batch_answered(batch):,} of {batch.total_rows:,} rows (being judged)"
+
     @admin.display(description="Report")
     def report_link(self, batch):
+        if batch.pk is not None and batch.response_body is None:
+            return "When every row is judged"
         if batch.pk is None or not batch.rejected_count:
             return "No rejected rows" if batch.pk is not None else "-"
         url = reverse("admin:till_offlinebatch_report", args=[batch.pk])

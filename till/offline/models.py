@@ -27,6 +27,8 @@ class OfflineBatch(models.Model):
     response_body = models.JSONField(null=True, blank=True)
     actor = models.CharField(max_length=100)
     channel = models.CharField(max_length=30)
+    # an admin upload's file, judged in the background from there (empty for a batch the API sent)
+    upload_file = models.FileField(upload_to="offline-batches/", blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -46,6 +48,32 @@ class OfflineBatch(models.Model):
 
     def __str__(self):
         return f"Offline batch {self.batch_id}"
+
+
+class OfflineBatchChunk(models.Model):
+    """The answers to one chunk of a batch's rows, written with the chunk's redemptions, in the same transaction.
+
+    The chunks are the batch's progress too: a batch is judged in chunks, in the order its rows happened, and a
+    chunk's answers commit with its writes, so the answered rows are always the first ones of that order and a
+    batch interrupted midway goes on from the first row without an answer.
+    """
+
+    batch = models.ForeignKey("OfflineBatch", on_delete=models.PROTECT, related_name="chunks")
+    position = models.PositiveIntegerField()  # where the chunk's first row is in the order the rows happened
+    row_count = models.PositiveIntegerField()
+    # [row index, code as sent, redemption id or null, reason codes space-separated ("" when accepted)] per row
+    answers = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        triggers = append_only()
+        verbose_name = "offline batch chunk"
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "position"], name="till_offlinechunk_one_per_position"),
+        ]
+
+    def __str__(self):
+        return f"Rows {self.position} to {self.position + self.row_count - 1} of {self.batch_id}"
 
 
 class OfflineConflict(models.Model):

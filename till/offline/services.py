@@ -1,29 +1,35 @@
-"""Redemptions a till made while offline: each row judged on its own by the redemption rules at its time.
+"""Redemptions a till made while offline: each row judged by the redemption rules at its time, set-based.
 
-The batch's row is written first, in the transaction that judges its rows: a second copy of the batch (a retry,
-or the same batch sent twice at once) waits on the batch id's unique index until the first commits, then
-answers the first answer and changes nothing. Accepted rows are redeemed through the coupons redemption
-service with the till's time (`redeemed_at`, which the rules bound by the offline window); a code that was
-redeemed meanwhile, online or by another till, is rejected `already_redeemed` and recorded as an offline
-conflict for loss prevention.
+The batch's row is written and committed first (`offline_batch_open`), with the fingerprint of its rows: the
+same batch sent again finds it, a batch reusing the id with other rows is refused. Its rows are then judged in
+chunks of `CHUNK_ROWS`, in the order they happened (`redeemed_at`, then their place in the batch), each chunk
+one transaction that holds the batch row locked and writes its answers (one row a chunk) with its redemptions
+(`till.offline.judging`). The chunks written say how far the batch got, so a second copy of the batch (a retry,
+or the same batch sent twice at once) takes the next chunk without an answer, if any, and both end with the one
+answer; an interrupted batch goes on where it stopped. Once every row has its answer, the batch's answer body
+is written, once.
+
+A code that was redeemed meanwhile, online, by another till or by an earlier row of the batch, is rejected
+`already_redeemed` and recorded as an offline conflict for loss prevention.
 """
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 
 from config.actors import Actor
-from config.errors import DomainError
-from coupons.models import CouponRedemption
-from coupons.redemption import rules as redemption_rules
-from coupons.redemption.services import coupon_for_redemption, coupon_redeem
-from members.models import Member, OrgEntity
-from till.offline.exceptions import BATCH_ID_REUSED, MALFORMED_ROW, MEMBER_NOT_FOUND, OfflineBatchError
-from till.offline.models import OfflineBatch, OfflineConflict
+from members.models import OrgEntity
+from till.offline.exceptions import BATCH_ID_REUSED, OfflineBatchError
+from till.offline.judging import batch_context, offline_chunk_apply
+from till.offline.models import OfflineBatch, OfflineBatchChunk
+
+CHUNK_ROWS = 10_000
 
 
 @dataclass(frozen=True)
@@ -47,88 +53,91 @@ def offline_batch_record(
 
     A row given as None (an uploaded row whose cells did not parse) is rejected `malformed_row`.
 
-    The same batch id at the store with the same rows returns the first batch, created=False; with other rows
-    it is refused with `batch_id_reused`.
+    The same batch id at the store with the same rows returns the first batch, created=False, once it has
+    been judged (helping to judge it if it has not); with other rows it is refused with `batch_id_reused`.
     """
+    batch, created = offline_batch_open(batch_id=batch_id, store=store, rows=rows, actor=actor, source=source)
+    if batch.response_body is None:
+        offline_batch_judge(batch=batch, rows=rows, actor=actor)
+    return batch, created
+
+
+def offline_batch_open(
+    *, batch_id: str, store: OrgEntity, rows: list[OfflineRow | None], actor: Actor, source: str, **fields
+) -> tuple[OfflineBatch, bool]:
+    """The batch's row, committed (created=True), or the one already sent with these rows (created=False)."""
     fingerprint = _batch_fingerprint(rows)
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                batch = OfflineBatch.objects.create(
-                    batch_id=batch_id, store=store, source=source, total_rows=len(rows),
-                    request_fingerprint=fingerprint, actor=actor.name, channel=actor.channel,
-                )  # fmt: skip
-        except IntegrityError:
-            first = OfflineBatch.objects.get(batch_id=batch_id, store=store)
-            if first.request_fingerprint != fingerprint:
-                raise OfflineBatchError(
-                    f"Offline batch {batch_id!r} was already sent from store {store.code} with other rows.",
-                    code=BATCH_ID_REUSED,
-                    reasons=[BATCH_ID_REUSED],
-                ) from None
-            return first, False
-        accepted, rejected = _judge(batch=batch, rows=rows, actor=actor)
-        body = {"batch_id": batch_id, "accepted": accepted, "rejected": rejected}
-        OfflineBatch.objects.filter(pk=batch.pk).update(
-            response_body=body, accepted_count=len(accepted), rejected_count=len(rejected)
-        )
-    batch.response_body, batch.accepted_count, batch.rejected_count = body, len(accepted), len(rejected)
-    return batch, True
-
-
-def _judge(*, batch: OfflineBatch, rows: list[OfflineRow | None], actor: Actor) -> tuple[list[dict], list[dict]]:
-    """Each row in the order it happened (its time, then its place in the batch), so per-member limits and gaps
-    are judged as the till lived them."""
-    readable = [index for index, row in enumerate(rows) if row is not None]
-    external_ids = {rows[index].member for index in readable}
-    members = {member.external_id: member for member in Member.objects.filter(external_id__in=external_ids)}
-    accepted = []
-    rejected = [{"index": i, "code": "", "reasons": [MALFORMED_ROW]} for i, row in enumerate(rows) if row is None]
-    for index in sorted(readable, key=lambda i: (rows[i].redeemed_at, i)):
-        row = rows[index]
-        member = members.get(row.member)
-        if member is None:
-            rejected.append({"index": index, "code": row.code, "reasons": [MEMBER_NOT_FOUND]})
-            continue
-        try:
-            redemption = coupon_redeem(
-                code=row.code, member=member, store=batch.store, bill_amount=row.bill_amount,
-                transaction_id=row.transaction_id, at=row.redeemed_at, actor=actor,
+    try:
+        with transaction.atomic():
+            batch = OfflineBatch.objects.create(
+                batch_id=batch_id, store=store, source=source, total_rows=len(rows), request_fingerprint=fingerprint,
+                actor=actor.name, channel=actor.channel, **fields,
             )  # fmt: skip
-        except DomainError as exc:
-            reasons = exc.reasons or [exc.code]
-            rejected.append({"index": index, "code": row.code, "reasons": reasons})
-            if redemption_rules.ALREADY_REDEEMED in reasons:
-                _conflict_record(batch=batch, index=index, row=row, member=member)
-            continue
-        accepted.append({"index": index, "redemption_id": redemption.pk})
-    accepted.sort(key=lambda item: item["index"])
-    rejected.sort(key=lambda item: item["index"])
-    return accepted, rejected
-
-
-def _conflict_record(*, batch: OfflineBatch, index: int, row: OfflineRow, member: Member) -> OfflineConflict:
-    """The offline use of a code and the redemption that got there first (the coupon's latest one standing)."""
-    coupon = coupon_for_redemption(code=row.code, member=member)
-    online = None
-    if coupon is not None:
-        online = (
-            CouponRedemption.objects.filter(coupon=coupon, is_reversed=False)
-            .only("pk", "store_id", "redeemed_at")
-            .order_by("-redeemed_at", "-id")
-            .first()
+        return batch, True
+    except IntegrityError:
+        first = OfflineBatch.objects.get(batch_id=batch_id, store=store)
+    if first.request_fingerprint != fingerprint:
+        raise OfflineBatchError(
+            f"Offline batch {batch_id!r} was already sent from store {store.code} with other rows.",
+            code=BATCH_ID_REUSED,
+            reasons=[BATCH_ID_REUSED],
         )
-    return OfflineConflict.objects.create(
-        batch=batch,
-        row_index=index,
-        code=coupon.code if coupon is not None else row.code,
-        coupon=coupon,
-        member=member,
-        offline_store=batch.store,
-        offline_redeemed_at=row.redeemed_at,
-        online_redemption=online,
-        online_store_id=online.store_id if online else None,
-        online_redeemed_at=online.redeemed_at if online else None,
+    return first, False
+
+
+def offline_batch_judge(
+    *,
+    batch: OfflineBatch,
+    rows: list[OfflineRow | None],
+    actor: Actor,
+    progress: Callable[[int], None] | None = None,
+) -> OfflineBatch:
+    """Judge the rows of `batch` that have no answer yet, chunk by chunk, and write its answer body; `batch`
+    gets the body and counts. `progress` hears the rows answered after each chunk."""
+    order = sorted(range(len(rows)), key=lambda i: (0, i) if rows[i] is None else (1, rows[i].redeemed_at, i))
+    store = batch.store
+    while True:
+        with transaction.atomic():
+            locked = OfflineBatch.objects.select_for_update().get(pk=batch.pk)
+            if locked.response_body is not None:
+                break
+            done = _rows_answered(batch)
+            entries = [(index, rows[index]) for index in order[done : done + CHUNK_ROWS]]
+            if entries:
+                context = batch_context(batch=batch, store=store, actor=actor)
+                offline_chunk_apply(context=context, position=done, entries=entries)
+            if done + len(entries) >= len(rows):
+                _answer_write(batch)
+                break
+        if progress is not None:
+            progress(done + len(entries))
+    batch.refresh_from_db(fields=["response_body", "total_rows", "accepted_count", "rejected_count"])
+    return batch
+
+
+def offline_batch_answered(batch: OfflineBatch) -> int:
+    """How many of the batch's rows have been judged so far."""
+    if batch.response_body is not None:
+        return batch.total_rows
+    return _rows_answered(batch)
+
+
+def _rows_answered(batch: OfflineBatch) -> int:
+    return OfflineBatchChunk.objects.filter(batch=batch).aggregate(rows=Sum("row_count"))["rows"] or 0
+
+
+def _answer_write(batch: OfflineBatch) -> None:
+    """The batch's answer body, from its answers: the accepted rows and the rejected ones, each by index."""
+    answers = [answer for chunk in batch.chunks.values_list("answers", flat=True) for answer in chunk]
+    accepted, rejected = [], []
+    for index, code, redemption_id, reasons in sorted(answers):
+        if reasons:
+            rejected.append({"index": index, "code": code, "reasons": reasons.split(" ")})
+        else:
+            accepted.append({"index": index, "redemption_id": redemption_id})
+    body = {"batch_id": batch.batch_id, "accepted": accepted, "rejected": rejected}
+    OfflineBatch.objects.filter(pk=batch.pk).update(
+        response_body=body, accepted_count=len(accepted), rejected_count=len(rejected)
     )
 
 

@@ -1,8 +1,10 @@
 """The admin's CSV upload of offline rows, and the report of what became of each row.
 
-The file holds the API's rows (`code, member, redeemed_at, bill_amount[, transaction_id]`); it is judged by the
-same service as the API's batch (`offline_batch_record`), so a file sent twice under one batch id changes nothing
-the second time. A row whose cells do not parse is rejected `malformed_row` and the others are still judged.
+The file holds the API's rows (`code, member, redeemed_at, bill_amount[, transaction_id]`). The upload records the
+batch with its file and a background task judges it (`offline_upload_judge`) with the same service as the API's
+batch (`offline_batch_judge`), chunk by chunk, so the batch's page shows its progress, a rerun goes on where it
+stopped, and a file sent twice under one batch id changes nothing the second time. A row whose cells do not
+parse is rejected `malformed_row` and the others are still judged.
 The report has the upload reports' columns (`row, identifier, code, message`: the row's code as identifier, the
 reason codes as code, in words as message) and, like them, only spreadsheet-safe cells.
 """
@@ -15,11 +17,12 @@ from decimal import Decimal, InvalidOperation
 from django.utils.dateparse import parse_datetime
 
 from config import ranges
+from config.actors import Actor
 from config.spreadsheet import spreadsheet_safe_row
 from coupons.issuance.uploads import REPORT_HEADER
 from till.offline.exceptions import MALFORMED_ROW
 from till.offline.models import OfflineBatch
-from till.offline.services import OfflineRow
+from till.offline.services import OfflineRow, offline_batch_judge
 
 COLUMNS = ("code", "member", "redeemed_at", "bill_amount")
 OPTIONAL_COLUMNS = ("transaction_id",)
@@ -76,6 +79,16 @@ def _row(cells: list[str], at: dict[str, int]) -> OfflineRow | None:
         return None
     return OfflineRow(code=values["code"], member=values["member"], redeemed_at=redeemed_at,
                       bill_amount=bill_amount, transaction_id=values.get("transaction_id", ""))  # fmt: skip
+
+
+def offline_upload_judge(batch_pk: int) -> int:
+    """Judge the uploaded batch from its kept file (the rows the upload's form read); how many rows were judged."""
+    batch = OfflineBatch.objects.select_related("store").get(pk=batch_pk)
+    if batch.response_body is None:
+        with batch.upload_file.open("rb") as handle:
+            rows = offline_rows_read(handle.read())
+        offline_batch_judge(batch=batch, rows=rows, actor=Actor(name=batch.actor, channel=batch.channel))
+    return batch.total_rows
 
 
 def offline_report_rows(batch: OfflineBatch):

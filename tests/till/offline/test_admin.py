@@ -25,12 +25,64 @@ def csv_file(lines):
     return SimpleUploadedFile("offline.csv", "\n".join(lines).encode(), content_type="text/csv")
 
 
-def upload(admin_client, store, lines, batch_id="B-UP"):
+def post_upload(admin_client, store, lines, batch_id="B-UP"):
     url = reverse("admin:till_offlinebatch_add")
     return admin_client.post(url, {"batch_id": batch_id, "store": store.pk, "file": csv_file(lines)})
 
 
-def test_admin_upload_judges_the_rows_and_offers_a_report(admin_client, store):
+@pytest.fixture
+def upload(django_capture_on_commit_callbacks):
+    """The upload's POST, then its background judging (the task queued on commit, run here)."""
+
+    def send(admin_client, store, lines, batch_id="B-UP"):
+        with django_capture_on_commit_callbacks(execute=True):
+            return post_upload(admin_client, store, lines, batch_id)
+
+    return send
+
+
+def test_admin_upload_answers_before_the_rows_are_judged(admin_client, store, django_capture_on_commit_callbacks):
+    coupons = [CouponFactory() for _ in range(3)]
+    at = (timezone.now() - timedelta(hours=1)).isoformat()
+    lines = ["code,member,redeemed_at,bill_amount", *(f"{c.code},{c.member.external_id},{at},5" for c in coupons)]
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = post_upload(admin_client, store, lines)
+
+    batch = OfflineBatch.objects.get()
+    assert response.status_code == 302
+    assert len(queued) == 1  # the judging task, sent once the upload commits
+    assert batch.response_body is None
+    assert not CouponRedemption.objects.exists()
+    page = admin_client.get(reverse("admin:till_offlinebatch_change", args=[batch.pk])).content.decode()
+    assert "0 of 3 rows (being judged)" in page
+    assert "When every row is judged" in page
+
+    queued[0]()
+
+    batch.refresh_from_db()
+    assert (batch.accepted_count, batch.rejected_count) == (3, 0)
+    assert CouponRedemption.objects.count() == 3
+    page = admin_client.get(reverse("admin:till_offlinebatch_change", args=[batch.pk])).content.decode()
+    assert "All 3 rows" in page
+
+
+def test_admin_upload_judged_again_changes_nothing(admin_client, store, upload):
+    from till.offline.uploads import offline_upload_judge
+
+    coupon = CouponFactory()
+    at = (timezone.now() - timedelta(hours=1)).isoformat()
+    lines = ["code,member,redeemed_at,bill_amount", f"{coupon.code},{coupon.member.external_id},{at},5"]
+    upload(admin_client, store, lines)
+    batch = OfflineBatch.objects.get()
+
+    offline_upload_judge(batch.pk)  # a redelivered task
+
+    assert CouponRedemption.objects.count() == 1
+    assert OfflineBatch.objects.get().response_body == batch.response_body
+
+
+def test_admin_upload_judges_the_rows_and_offers_a_report(admin_client, store, upload):
     good, expired = CouponFactory(), CouponFactory(expired=True)
     at = (timezone.now() - timedelta(hours=1)).isoformat()
     lines = [
@@ -56,7 +108,7 @@ def test_admin_upload_judges_the_rows_and_offers_a_report(admin_client, store):
     assert [(r[0], r[1], r[2]) for r in rows[1:]] == [("2", expired.code, "expired"), ("3", "", "malformed_row")]
 
 
-def test_admin_upload_of_the_same_file_again_changes_nothing(admin_client, store):
+def test_admin_upload_of_the_same_file_again_changes_nothing(admin_client, store, upload):
     coupon = CouponFactory()
     at = (timezone.now() - timedelta(hours=1)).isoformat()
     lines = ["code,member,redeemed_at,bill_amount", f"{coupon.code},{coupon.member.external_id},{at},5"]
@@ -67,7 +119,7 @@ def test_admin_upload_of_the_same_file_again_changes_nothing(admin_client, store
     assert CouponRedemption.objects.count() == 1
 
 
-def test_admin_upload_refuses_a_file_without_the_columns(admin_client, store):
+def test_admin_upload_refuses_a_file_without_the_columns(admin_client, store, upload):
     response = upload(admin_client, store, ["code,member", "A,B"])
     assert response.status_code == 200
     assert "it lacks redeemed_at, bill_amount" in response.content.decode()

@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -9,6 +10,7 @@ from coupons.models import Coupon, CouponRedemption
 from coupons.redemption.services import coupon_redeem
 from tests.coupons.factories import CouponFactory, CouponSeriesFactory
 from tests.members.factories import MemberFactory, OrgEntityFactory
+from till.offline.api import OfflineRedemptionsApi
 from till.offline.models import OfflineBatch, OfflineConflict
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +144,56 @@ def test_offline_bad_input_is_400(pos, store, change):
 def test_offline_is_for_pos_clients_only(member_care, marketer, store):
     for client in (member_care, marketer):
         assert send(client, [row(CouponFactory())]).status_code == 403
+
+
+def big_body(rows, *, transaction_id="T" * 100):
+    at = (timezone.now() - timedelta(hours=1)).isoformat()
+    redemptions = [{"code": f"NOPE{n:06d}", "member": "NOBODY", "redeemed_at": at, "bill_amount": "20.00",
+                    "transaction_id": transaction_id} for n in range(rows)]  # fmt: skip
+    return json.dumps({"batch_id": "B-BIG", "store": "S-MAIN", "redemptions": redemptions})
+
+
+def test_offline_batch_larger_than_the_api_body_limit_is_taken(pos, store, settings):
+    body = big_body(15_000)
+    assert len(body) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+    response = pos.post("/api/v1/offline-redemptions", body, content_type="application/json")
+
+    assert response.status_code == 200, response.content[:300]
+    answer = response.json()
+    assert len(answer["rejected"]) == 15_000
+    assert answer["rejected"][-1] == {"index": 14_999, "code": "NOPE014999", "reasons": ["member_not_found"]}
+    assert OfflineBatch.objects.get().rejected_count == 15_000
+
+
+def test_offline_batch_past_the_endpoint_limit_is_413(pos, store, settings, monkeypatch):
+    monkeypatch.setattr(OfflineRedemptionsApi, "max_body_bytes", settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1000)
+    response = pos.post("/api/v1/offline-redemptions", big_body(15_000), content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["code"] == "request_too_large"
+    assert str(settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1000) in response.json()["detail"]
+    assert not OfflineBatch.objects.exists()
+
+
+def test_other_endpoints_keep_the_api_body_limit(pos, store, settings):
+    response = pos.post("/api/v1/coupons/redeem", big_body(15_000), content_type="application/json")
+    assert response.status_code == 413
+
+
+def test_offline_bad_rows_among_plain_ones_are_named_by_index(pos, store):
+    good = row(CouponFactory())
+    rows = [good, {**good, "bill_amount": "-1"}, good, {**good, "redeemed_at": "2026-01-01T10:00:00"}, {**good, "x": 1}]
+    response = send(pos, rows)
+    assert response.status_code == 400
+    errors = response.json()["errors"]["redemptions"]
+    assert sorted(errors) == ["1", "3"]
+    assert "bill_amount" in errors["1"] and "redeemed_at" in errors["3"]
+    assert OfflineBatch.objects.count() == 0
+
+
+@pytest.mark.parametrize("bill", ["20", 20, "20.5", " 20.00 ", 20.0])
+def test_offline_amounts_read_as_the_serializer_reads_them(pos, store, bill):
+    coupon = CouponFactory()
+    body = send(pos, [{**row(coupon), "bill_amount": bill, "code": f" {coupon.code} "}]).json()
+    assert len(body["accepted"]) == 1, body
+    assert CouponRedemption.objects.get().bill_amount == Decimal(str(bill).strip())
