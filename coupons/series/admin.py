@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminSelectWidget
+from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminSelectWidget, UnfoldAdminTextareaWidget
 
 from audit.admin_mixins import DeleteRefusalAdminMixin, HistoryAdminMixin
 from audit.services import audit_updated
@@ -75,7 +75,7 @@ class CodeListField(forms.CharField):
     """A list of codes (SKUs) typed one per line or separated by commas; empty is no restriction (null)."""
 
     def __init__(self, **kwargs):
-        super().__init__(required=False, widget=forms.Textarea(attrs={"rows": 2}), **kwargs)
+        super().__init__(required=False, widget=UnfoldAdminTextareaWidget(attrs={"rows": 2}), **kwargs)
 
     def prepare_value(self, value):
         return "\n".join(value) if isinstance(value, list) else value
@@ -85,21 +85,14 @@ class CodeListField(forms.CharField):
         return [code for code in codes if code] or None
 
 
-class EmailListField(forms.CharField):
-    """E-mail addresses typed one per line or separated by commas, each checked; stored as a list."""
-
-    def __init__(self, **kwargs):
-        super().__init__(required=False, widget=forms.Textarea(attrs={"rows": 2}), **kwargs)
-
-    def prepare_value(self, value):
-        return "\n".join(value) if isinstance(value, list) else value
+class EmailListField(CodeListField):
+    """E-mail addresses typed one per line or separated by commas, each checked; stored as a list (empty: [])."""
 
     def clean(self, value):
-        text = (super().clean(value) or "").strip()
+        text = (value or "").strip()
         if text.startswith("["):  # a list pasted as the API writes it (["a@example.com"])
             text = text.strip("[]").replace('"', "").replace("'", "")
-        addresses = [item.strip() for item in text.replace(",", "\n").splitlines()]
-        addresses = [item for item in addresses if item]
+        addresses = super().clean(text) or []
         wrong = []
         for address in addresses:
             try:
@@ -233,7 +226,7 @@ class CouponSeriesAdmin(HistoryAdminMixin, DeleteRefusalAdminMixin, ModelAdmin):
     list_select_related = ["offer"]
     search_fields = ["name", "offer__name", "offer__external_id"]
     autocomplete_fields = ["offer", "exclude_recipients_of", "redemption_stores"]
-    readonly_fields = ["capacity_summary", "code_prefix", "issued", "redeemed", "revoke_link"]
+    readonly_fields = ["capacity_summary", "code_prefix", "issued", "redeemed"]
     actions = ["start_bulk_issue"]
     fieldsets = [
         ("Coupon details", {"classes": ["tab"], "fields": [
@@ -244,7 +237,7 @@ class CouponSeriesAdmin(HistoryAdminMixin, DeleteRefusalAdminMixin, ModelAdmin):
         ("Issual and reminders", {"fields": [
             "max_per_member", "min_gap_days", "on_rematch", "series_limit", "limit_notify_remaining",
             "limit_notify_emails", "exclude_recipients_of", "exclude_window_days", "resend_sms_template",
-            "issued", "redeemed", "revoke_link",
+            "issued", "redeemed",
         ], "classes": ["tab"], "description": "A third-party series takes none of these, and no reminders."}),
         ("Redemption", {"classes": ["tab"], "fields": [
             "allow_anyone", "redemption_start_mode", "redemption_start_days", "redemption_start_date", "multi_use",
@@ -299,13 +292,6 @@ class CouponSeriesAdmin(HistoryAdminMixin, DeleteRefusalAdminMixin, ModelAdmin):
     @admin.display(description="Redeemed")
     def redeemed(self, series):
         return f"{series.redeemed_count:,}"
-
-    @admin.display(description="Revoke coupons")
-    def revoke_link(self, series):
-        if series.pk is None:
-            return "-"
-        url = reverse("admin:coupons_couponseries_revoke", args=[series.pk])
-        return format_html('<a class="button" href="{}">Revoke coupons…</a>', url)
 
     @admin.display(description="Remaining")
     def remaining(self, series):

@@ -187,3 +187,18 @@ def test_start_bulk_issue_refused_shows_the_reason_and_starts_nothing(admin_clie
 def test_series_add_page_has_no_hub_yet(admin_client):
     response = admin_client.get(reverse("admin:coupons_couponseries_add"))
     assert response.status_code == 200 and "hub" not in response.context
+
+
+def test_series_hub_links_open_the_coupon_and_upload_lists_filtered_by_the_series(admin_client):
+    series = CouponSeriesFactory()
+    mine = CouponFactory(series=series, redeemed=True)
+    CouponFactory(series=series)
+    CouponFactory()
+    UploadFactory(series=series)
+    UploadFactory()
+    coupons = admin_client.get(
+        reverse("admin:coupons_coupon_changelist") + f"?series__id__exact={series.pk}&status__exact=redeemed"
+    )
+    assert coupons.status_code == 200 and [c.pk for c in coupons.context["cl"].result_list] == [mine.pk]
+    uploads = admin_client.get(reverse("admin:coupons_upload_changelist") + f"?series__id__exact={series.pk}")
+    assert uploads.status_code == 200 and [u.series_id for u in uploads.context["cl"].result_list] == [series.pk]
