@@ -84,17 +84,19 @@ def page_messages(page) -> list[str]:
             if text.strip()]  # fmt: skip
 
 
+def fill_in(page, **values):
+    for name, value in values.items():
+        page.fill(f"#id_{name}", value)
+
+
 def test_create_an_offer_and_a_coupon_series_on_it(admin_page, live_server, demo):
     from coupons.models import CouponSeries
     from offers.models import Offer
 
     page = admin_page
     page.goto(f"{live_server.url}/admin/offers/offer/add/")
-    page.fill("#id_external_id", "SUMMER-26")
-    page.fill("#id_name", "Summer treats")
-    page.fill("#id_category", "seasonal")
-    page.fill("#id_expire_at_0", "2027-09-30")
-    page.fill("#id_expire_at_1", "23:00:00")
+    fill_in(page, external_id="SUMMER-26", name="Summer treats", category="seasonal", expire_at_0="2027-09-30",
+            expire_at_1="23:00:00")  # fmt: skip
     page.locator("[name=_continue]").first.click()
     page.wait_for_load_state()
     offer = Offer.objects.get(external_id="SUMMER-26")
@@ -103,12 +105,9 @@ def test_create_an_offer_and_a_coupon_series_on_it(admin_page, live_server, demo
     page.click("#offer-series a:has-text('Add a coupon series')")
     page.wait_for_selector("#id_name")
     assert page.locator("#id_offer option:checked").inner_text().strip() == str(offer)
-    page.fill("#id_name", "Summer 5 off")
     page.select_option("#id_code_mode", "unique")
-    page.fill("#id_code_length", "8")
     page.select_option("#id_code_charset", "alphanumeric")
-    page.fill("#id_discount_value", "5")
-    page.fill("#id_discount_currency", "USD")
+    fill_in(page, name="Summer 5 off", code_length="8", discount_value="5", discount_currency="USD")
     page.locator("[name=_continue]").first.click()
     page.locator("#series-hub").wait_for()
 
