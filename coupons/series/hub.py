@@ -30,6 +30,7 @@ class SeriesHub:
     status_counts: list[StatusCount]
     total_coupons: int
     status_filter: str
+    status_filter_label: str
     coupons: list[Coupon]
     uploads: list[Upload]
     bulk_jobs: list[BulkIssueJob]
@@ -74,6 +75,7 @@ def series_hub_read(*, series: CouponSeries, today: date, status: str = "") -> S
         status_counts=counts,
         total_coupons=sum(row.count for row in counts),
         status_filter=status,
+        status_filter_label=Coupon.Status(status).label.lower() if status else "",
         coupons=list(coupons[:HUB_ROWS]),
         uploads=list(series.uploads.order_by("-created_at", "-id")[:HUB_ROWS]),
         bulk_jobs=list(series.bulk_jobs.select_related("segment").order_by("-created_at", "-id")[:HUB_ROWS]),

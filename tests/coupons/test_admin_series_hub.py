@@ -77,9 +77,11 @@ def test_series_hub_filters_its_coupons_by_status(admin_client):
     CouponFactory.create_batch(2, series=series)
     redeemed = CouponFactory(series=series, redeemed=True)
 
-    hub = admin_client.get(hub_url(series, "?coupon_status=redeemed")).context["hub"]
+    response = admin_client.get(hub_url(series, "?coupon_status=redeemed"))
 
+    hub = response.context["hub"]
     assert [coupon.pk for coupon in hub.coupons] == [redeemed.pk]
+    assert "Newest redeemed coupons" in response.content.decode()
     assert admin_client.get(hub_url(series, "?coupon_status=nonsense")).context["hub"].status_filter == ""
 
 
