@@ -13,7 +13,7 @@ from config.admin_base import ImportExportModelAdmin, ModelAdmin, StackedInline,
 from config.errors import DomainError
 from members.admin_tabs import MemberTab, register_member_tab
 from members.models import Member
-from offers import rules, selectors, services
+from offers import offer_page, rules, selectors, services
 from offers.models import (
     Activation,
     Audience,
@@ -143,11 +143,19 @@ class OfferAdmin(HistoryAdminMixin, DeleteRefusalAdminMixin, ImportExportModelAd
         return selectors.offer_global_visible_status(offer)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        """The offer page carries its Responses section (one page of that offer's responses)."""
+        """The offer page carries its coupon series and its Responses section (counts by status, then one page of
+        that offer's newest responses)."""
         extra_context = dict(extra_context or {})
-        if object_id and str(object_id).isdigit():
-            queryset = response_selectors.offer_response_queryset().filter(offer_id=int(object_id))
+        offer = Offer.objects.filter(pk=object_id).first() if object_id and str(object_id).isdigit() else None
+        if offer is not None:
+            queryset = response_selectors.offer_response_queryset().filter(offer_id=offer.pk)
             extra_context.update(response_admin.response_section_context(request, queryset, anchor="#responses"))
+            counts = offer_page.offer_response_counts(offer=offer)
+            extra_context.update({
+                "offer_series": offer_page.offer_series(offer=offer),
+                "response_counts": counts,
+                "response_total": sum(row.count for row in counts),
+            })  # fmt: skip
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):

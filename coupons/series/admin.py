@@ -1,11 +1,19 @@
-"""The coupon series screens: set-up form with its rules and reminders, capacity, and the actions on a series."""
+"""The coupon series screens: the series' page as a hub (its settings form with its rules and reminders, and
+tabs for its coupons, uploads, bulk issues and redemptions), capacity, and the actions on a series."""
+
+import json
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
-from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
+from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminSelectWidget, UnfoldAdminTextareaWidget
 
 from audit.admin_mixins import DeleteRefusalAdminMixin, HistoryAdminMixin
 from audit.services import audit_updated
@@ -19,6 +27,7 @@ from coupons.series import services
 from coupons.series.capacity import series_capacity
 from coupons.series.codes import GUESS_WARNING_ODDS
 from coupons.series.history import series_snapshot
+from coupons.series.hub import series_hub_read
 from members.models import OrgEntity, Segment
 
 CONCRETE_FIELDS = frozenset(f.name for f in CouponSeries._meta.concrete_fields)
@@ -66,7 +75,7 @@ class CodeListField(forms.CharField):
     """A list of codes (SKUs) typed one per line or separated by commas; empty is no restriction (null)."""
 
     def __init__(self, **kwargs):
-        super().__init__(required=False, widget=forms.Textarea(attrs={"rows": 2}), **kwargs)
+        super().__init__(required=False, widget=UnfoldAdminTextareaWidget(attrs={"rows": 2}), **kwargs)
 
     def prepare_value(self, value):
         return "\n".join(value) if isinstance(value, list) else value
@@ -76,7 +85,42 @@ class CodeListField(forms.CharField):
         return [code for code in codes if code] or None
 
 
+class EmailListField(CodeListField):
+    """E-mail addresses typed one per line or separated by commas, each checked; stored as a list (empty: [])."""
+
+    def clean(self, value):
+        text = (value or "").strip()
+        if text.startswith("["):  # a list pasted as the API writes it (["a@example.com"])
+            text = text.strip("[]").replace('"', "").replace("'", "")
+        addresses = super().clean(text) or []
+        wrong = []
+        for address in addresses:
+            try:
+                validate_email(address)
+            except ValidationError:
+                wrong.append(address)
+        if wrong:
+            raise ValidationError(f"Not an e-mail address: {', '.join(wrong)}.")
+        return list(dict.fromkeys(addresses))
+
+
+# A limit of 0 refuses every issual or redemption: the series could never be used.
+ZERO_LIMITS = {
+    "max_per_member": "A member could never receive a coupon with a limit of 0 per member; leave it empty for no "
+    "limit.",
+    "series_limit": "No coupon could ever be issued with a series limit of 0; leave it empty for no limit.",
+    "redemption_max_per_member": "A member could never redeem with a limit of 0 per member; leave it empty for no "
+    "limit.",
+    "redemption_series_limit": "No coupon could ever be redeemed with a redemption limit of 0; leave it empty for "
+    "no limit.",
+}
+
+
 class CouponSeriesForm(forms.ModelForm):
+    limit_notify_emails = EmailListField(
+        label="Limit notify e-mails",
+        help_text="Who hears when the series nears its limit: one address per line, or separated by commas.",
+    )
     redemption_skus = CodeListField(
         label="SKUs it discounts", help_text="One SKU per line (or separated by commas); empty: any line of the basket."
     )
@@ -122,6 +166,9 @@ class CouponSeriesForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        for name, sentence in ZERO_LIMITS.items():
+            if data.get(name) == 0 and name not in self.errors:
+                self.add_error(name, sentence)
         if self.errors:
             return data
         if self.instance.pk and any(other.pk == self.instance.pk for other in data.get("exclude_recipients_of") or ()):
@@ -173,16 +220,16 @@ def redemption_stores_errors(kind: str, stores) -> list[str]:
 class CouponSeriesAdmin(HistoryAdminMixin, DeleteRefusalAdminMixin, ModelAdmin):
     form = CouponSeriesForm
     inlines = [ReminderInline]
-    list_display = ["name", "offer", "code_mode", "issued_by", "issued_count", "redeemed_count", "remaining"]
+    change_form_template = "admin/coupons/couponseries/change_form.html"
+    list_display = ["name", "offer", "code_mode", "issued_by", "issued", "redeemed", "remaining"]
     list_filter = ["code_mode", "issued_by"]
     list_select_related = ["offer"]
     search_fields = ["name", "offer__name", "offer__external_id"]
-    raw_id_fields = ["offer"]
-    filter_horizontal = ["exclude_recipients_of", "redemption_stores"]
-    readonly_fields = ["capacity_summary", "code_prefix", "issued_count", "redeemed_count", "revoke_link"]
+    autocomplete_fields = ["offer", "exclude_recipients_of", "redemption_stores"]
+    readonly_fields = ["capacity_summary", "code_prefix", "issued", "redeemed"]
     actions = ["start_bulk_issue"]
     fieldsets = [
-        ("Coupon details", {"fields": [
+        ("Coupon details", {"classes": ["tab"], "fields": [
             "offer", "name", "issued_by", "code_mode", "code_length", "code_charset", "common_code", "sample_code",
             "code_prefix", "capacity_summary", "discount_type", "discount_value", "discount_currency",
             "expiry_mode", "expiry_days", "expiry_months", "specific_members_only",
@@ -190,9 +237,9 @@ class CouponSeriesAdmin(HistoryAdminMixin, DeleteRefusalAdminMixin, ModelAdmin):
         ("Issual and reminders", {"fields": [
             "max_per_member", "min_gap_days", "on_rematch", "series_limit", "limit_notify_remaining",
             "limit_notify_emails", "exclude_recipients_of", "exclude_window_days", "resend_sms_template",
-            "issued_count", "redeemed_count", "revoke_link",
-        ], "description": "A third-party series takes none of these, and no reminders."}),
-        ("Redemption", {"fields": [
+            "issued", "redeemed",
+        ], "classes": ["tab"], "description": "A third-party series takes none of these, and no reminders."}),
+        ("Redemption", {"classes": ["tab"], "fields": [
             "allow_anyone", "redemption_start_mode", "redemption_start_days", "redemption_start_date", "multi_use",
             "redemption_max_per_member", "redemption_stores_type", "redemption_stores", "min_bill", "max_bill",
             "days_of_week", "days_of_month", "hours", "redemption_min_gap_days", "redemption_series_limit",
@@ -200,8 +247,8 @@ class CouponSeriesAdmin(HistoryAdminMixin, DeleteRefusalAdminMixin, ModelAdmin):
         ]}),
         ("Baskets and returns", {"fields": [
             "redemption_skus", "stacking_exclusive", "stacking_priority", "on_return",
-        ], "description": "How a coupon prices a basket at the till, combines with other coupons, and what a "
-                          "return of the lines it discounted does."}),
+        ], "classes": ["tab"], "description": "How a coupon prices a basket at the till, combines with other "
+                                              "coupons, and what a return of the lines it discounted does."}),
     ]  # fmt: skip
 
     class BulkIssueForm(admin.helpers.ActionForm):
@@ -215,19 +262,41 @@ class CouponSeriesAdmin(HistoryAdminMixin, DeleteRefusalAdminMixin, ModelAdmin):
         from coupons.lifecycle.admin import series_revoke_view
 
         view = self.admin_site.admin_view(lambda request, pk: series_revoke_view(self, request, pk))
-        return [path("<int:pk>/revoke/", view, name="coupons_couponseries_revoke"), *super().get_urls()]
+        bulk = self.admin_site.admin_view(self.bulk_issue_view)
+        return [
+            path("<int:pk>/revoke/", view, name="coupons_couponseries_revoke"),
+            path("<int:pk>/bulk-issue/", bulk, name="coupons_couponseries_bulk_issue"),
+            *super().get_urls(),
+        ]
 
-    @admin.display(description="Revoke coupons")
-    def revoke_link(self, series):
-        if series.pk is None:
-            return "-"
-        url = reverse("admin:coupons_couponseries_revoke", args=[series.pk])
-        return format_html('<a class="button" href="{}">Revoke coupons…</a>', url)
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The series' page carries its hub: coupons by status, uploads, bulk issues, redemptions per day."""
+        extra_context = dict(extra_context or {})
+        series = CouponSeries.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
+        if series is not None:
+            status = request.GET.get("coupon_status", "")
+            hub = series_hub_read(series=series, today=timezone.localdate(), status=status)
+            extra_context["hub"] = hub
+            extra_context["time_zone_name"] = settings.TIME_ZONE
+            extra_context["hub_chart"] = json.dumps({
+                "labels": [day.strftime("%d %b") for day in hub.days],
+                "datasets": [{"label": "Redemptions", "data": hub.redemptions_per_day,
+                              "backgroundColor": "var(--color-primary-600)"}],
+            })  # fmt: skip
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description="Issued")
+    def issued(self, series):
+        return f"{series.issued_count:,}"
+
+    @admin.display(description="Redeemed")
+    def redeemed(self, series):
+        return f"{series.redeemed_count:,}"
 
     @admin.display(description="Remaining")
     def remaining(self, series):
         value = series_capacity(series).remaining
-        return "∞" if value is None else value
+        return "∞" if value is None else f"{value:,}"
 
     @admin.display(description="Capacity and guessing odds")
     def capacity_summary(self, series):
@@ -282,21 +351,55 @@ class CouponSeriesAdmin(HistoryAdminMixin, DeleteRefusalAdminMixin, ModelAdmin):
     def start_bulk_issue(self, request, queryset):
         segment_id = request.POST.get("segment")
         segment = Segment.objects.filter(pk=segment_id).first() if segment_id else None
-        source = BulkIssueJob.Source.SEGMENT if segment else BulkIssueJob.Source.ALLOWED_LIST
         for series in queryset:
-            planned = segment.members.count() if segment else series.allowed_rows.count()
-            capacity = series_capacity(series, planned=planned)
-            if capacity.guess_warning:
-                self.message_user(
-                    request,
-                    f"{series}: after this issuance a random guess would hit a live code with odds "
-                    f"{capacity.guess_odds:.1e} (warning above {GUESS_WARNING_ODDS:.0e}); consider longer codes.",
-                    messages.WARNING,
-                )
-            try:
-                job = bulk_issue_start(series=series, source=source, segment=segment,
-                                       actor=Actor.from_admin_user(request.user))  # fmt: skip
-            except DomainError as exc:
-                self.message_user(request, f"{series}: {exc.message}", messages.ERROR)
-                continue
-            self.message_user(request, f"{series}: bulk issuance job {job.pk} queued.")
+            self._bulk_issue_start(request, series, segment)
+
+    def _bulk_issue_start(self, request, series, segment) -> BulkIssueJob | None:
+        source = BulkIssueJob.Source.SEGMENT if segment else BulkIssueJob.Source.ALLOWED_LIST
+        planned = segment.members.count() if segment else series.allowed_rows.count()
+        capacity = series_capacity(series, planned=planned)
+        if capacity.guess_warning:
+            self.message_user(
+                request,
+                f"{series}: after this issuance a random guess would hit a live code with odds "
+                f"{capacity.guess_odds:.1e} (warning above {GUESS_WARNING_ODDS:.0e}); consider longer codes.",
+                messages.WARNING,
+            )
+        try:
+            job = bulk_issue_start(series=series, source=source, segment=segment,
+                                   actor=Actor.from_admin_user(request.user))  # fmt: skip
+        except DomainError as exc:
+            self.message_user(request, f"{series}: {exc.message}", messages.ERROR)
+            return None
+        self.message_user(request, f"{series}: bulk issuance job {job.pk} queued.")
+        return job
+
+    def bulk_issue_view(self, request, pk):
+        """The series page's "Start bulk issue": to a segment, or to the series' own uploaded list."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        series = get_object_or_404(CouponSeries, pk=pk)
+        form = BulkIssueStartForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            job = self._bulk_issue_start(request, series, form.cleaned_data["segment"])
+            if job is not None:
+                return redirect(reverse("admin:coupons_couponseries_change", args=[series.pk]) + "#bulk-issues")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": CouponSeries._meta,
+            "series": series,
+            "form": form,
+            "list_size": series.allowed_rows.count(),
+            "title": f"Start a bulk issue of {series}",
+        }
+        return TemplateResponse(request, "admin/coupons/couponseries/bulk_issue.html", context)
+
+
+class BulkIssueStartForm(forms.Form):
+    segment = forms.ModelChoiceField(
+        Segment.objects.order_by("name"),
+        required=False,
+        empty_label="The series' own uploaded member list",
+        widget=UnfoldAdminSelectWidget,
+        help_text="Every member of the segment when the issue starts receives a coupon the series' rules allow.",
+    )
