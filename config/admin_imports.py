@@ -17,6 +17,8 @@ from jobs.imports import admin_import_start
 
 
 class BackgroundImportAdminMixin:
+    import_template_name = "admin/imports/import.html"
+
     def import_action(self, request, **kwargs):
         if not self.has_import_permission(request):
             raise PermissionDenied

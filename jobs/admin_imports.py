@@ -94,6 +94,7 @@ class ImportJobAdmin(JobProgressAdminMixin, ModelAdmin):
             "target_changelist": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
             "target_import": reverse(f"admin:{opts.app_label}_{opts.model_name}_import"),
             "target_name": opts.verbose_name_plural,
+            "issue_titles": ["Row", "Field", "In the file", "Error"],
         }  # fmt: skip
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **context})
 

@@ -3,24 +3,19 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+
+from coupons.models import JobRow
 
 
-class ImportJob(models.Model):
+class ImportJob(JobRow):
     """One pass of an uploaded file through a model's import resource, in chunks of rows.
 
     A review (dry run) writes nothing and collects every row's errors; a clean review can be confirmed, which
     creates the import job that writes the rows (one transaction per chunk, with its counters). Both follow
-    the job lifecycle in config.jobs.JOB_TRANSITIONS.
+    the job lifecycle in config.jobs.JOB_TRANSITIONS, with the fields every job row keeps (JobRow).
     """
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-
-    FINISHED = frozenset({Status.SUCCEEDED, Status.FAILED})
+    FINISHED = frozenset({JobRow.Status.SUCCEEDED, JobRow.Status.FAILED})
 
     model = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT, related_name="+")
     resource = models.CharField(max_length=200, help_text="The import resource class, by its dotted path.")
@@ -35,22 +30,12 @@ class ImportJob(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    error = models.TextField(blank=True)
     total_rows = models.PositiveIntegerField(null=True, blank=True)
     processed_rows = models.PositiveIntegerField(default=0)
     new = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
     errors = models.PositiveIntegerField(default=0, help_text="Rows with at least one error.")
-    attempts = models.PositiveIntegerField(default=0, help_text="Times a worker started it (more after a restart).")
-    heartbeat_at = models.DateTimeField(
-        null=True, blank=True, help_text="Last sign of life from its worker: set when it starts and after each chunk."
-    )
-    actor = models.CharField(max_length=100)
-    channel = models.CharField(max_length=30)
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

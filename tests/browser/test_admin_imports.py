@@ -21,7 +21,7 @@ def upload(page, live_server, tmp_path, content: str):
     page.goto(f"{live_server.url}/admin/members/member/import/")
     page.set_input_files("input[name=import_file]", str(path))
     page.select_option("select[name=format]", label="csv")
-    page.click("form [type=submit]")
+    page.click("form:has(input[name=import_file]) [type=submit]")
     page.wait_for_url("**/admin/jobs/importjob/*/change/")
 
 
