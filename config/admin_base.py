@@ -87,6 +87,12 @@ class ExportModelAdmin(ExportMixin, ModelAdmin):
     export_form_class = ExportForm
 
 
-class ImportExportModelAdmin(ImportExportMixin, ModelAdmin):
+# The background Import is wired in here, beside the one class that uses it.
+from config.admin_imports import BackgroundImportAdminMixin  # noqa: E402
+
+
+class ImportExportModelAdmin(BackgroundImportAdminMixin, ImportExportMixin, ModelAdmin):
+    """Import runs as a background job (config.admin_imports); Export as django-import-export's page."""
+
     import_form_class = ImportForm
     export_form_class = ExportForm

@@ -1,6 +1,8 @@
 """django-celery-beat's screens in the back office's style. Marketers and operators see the periodic tasks as
 "Schedules"; the schedule rows a task points at (crontabs, intervals) stay reachable from a task's form, and the
-kinds we never use (clocked, solar) are not registered at all."""
+kinds we never use (clocked, solar) are not registered at all.
+
+Admin imports' jobs have their own screens (jobs/admin_imports.py)."""
 
 from django.contrib import admin
 from django_celery_beat.admin import CrontabScheduleAdmin as BeatCrontabScheduleAdmin
@@ -11,6 +13,7 @@ from django_celery_beat.models import ClockedSchedule, CrontabSchedule, Interval
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
 from config.admin_base import ModelAdmin
+from jobs import admin_imports  # noqa: F401 (registers the import jobs' screens)
 
 for model in (PeriodicTask, ClockedSchedule, CrontabSchedule, IntervalSchedule, SolarSchedule):
     admin.site.unregister(model)

@@ -1,9 +1,10 @@
 """Celery tasks that beat runs on the default schedules: thin adapters over the sweeps and services."""
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 
 from config.actors import Actor
-from config.tasks import TRANSIENT_ERRORS, retry_backoff
+from config.tasks import JOB_TASK_OPTIONS, TRANSIENT_ERRORS, retry_backoff
 
 
 @shared_task(bind=True, acks_late=True, max_retries=5, soft_time_limit=20 * 60, time_limit=25 * 60)
@@ -48,3 +49,22 @@ def jobs_resume_stale_task(self) -> dict:
         return jobs_resume_stale(actor=Actor.task("jobs_resume_stale_task"))
     except TRANSIENT_ERRORS as exc:
         raise self.retry(exc=exc, countdown=retry_backoff(self.request.retries)) from exc
+
+
+@shared_task(**JOB_TASK_OPTIONS)
+def admin_import_run_task(*, job_id: int) -> None:
+    """Run or resume an admin import job (review or import); each chunk commits with its counters."""
+    from jobs.import_status import import_job_fail
+    from jobs.imports import admin_import_run
+
+    try:
+        admin_import_run(job_id=job_id)
+    except SoftTimeLimitExceeded:
+        # Out of time but resumable: a fresh task goes on after the last committed chunk.
+        admin_import_run_task.apply_async(kwargs={"job_id": job_id})
+    except TRANSIENT_ERRORS:
+        raise  # the job stays running; the stale-job reaper hands it to a new worker
+    except Exception as exc:
+        # A resource that raises on a row it should have reported: the job says so instead of staying "running".
+        import_job_fail(job_id=job_id, error=f"The import stopped unexpectedly ({type(exc).__name__}: {exc}).")
+        raise

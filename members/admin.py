@@ -185,7 +185,8 @@ class MemberAdmin(BackgroundExportAdminMixin, AuditedAdminMixin, ImportExportMod
     def get_search_results(self, request, queryset, search_term):
         """Each shape of term through the index that answers it, never a scan of every column: an e-mail by
         its upper-case index, a mobile number, an external id or a user id exactly; otherwise each word as
-        the start of a first or last name ("Kim" finds Kim Lee; "Kim Lee" needs both)."""
+        the start of a first or last name, in any case ("Kim" finds Kim Lee and Ana Kimura; "Kim Lee" needs
+        both), through the UPPER(name) text_pattern_ops indexes of members/migrations/0007 on PostgreSQL."""
         term = search_term.strip()
         if not term:
             return queryset, False

@@ -21,6 +21,7 @@ EXPECTED_QUEUES = {
     "jobs.tasks.expire_due_task": "bulk",
     "members.tasks.points_adjust_task": "bulk",
     "till.tasks.offline_batch_judge_task": "bulk",
+    "jobs.tasks.admin_import_run_task": "bulk",
     "exports.tasks.export_run_execute_task": "exports",
     "exports.tasks.export_definition_run_scheduled_task": "exports",
     "exports.tasks.dashboard_refresh_task": "exports",

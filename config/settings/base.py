@@ -175,6 +175,9 @@ UPLOAD_CHUNK_ROWS = env.int("UPLOAD_CHUNK_ROWS", default=20_000)
 # Seconds to pause after each bulk issuance chunk or upload chunk; for tests that kill a worker mid-job only.
 BULK_ISSUE_PAUSE_PER_CHUNK = env.float("BULK_ISSUE_PAUSE_PER_CHUNK", default=0.0)
 UPLOAD_PAUSE_PER_CHUNK = env.float("UPLOAD_PAUSE_PER_CHUNK", default=0.0)
+# Rows of an admin import (django-import-export resources, row by row) checked or written together: one
+# transaction, one progress step. A chunk must finish well within JOBS_STALE_AFTER_SECONDS.
+IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=1_000)
 # Long jobs (bulk issuance, uploads, export runs) refresh a heartbeat after each chunk or row. One whose
 # heartbeat is older than this is taken for dead and resumed by the reaper; it must exceed the longest chunk.
 JOBS_STALE_AFTER_SECONDS = env.int("JOBS_STALE_AFTER_SECONDS", default=10 * 60)
@@ -273,6 +276,7 @@ CELERY_WORK_QUEUES = {
         "jobs.tasks.expire_due_task",
         "members.tasks.points_adjust_task",
         "till.tasks.offline_batch_judge_task",
+        "jobs.tasks.admin_import_run_task",
     ],
     "exports": [
         "exports.tasks.export_run_execute_task",

@@ -100,6 +100,7 @@ def test_jobs_resume_stale_resumes_a_bulk_job_after_its_last_chunk_and_issues_ea
         "uploads": NOTHING,
         "revoke_jobs": NOTHING,
         "export_runs": NOTHING,
+        "import_jobs": NOTHING,
     }
     job.refresh_from_db()
     assert (job.status, job.issued, job.skipped, job.chunks_done, job.attempts) == ("succeeded", 10, 0, 3, 2)
@@ -143,7 +144,13 @@ def test_jobs_resume_stale_fails_jobs_out_of_attempts_with_the_reason(reap, tmp_
     counts = reap()
 
     failed = {"resumed": 0, "failed": 1}
-    assert counts == {"bulk_issue_jobs": failed, "uploads": failed, "revoke_jobs": NOTHING, "export_runs": failed}
+    assert counts == {
+        "bulk_issue_jobs": failed,
+        "uploads": failed,
+        "revoke_jobs": NOTHING,
+        "export_runs": failed,
+        "import_jobs": NOTHING,
+    }
     reason = attempts_exhausted_message(3)
     for row in (job, upload, run):
         row.refresh_from_db()
@@ -165,7 +172,13 @@ def test_jobs_resume_stale_leaves_jobs_with_a_fresh_heartbeat_alone(reap, tmp_pa
 
     counts = reap()
 
-    assert counts == {"bulk_issue_jobs": NOTHING, "uploads": NOTHING, "revoke_jobs": NOTHING, "export_runs": NOTHING}
+    assert counts == {
+        "bulk_issue_jobs": NOTHING,
+        "uploads": NOTHING,
+        "revoke_jobs": NOTHING,
+        "export_runs": NOTHING,
+        "import_jobs": NOTHING,
+    }
     for row in (job, upload, run):
         row.refresh_from_db()
         assert (row.status, row.attempts, row.heartbeat_at) == ("running", 1, recent)
@@ -208,4 +221,5 @@ def test_resume_stale_jobs_command_prints_what_it_did(django_capture_on_commit_c
         "Uploads: 0 resumed, 0 failed.",
         "Revoke jobs: 0 resumed, 0 failed.",
         "Export runs: 0 resumed, 0 failed.",
+        "Import jobs: 0 resumed, 0 failed.",
     ]

@@ -1,8 +1,8 @@
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from members.models import Member
+from tests.admin_imports import import_confirm, import_review, job_page
 from tests.members.factories import MemberFactory, SegmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -12,21 +12,11 @@ HEADER = (
 )
 
 
-def upload(admin_client, content: str):
-    csv_format_index = _csv_format_index(admin_client)
-    return admin_client.post(
-        reverse("admin:members_member_import"),
-        {"format": csv_format_index, "import_file": SimpleUploadedFile("members.csv", content.encode(), "text/csv")},
-    )
+def upload(admin_client, capture, content: str):
+    return import_review(admin_client, capture, "admin:members_member_import", content)
 
 
-def _csv_format_index(admin_client):
-    page = admin_client.get(reverse("admin:members_member_import"))
-    form = page.context["form"]
-    return next(value for value, label in form.fields["format"].choices if str(label).lower() == "csv")
-
-
-def test_import_with_bad_rows_reports_each_and_writes_nothing(admin_client):
+def test_import_with_bad_rows_reports_each_and_writes_nothing(admin_client, django_capture_on_commit_callbacks):
     SegmentFactory(code="vip")
     content = HEADER + (
         "M-1,good@example.com,+15550000001,u1,Ana,Ng,1990-01-01,2024-01-01T00:00:00Z,active,0,vip\n"
@@ -35,30 +25,29 @@ def test_import_with_bad_rows_reports_each_and_writes_nothing(admin_client):
         "M-4,d@example.com,+15550000004,u4,Di,Ng,not-a-date,2024-01-01T00:00:00Z,active,0,\n"
         "M-5,e@example.com,+15550000005,u5,Ed,Ng,1990-01-01,2024-01-01T00:00:00Z,sleeping,0,\n"
     )
-    response = upload(admin_client, content)
+    review = upload(admin_client, django_capture_on_commit_callbacks, content)
 
-    assert response.status_code == 200
-    page = response.content.decode()
+    assert (review.status, review.errors) == ("succeeded", 4)
+    page = job_page(admin_client, review)
     assert "Enter a valid email address." in page
     assert "Mobile: 7-15 digits" in page
     assert "not-a-date" in page and "Value could not be parsed" in page
     assert "sleeping" in page
-    assert "confirm_import" not in page and "Confirm import" not in page
+    assert "Confirm import" not in page
     assert not Member.objects.exists()
 
 
-def test_import_of_good_file_creates_and_updates_members(admin_client):
+def test_import_of_good_file_creates_and_updates_members(admin_client, django_capture_on_commit_callbacks):
     SegmentFactory(code="vip")
     MemberFactory(external_id="M-1", first_name="Old")
     content = HEADER + (
         "M-1,a@example.com,+15550000001,u1,New,Ng,1990-01-01,2024-01-01T00:00:00Z,active,2,vip\n"
         "M-2,b@example.com,+15550000002,u2,Ben,Ng,,2024-01-01T00:00:00Z,inactive,0,\n"
     )
-    preview = upload(admin_client, content)
-    assert preview.status_code == 200
-    confirm_form = preview.context["confirm_form"]
-    response = admin_client.post(reverse("admin:members_member_process_import"), confirm_form.initial)
-    assert response.status_code == 302
+    review = upload(admin_client, django_capture_on_commit_callbacks, content)
+    assert (review.status, review.errors) == ("succeeded", 0)
+    imported = import_confirm(admin_client, django_capture_on_commit_callbacks, review)
+    assert imported.status == "succeeded"
     assert Member.objects.get(external_id="M-1").first_name == "New"
     assert list(Member.objects.get(external_id="M-1").segments.values_list("code", flat=True)) == ["vip"]
     assert Member.objects.get(external_id="M-2").status == "inactive"

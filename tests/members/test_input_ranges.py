@@ -1,11 +1,11 @@
 """Members: points adjustments, transaction counts and list pages at and past their ranges, read back."""
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from config import ranges
 from members.models import Member, PointsEntry
+from tests.admin_imports import import_confirm, import_review
 from tests.extremes import inside, outside
 from tests.members.factories import MemberFactory
 
@@ -117,36 +117,31 @@ def test_member_admin_form_refuses_a_transaction_count_outside_its_range(admin_c
 HEADER = "external_id,email,mobile,user_id,first_name,last_name,birth_date,registered_at,status,transaction_count\n"
 
 
-def import_preview(admin_client, content):
-    url = reverse("admin:members_member_import")
-    form = admin_client.get(url).context["form"]
-    csv_index = next(value for value, label in form.fields["format"].choices if str(label).lower() == "csv")
-    return admin_client.post(
-        url, {"format": csv_index, "import_file": SimpleUploadedFile("m.csv", content.encode(), "text/csv")}
-    )
+def import_preview(admin_client, capture, content):
+    return import_review(admin_client, capture, "admin:members_member_import", content, name="m.csv")
 
 
 @pytest.mark.parametrize("cell", [str(2**31), str(2**32 + 5), str(2**63), "-1", "1.5", "inf", "nan", "1e400", "12abc"])
-def test_member_import_transaction_count_outside_its_range_is_a_row_error(admin_client, cell):
+def test_member_import_transaction_count_outside_its_range_is_a_row_error(
+    admin_client, django_capture_on_commit_callbacks, cell
+):
     content = HEADER + f"M-1,a@example.com,+15550000001,u1,Ana,Ng,,2024-01-01T00:00:00Z,active,{cell}\n"
 
-    response = import_preview(admin_client, content)
+    review = import_preview(admin_client, django_capture_on_commit_callbacks, content)
 
-    assert response.status_code == 200
-    result = response.context["result"]
-    assert result.has_validation_errors() and not result.has_errors()  # a row error, not a crash
-    invalid = [row for row in result.invalid_rows]
-    assert [list(row.error_dict) for row in invalid] == [["transaction_count"]]
-    assert "confirm_form" not in response.context  # nothing to confirm: the import stops at the preview
+    assert review.status == "succeeded"  # a row error, not a crash
+    assert [(issue.row, issue.field) for issue in review.issues.all()] == [(1, "transaction_count")]
+    assert review.errors == 1  # nothing to confirm: the import stops at the review
     assert not Member.objects.exists()
 
 
 @pytest.mark.parametrize("cell, stored", [("2000000000", 2_000_000_000), ("12.0", 12), ("0", 0)])
-def test_member_import_transaction_count_in_range_is_stored_exactly(admin_client, cell, stored):
+def test_member_import_transaction_count_in_range_is_stored_exactly(
+    admin_client, django_capture_on_commit_callbacks, cell, stored
+):
     content = HEADER + f"M-1,a@example.com,+15550000001,u1,Ana,Ng,,2024-01-01T00:00:00Z,active,{cell}\n"
-    preview = import_preview(admin_client, content)
-    confirm = preview.context["confirm_form"]
+    review = import_preview(admin_client, django_capture_on_commit_callbacks, content)
 
-    admin_client.post(reverse("admin:members_member_process_import"), confirm.initial)
+    import_confirm(admin_client, django_capture_on_commit_callbacks, review)
 
     assert Member.objects.values_list("transaction_count", flat=True).get(external_id="M-1") == stored

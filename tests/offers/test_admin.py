@@ -1,11 +1,11 @@
 from datetime import date, timedelta
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
 from offers.models import Offer, OfferEvent, OfferLimit
+from tests.admin_imports import import_confirm, import_review, job_page
 from tests.members.factories import MemberFactory, SegmentFactory
 from tests.offers.factories import (
     ActivationFactory,
@@ -165,7 +165,8 @@ def test_member_page_has_offers_tab_with_state_columns(admin_client):
     assert '<td class="fulfillment-count">0</td>' in page
 
 
-def test_offer_csv_export_and_import(admin_client):
+def test_offer_csv_export_and_import(admin_client, django_capture_on_commit_callbacks):
+    capture = django_capture_on_commit_callbacks
     OfferFactory(external_id="EXP-1", name="Exported", category="dairy")
     form = admin_client.get(reverse("admin:offers_offer_export")).context["form"]
     selected = {name: "on" for name, field in form.fields.items() if getattr(field, "is_selectable_field", False)}
@@ -184,22 +185,22 @@ def test_offer_csv_export_and_import(admin_client):
         "IMP-1,Imported,bakery,2026-01-01T00:00:00Z,2099-01-01T00:00:00Z,,,1,0,standard\n"
         "IMP-2,Bad dates,bakery,2026-01-01T00:00:00Z,2020-01-01T00:00:00Z,,,0,0,standard\n"
     )
-    preview = _upload(admin_client, content)
-    assert preview.status_code == 200
+    review = _upload(admin_client, capture, content)
+    assert review.errors == 1
     assert not Offer.objects.filter(external_id__startswith="IMP").exists()  # a bad row blocks the file
 
-    good = _upload(admin_client, content.rsplit("IMP-2", 1)[0])
-    confirm = admin_client.post(reverse("admin:offers_offer_process_import"), good.context["confirm_form"].initial)
-    assert confirm.status_code == 302
+    good = _upload(admin_client, capture, content.rsplit("IMP-2", 1)[0])
+    assert import_confirm(admin_client, capture, good).status == "succeeded"
     imported = Offer.objects.get(external_id="IMP-1")
     assert imported.requires_activation is True and imported.category == "bakery"
 
 
-def test_offer_csv_import_reports_malformed_rows(admin_client):
+def test_offer_csv_import_reports_malformed_rows(admin_client, django_capture_on_commit_callbacks):
     content = "external_id,name,publish_at,fulfillment_flow\nIMP-3,Bad,not-a-date,warp\n"
-    response = _upload(admin_client, content)
-    assert response.status_code == 200
-    assert "confirm_form" not in response.context  # nothing to confirm: the import stops at the preview
+    review = _upload(admin_client, django_capture_on_commit_callbacks, content)
+    assert review.errors == 1
+    assert {issue.field for issue in review.issues.all()} >= {"publish_at"}
+    assert "Confirm import" not in job_page(admin_client, review)  # nothing to confirm: the review stops it
     assert not Offer.objects.exists()
 
 
@@ -209,14 +210,8 @@ def _format_index(admin_client, kind):
     return next(value for value, label in form.fields["format"].choices if str(label).lower() == "csv")
 
 
-def _upload(admin_client, content):
-    return admin_client.post(
-        reverse("admin:offers_offer_import"),
-        {
-            "format": _format_index(admin_client, "import"),
-            "import_file": SimpleUploadedFile("offers.csv", content.encode(), "text/csv"),
-        },
-    )
+def _upload(admin_client, capture, content):
+    return import_review(admin_client, capture, "admin:offers_offer_import", content, name="offers.csv")
 
 
 def test_limit_counter_realigned_when_limit_added_in_admin(admin_client):

@@ -3,13 +3,13 @@ import io
 
 import pytest
 from django.core.files.storage import default_storage
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from config.actors import Actor
 from exports.models import ExportRun
 from rewards import services
 from rewards.models import CertificateCode, CertificateCodeEvent
+from tests.admin_imports import import_confirm, import_review, job_page
 from tests.members.factories import MemberFactory
 from tests.rewards.factories import CertificateCodeFactory, RewardFactory
 
@@ -18,19 +18,12 @@ ACTOR = Actor.system("test")
 CHANGELIST = "admin:rewards_certificatecode_changelist"
 
 
-def import_preview(admin_client, content: str):
-    url = reverse("admin:rewards_certificatecode_import")
-    form = admin_client.get(url).context["form"]
-    csv_index = next(value for value, label in form.fields["format"].choices if str(label).lower() == "csv")
-    return admin_client.post(
-        url, {"format": csv_index, "import_file": SimpleUploadedFile("codes.csv", content.encode(), "text/csv")}
-    )
+def import_preview(admin_client, capture, content: str):
+    return import_review(admin_client, capture, "admin:rewards_certificatecode_import", content, name="codes.csv")
 
 
-def confirm(admin_client, preview):
-    return admin_client.post(
-        reverse("admin:rewards_certificatecode_process_import"), preview.context["confirm_form"].initial
-    )
+def confirm(admin_client, capture, review):
+    return import_confirm(admin_client, capture, review)
 
 
 @pytest.fixture
@@ -103,26 +96,28 @@ def test_mark_fulfilled_action_fulfils_redeemed_and_awarded_codes_only(admin_cli
     assert CertificateCodeEvent.objects.get(new_status="fulfilled").channel == "admin"
 
 
-def test_import_of_new_codes_for_a_reward_and_the_bank(admin_client, reward):
-    preview = import_preview(admin_client, "code,reward,status\nNEW00001,R-GIFT,\nNEW00002,,unused\n")
-    assert preview.status_code == 200 and "confirm_form" in preview.context
-    assert not CertificateCode.objects.exists()  # the preview writes nothing
+def test_import_of_new_codes_for_a_reward_and_the_bank(admin_client, reward, django_capture_on_commit_callbacks):
+    capture = django_capture_on_commit_callbacks
+    preview = import_preview(admin_client, capture, "code,reward,status\nNEW00001,R-GIFT,\nNEW00002,,unused\n")
+    assert (preview.status, preview.errors, preview.new) == ("succeeded", 0, 2)
+    assert not CertificateCode.objects.exists()  # the review writes nothing
 
-    assert confirm(admin_client, preview).status_code == 302
+    assert confirm(admin_client, capture, preview).status == "succeeded"
 
     assert CertificateCode.objects.get(code="NEW00001").reward == reward
     assert CertificateCode.objects.get(code="NEW00002").reward is None
     assert set(CertificateCode.objects.values_list("status", flat=True)) == {"unused"}
 
 
-def test_import_marks_a_batch_fulfilled(admin_client, reward):
+def test_import_marks_a_batch_fulfilled(admin_client, reward, django_capture_on_commit_callbacks):
+    capture = django_capture_on_commit_callbacks
     for n in range(3):
         CertificateCodeFactory(code=f"OWN0000{n}", reward=reward)
     for _ in range(2):
         services.reward_award(member=MemberFactory(), reward=reward, actor=ACTOR)
 
-    preview = import_preview(admin_client, "code,status\nOWN00000,fulfilled\nOWN00001,fulfilled\n")
-    assert confirm(admin_client, preview).status_code == 302
+    preview = import_preview(admin_client, capture, "code,status\nOWN00000,fulfilled\nOWN00001,fulfilled\n")
+    assert confirm(admin_client, capture, preview).status == "succeeded"
 
     assert dict(CertificateCode.objects.values_list("code", "status")) == {
         "OWN00000": "fulfilled",
@@ -132,7 +127,9 @@ def test_import_marks_a_batch_fulfilled(admin_client, reward):
     assert CertificateCodeEvent.objects.filter(new_status="fulfilled", reason="import").count() == 2
 
 
-def test_import_with_bad_rows_reports_every_one_and_writes_nothing(admin_client, reward):
+def test_import_with_bad_rows_reports_every_one_and_writes_nothing(
+    admin_client, reward, django_capture_on_commit_callbacks
+):
     CertificateCodeFactory(code="UNUSED01", reward=reward)
     content = (
         "code,reward,status\n"
@@ -145,14 +142,13 @@ def test_import_with_bad_rows_reports_every_one_and_writes_nothing(admin_client,
         "GOOD0004,,redeemed\n"  # a new code cannot arrive redeemed
         "UNUSED01,R-GIFT,fulfilled\n"  # an unused code cannot be fulfilled
     )
-    preview = import_preview(admin_client, content)
+    preview = import_preview(admin_client, django_capture_on_commit_callbacks, content)
 
-    assert preview.status_code == 200
-    assert "confirm_form" not in preview.context
-    result = preview.context["result"]
-    invalid_rows = sorted(row.number for row in result.invalid_rows)
+    assert (preview.status, preview.errors) == ("succeeded", 7)
+    invalid_rows = sorted({issue.row for issue in preview.issues.all()})
     assert invalid_rows == [2, 3, 4, 5, 6, 7, 8]
-    page = preview.content.decode()
+    page = job_page(admin_client, preview)
+    assert "Confirm import" not in page
     assert "appears more than once" in page and "is not a valid code" in page
     assert "A new code can only be imported unused" in page and "cannot be marked fulfilled" in page
     assert list(CertificateCode.objects.values_list("code", "status")) == [("UNUSED01", "unused")]
