@@ -1,0 +1,139 @@
+"""Every admin screen speaks in words: no status, kind or reason code of the product is shown raw, except in small
+type after its words (or in code), on every list and one change page per model of the demo data."""
+
+import io
+import re
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.urls import reverse
+
+from config import text
+from config.actors import Actor
+from config.admin_display import code_in_words, words_by_code
+from exports import services as export_services
+from exports.models import ExportDefinition
+from members.models import Member, OrgEntity
+from members.services import till_refusal_record
+from till.offline.models import OfflineBatch, OfflineConflict
+from webhooks.models import Delivery, Event
+from webhooks.services import endpoint_create
+
+pytestmark = pytest.mark.django_db
+
+ACTOR = Actor.system("test")
+TILL = Actor(name="pos-17", channel="api:pos")
+VOID_TAGS = {"br", "input", "img", "meta", "link", "hr", "col", "source", "wbr", "area", "base", "embed", "track"}
+# Where a code may stand: small type after its words, code, and what people do not read as text.
+# A JSON value is shown as the data it is (in pre).
+CODE_ALLOWED_IN = {"small", "code", "pre", "script", "style", "textarea", "icon", "option"}
+
+
+def product_codes() -> set[str]:
+    """The codes of the product's status and kind enums and its reason maps (a code equal to its label is a word)."""
+    codes = set()
+    for model in apps.get_models():
+        if model._meta.app_label not in {"members", "offers", "rewards", "coupons", "exports", "jobs", "audit",
+                                         "webhooks", "till", "api"}:  # fmt: skip
+            continue
+        for field in model._meta.concrete_fields:
+            for value, label in getattr(field, "flatchoices", None) or ():
+                if isinstance(value, str) and value != str(label):
+                    codes.add(value)
+    for name in dir(text):
+        if name.endswith(("_WORDS", "_SENTENCES")):
+            codes.update(getattr(text, name))
+    return codes
+
+
+class RawCodes(HTMLParser):
+    """Text nodes that are a code (or carry one with an underscore) outside the places a code may stand."""
+
+    def __init__(self, codes):
+        super().__init__()
+        self.codes, self.open, self.found = codes, [], []
+
+    def handle_starttag(self, tag, attrs):
+        if "material-symbols" in (dict(attrs).get("class") or ""):
+            tag = "icon"  # an icon's name is a ligature, drawn, not read
+        if tag not in VOID_TAGS:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in VOID_TAGS:
+            return
+        while self.open and self.open.pop() not in (tag, "icon"):
+            pass
+
+    def handle_data(self, data):
+        if CODE_ALLOWED_IN.intersection(self.open) or not data.strip():
+            return
+        words = data.strip()
+        for token in re.findall(r"[a-z][a-z0-9_]*[a-z0-9]", words):
+            if token in self.codes and ("_" in token or token == words):
+                self.found.append(f"{token!r} in {words[:80]!r}")
+
+
+def raw_codes(html: str, codes: set[str]) -> list[str]:
+    parser = RawCodes(codes)
+    parser.feed(html)
+    return parser.found
+
+
+def seed_the_screens_the_demo_leaves_empty():
+    """Rows for the lists the demo has none of: a finished export, a webhook delivery, refusals at the till and an
+    offline conflict."""
+    definition = ExportDefinition.objects.order_by("pk").first()
+    run = export_services.export_run_create(definition=definition, actor=ACTOR)
+    export_services.export_run_execute(run_id=run.pk, actor=ACTOR)
+    endpoint, _secret = endpoint_create(url="https://hooks.example.com/offerdesk", events=["coupon.issued"],
+                                        actor=ACTOR)  # fmt: skip
+    Delivery.objects.create(endpoint=endpoint, event=Event.objects.order_by("pk").first(), subject="coupon:1",
+                            status="failed", attempts=3, error="HTTP 503")  # fmt: skip
+    member = Member.objects.order_by("pk").first()
+    store = OrgEntity.objects.filter(type=OrgEntity.Type.STORE).order_by("pk").first()
+    till_refusal_record(member=member, store=store, action="redeem", code="WIN-1",
+                        reasons=["store_not_allowed", "hour_not_allowed"], actor=TILL)  # fmt: skip
+    batch = OfflineBatch.objects.create(batch_id="B-1", store=store, total_rows=1, rejected_count=1,
+                                        request_fingerprint="f" * 64, actor="pos-17", channel="api:pos")  # fmt: skip
+    OfflineConflict.objects.create(batch=batch, row_index=0, code="WIN-1", member=member, offline_store=store,
+                                   offline_redeemed_at=datetime(2026, 12, 3, 9, 14, tzinfo=UTC))  # fmt: skip
+
+
+def admin_pages(request):
+    for model, model_admin in admin.site._registry.items():
+        name = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        yield reverse(f"{name}_changelist")
+        first = model_admin.get_queryset(request).order_by("pk").first()
+        if first is not None:
+            yield reverse(f"{name}_change", args=[first.pk])
+
+
+def test_every_admin_screen_shows_statuses_kinds_and_reasons_in_words(admin_client, rf):
+    call_command("seed_demo", stdout=io.StringIO())
+    seed_the_screens_the_demo_leaves_empty()
+    request = rf.get("/admin/")
+    request.user = get_user_model().objects.get(is_superuser=True)
+    codes, failures = product_codes(), []
+    for page in admin_pages(request):
+        response = admin_client.get(page)
+        assert response.status_code == 200, page
+        failures.extend(f"{page}: {found}" for found in raw_codes(response.content.decode(), codes))
+    assert failures == [], "\n".join(failures)
+
+
+def test_code_in_words_puts_the_words_first_and_the_code_in_small_type():
+    assert code_in_words("missing_required_segments") == (
+        'Not in the required segments <small class="machine-code">missing_required_segments</small>'
+    )
+    assert code_in_words("coupon.issued") == 'Coupon issued <small class="machine-code">coupon.issued</small>'
+    assert code_in_words("api:member_care", channel=True) == (
+        'API (member care) <small class="machine-code">api:member_care</small>'
+    )
+    assert code_in_words("Winter sale") == "Winter sale"
+    assert "members" in words_by_code()  # a dataset reads as its label
