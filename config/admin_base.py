@@ -77,7 +77,8 @@ class ModelAdmin(CodesInWordsMixin, ConstraintSentencesAdminMixin, UnfoldModelAd
 
 
 class TabularInline(CodesInWordsMixin, ConstraintSentencesInlineMixin, UnfoldTabularInline):
-    pass
+    # A table row's columns say what it is; a title above each would repeat it as the object's text.
+    hide_title = True
 
 
 class StackedInline(CodesInWordsMixin, ConstraintSentencesInlineMixin, UnfoldStackedInline):

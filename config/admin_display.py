@@ -31,8 +31,8 @@ def datetime_in_zone(value: datetime | None, empty: str = "—") -> str:
 
 
 def words_with_code(words: str, code: str | None) -> SafeString:
-    """The words, then the machine code in small type (left out when it says nothing the words do not)."""
-    if not code or str(code) == str(words):
+    """The words, then the machine code in small type (left out when it is the words: "queued" after "Queued")."""
+    if not code or str(code).lower() == str(words).lower():
         return format_html("{}", words)
     return format_html('{} <small class="machine-code">{}</small>', words, code)
 
