@@ -1,5 +1,3 @@
-from datetime import datetime
-
 from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
@@ -10,7 +8,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.html import format_html_join
 
 from config.admin_base import ModelAdmin
-from config.admin_display import code_in_words, datetime_in_zone
+from config.admin_display import value_in_words
 from config.text import code_as_words
 
 from .admin_mixins import AppendOnlyAdminMixin
@@ -79,25 +77,6 @@ def changed_field_words(object_type: str, name: str) -> str:
     except (LookupError, ValueError, FieldDoesNotExist):
         return ": ".join(code_as_words(part) if index == 0 else code_as_words(part).lower()
                          for index, part in enumerate(name.split(".", 1)))  # fmt: skip
-
-
-def value_in_words(value):
-    """A kept value as people read it: yes or no, a time in the program's zone, a code in words."""
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, str) and (moment := _iso_datetime(value)) is not None:
-        return datetime_in_zone(moment)
-    return code_in_words(value) if isinstance(value, str) else value
-
-
-def _iso_datetime(value: str):
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None and "T" in value else None
 
 
 # Logins and lockouts (django-axes) and the staff accounts, in the same style as every other screen.

@@ -80,6 +80,31 @@ def code_in_words(value, *, channel: bool = False):
     return words_with_code(words, value) if words else value
 
 
+def value_in_words(value):
+    """A kept value as people read it: yes or no, a time in the program's zone, a code in words."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, str) and (moment := _iso_datetime(value)) is not None:
+        return datetime_in_zone(moment)
+    return code_in_words(value) if isinstance(value, str) else value
+
+
+def _iso_datetime(value: str):
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None and "T" in value else None
+
+
+def status_move_words(old: str, new: str, choices) -> str:
+    """A status change in its statuses' labels: "Unused → Redeemed" ("Became Issued" from none)."""
+    words = dict(choices)
+    return f"{words.get(old, old)} → {words.get(new, new)}" if old else f"Became {words.get(new, new)}"
+
+
 def words_for(code: str) -> str | None:
     """The words for a known code; an event type reads as its object's words and what happened ("coupon.issued":
     "Coupon issued"). None for anything else."""

@@ -2,7 +2,7 @@
 
 from django import template
 
-from config.admin_display import code_in_words
+from config.admin_display import code_in_words, value_in_words
 
 register = template.Library()
 
@@ -15,3 +15,8 @@ def in_words(code):
 @register.filter
 def channel_in_words(channel):
     return code_in_words(channel, channel=True)
+
+
+@register.filter(name="value_in_words")
+def value_in_words_filter(value):
+    return value_in_words(value)

@@ -215,7 +215,7 @@ def test_certificate_code_history_page_lists_its_status_events(admin_client):
 
     page = admin_client.get(reverse("admin:rewards_certificatecode_history", args=[code.pk])).content.decode()
 
-    assert "unused → redeemed" in page and "till-1" in page and "API (pos)" in page
+    assert "Unused → Redeemed" in page and "till-1" in page and "API (pos)" in page
 
 
 def test_audit_changes_read_as_words_with_times_in_the_programs_zone(admin_client, settings):
