@@ -154,7 +154,8 @@ class CodesInWordsMixin:
 
     def _column_in_words(self, name: str):
         holds, channel = _holds_code(self, name)
-        attr = getattr(self, name, None) or getattr(self.model, name, None)
+        is_field = _is_model_field(self.model, name)
+        attr = None if is_field else (getattr(self, name, None) or getattr(self.model, name, None))
         if not holds or any(getattr(attr, flag, False) for flag in ("boolean", "label", "header", "dropdown")):
             return name
         try:
@@ -164,11 +165,11 @@ class CodesInWordsMixin:
 
         def column(obj):
             _field, _attr, value = lookup_field(name, obj, self)
-            return code_in_words(value, channel=channel)
+            return None if value == "" else code_in_words(value, channel=channel)
 
         column.__name__ = name
         column.short_description = title
-        column.admin_order_field = getattr(attr, "admin_order_field", None) or (None if attr else name)
+        column.admin_order_field = name if is_field else getattr(attr, "admin_order_field", None)
         if hasattr(attr, "empty_value_display"):
             column.empty_value_display = attr.empty_value_display
         return column
@@ -179,15 +180,20 @@ class CodesInWordsMixin:
         if not isinstance(item, str):
             return item
         holds, channel = _holds_code(self, item)
-        if not holds or "__" in item or not hasattr(self.model, item):
+        if not holds or "__" in item or not _is_model_field(self.model, item):
             return item
-        try:
-            field = self.model._meta.get_field(item)
-        except FieldDoesNotExist:
-            return item
+        field = self.model._meta.get_field(item)
         if field.choices:
             return (item, CodeChoicesFilter)
         return (item, ChannelValuesFilter if channel else CodeValuesFilter)
+
+
+def _is_model_field(model, name: str) -> bool:
+    try:
+        model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return True
 
 
 class _ReadonlyInWords:

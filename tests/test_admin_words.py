@@ -143,3 +143,21 @@ def test_code_in_words_puts_the_words_first_and_the_code_in_small_type():
     )
     assert code_in_words("Winter sale") == "Winter sale"
     assert "members" in words_by_code()  # a dataset reads as its label
+
+
+def test_a_column_in_words_stays_sortable_by_its_field(admin_client, rf):
+    from coupons.models import CouponEvent
+    from tests.coupons.factories import CouponFactory
+
+    coupon = CouponFactory()
+    for old, new in (("", "issued"), ("issued", "redeemed")):
+        CouponEvent.objects.create(coupon=coupon, old_status=old, new_status=new, actor="t", channel="cli")
+    request = rf.get("/admin/")
+    request.user = get_user_model().objects.create_superuser("words-admin", "w@example.com", "x")
+    columns = admin.site._registry[CouponEvent].get_list_display(request)
+    new_status = next(column for column in columns if getattr(column, "__name__", "") == "new_status")
+    assert new_status.admin_order_field == "new_status"
+
+    index = columns.index(new_status) + 1
+    page = admin_client.get(reverse("admin:coupons_couponevent_changelist"), {"o": f"-{index}"}).content.decode()
+    assert re.findall(r'class="field-new_status[^>]*>([^<]+)<', page) == ["Redeemed", "Issued"]
