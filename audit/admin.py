@@ -1,11 +1,15 @@
 from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.html import format_html_join
 
 from config.admin_base import ModelAdmin
+from config.admin_display import value_in_words
+from config.text import code_as_words
 
 from .admin_mixins import AppendOnlyAdminMixin
 from .models import AuditEvent
@@ -60,9 +64,19 @@ class AuditEventAdmin(AppendOnlyAdminMixin, ModelAdmin):
 
     @admin.display(description="Changes")
     def changed_values(self, event):
-        rows = ((name, "—" if old is None else old, "—" if new is None else new)
+        rows = ((changed_field_words(event.object_type, name), value_in_words(old), value_in_words(new))
                 for name, (old, new) in event.changes.items())  # fmt: skip
         return format_html_join("", "<div>{}: {} → {}</div>", rows) or "—"
+
+
+def changed_field_words(object_type: str, name: str) -> str:
+    """A changed field by its label ("Requires activation"); a component's field reads "Earning mechanism: behavior
+    type"."""
+    try:
+        return str(apps.get_model(object_type)._meta.get_field(name).verbose_name).capitalize()
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return ": ".join(code_as_words(part) if index == 0 else code_as_words(part).lower()
+                         for index, part in enumerate(name.split(".", 1)))  # fmt: skip
 
 
 # Logins and lockouts (django-axes) and the staff accounts, in the same style as every other screen.

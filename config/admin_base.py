@@ -14,6 +14,7 @@ from unfold.admin import TabularInline as UnfoldTabularInline
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 from unfold.mixins import DatasetModelAdminMixin
 
+from config.admin_display import CodesInWordsMixin
 from config.constraint_sentences import constraint_message
 
 # Django's own wording for a violated check (or conditional unique) constraint.
@@ -68,18 +69,19 @@ class DatasetFieldAdminMixin(DatasetModelAdminMixin):
         return super(DatasetModelAdminMixin, self).changeform_view(request, object_id, form_url, extra_context)
 
 
-class ModelAdmin(ConstraintSentencesAdminMixin, UnfoldModelAdmin, DatasetFieldAdminMixin):
+class ModelAdmin(CodesInWordsMixin, ConstraintSentencesAdminMixin, UnfoldModelAdmin, DatasetFieldAdminMixin):
     # A marketer's list is wide (codes, members, dates): use the page width and keep the filters beside it.
     list_fullwidth = True
     list_filter_sheet = False
     warn_unsaved_form = True
 
 
-class TabularInline(ConstraintSentencesInlineMixin, UnfoldTabularInline):
-    pass
+class TabularInline(CodesInWordsMixin, ConstraintSentencesInlineMixin, UnfoldTabularInline):
+    # A table row's columns say what it is; a title above each would repeat it as the object's text.
+    hide_title = True
 
 
-class StackedInline(ConstraintSentencesInlineMixin, UnfoldStackedInline):
+class StackedInline(CodesInWordsMixin, ConstraintSentencesInlineMixin, UnfoldStackedInline):
     pass
 
 

@@ -106,6 +106,11 @@ POINTS_REASON_SENTENCES = {
 }
 
 
+def code_as_words(code: str) -> str:
+    """A code read as words, for a title: "offer_response.created" reads "Offer response created"."""
+    return code.replace("_", " ").replace(".", " ").strip().capitalize()
+
+
 def reason_sentence(code: str, *sentence_maps: dict[str, str]) -> str:
     """The first map's sentence for `code`; a code no map knows reads as its words ("hour_not_allowed": "Hour not
     allowed."), so a new rule never shows a blank."""

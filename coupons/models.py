@@ -289,7 +289,9 @@ class CouponEvent(models.Model):
         ordering = ["-at", "-id"]
 
     def __str__(self):
-        return f"{self.coupon_id}: {self.old_status or '-'} → {self.new_status}"
+        words = dict(Coupon.Status.choices)
+        old, new = words.get(self.old_status, "—"), words.get(self.new_status, self.new_status)
+        return f"Coupon {self.coupon_id}: {old} → {new}"
 
 
 class JobRow(models.Model):

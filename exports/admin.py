@@ -12,9 +12,15 @@ from config.actors import Actor
 from config.admin_base import ModelAdmin, TabularInline
 from config.admin_progress import JobProgressAdminMixin
 from config.errors import DomainError
+from config.text import code_as_words
 from exports import selectors, services
-from exports.datasets import dataset_names, registered_datasets
+from exports.datasets import dataset_get, dataset_names, registered_datasets
 from exports.models import ExportDefinition, ExportRun, ExportRunEvent
+
+
+def dataset_words(name: str) -> str:
+    dataset = dataset_get(name)
+    return (dataset.label if dataset else "") or code_as_words(name)
 
 
 class ExportDefinitionForm(forms.ModelForm):
@@ -31,7 +37,7 @@ class ExportDefinitionForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["dataset"].choices = [(name, name) for name in dataset_names()]
+        self.fields["dataset"].choices = [(name, dataset_words(name)) for name in dataset_names()]
         self.fields["filters"].required = False
         self.fields["filters"].help_text = "JSON object of filter name → value. " + "; ".join(
             f"{dataset.name}: {', '.join(dataset.filter_names) or 'none'}" for dataset in registered_datasets()
@@ -136,6 +142,7 @@ class ExportRunEventInline(AppendOnlyAdminMixin, TabularInline):
     readonly_fields = fields
     extra = 0
     can_delete = False
+    hide_title = True  # a row's title would be its statuses as codes; its columns say them in words
 
 
 @admin.register(ExportRun)

@@ -4,22 +4,35 @@ PostgreSQL: `COPY (SELECT …) TO STDOUT WITH (FORMAT csv, HEADER)` through psyc
 file in chunks as the server sends them. Other databases (SQLite): a chunked cursor and `csv.writer`.
 Either way memory stays flat whatever the row count, and text cells a spreadsheet would run as a formula
 are prefixed with `'` (config/spreadsheet.py): in the SQL on PostgreSQL, so COPY stays the fast path.
+Every date and time is written in ISO 8601 with its offset, in UTC (`2026-12-03T09:14:05.000000+00:00`), so a
+reader never has to guess the zone: in the SQL on PostgreSQL, and on SQLite (which stores them as text with
+no zone) for each column that selects a model's DateTimeField.
 """
 
 import csv
 import io
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from django.apps import apps
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.utils.dateparse import parse_datetime
 
 from config.spreadsheet import spreadsheet_safe_row, spreadsheet_safe_sql
 from exports.datasets import Dataset
 
 # PostgreSQL's character types (name, text, char, varchar): the columns whose cells may hold a formula.
 TEXT_TYPE_OIDS = frozenset({19, 25, 1042, 1043})
+TIMESTAMPTZ_TYPE_OID = 1184
+# The same text PostgreSQL's to_char writes: microseconds always, the offset of UTC.
+ISO_SQL_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'
+# A table and its alias in a dataset's FROM clause: "coupons_coupon c", "JOIN members_member AS m".
+SOURCE_TABLE = re.compile(r"(?:^|\bJOIN\s+)(\w+)\s+(?:AS\s+)?(?!ON\b|JOIN\b|LEFT\b)(\w+)", re.IGNORECASE)
+COLUMN_REFERENCE = re.compile(r"(\w+)\.(\w+)")
 
 
 @dataclass(frozen=True)
@@ -56,28 +69,66 @@ def select_query(dataset: Dataset, columns: list[str], filters: dict) -> Query:
     return Query(f"SELECT {select_list} FROM {dataset.source}{where} ORDER BY {dataset.order_by}", params)
 
 
-def text_columns(query: Query, *, using: str = DEFAULT_DB_ALIAS) -> set[str]:
-    """The query's columns of a character type, as PostgreSQL describes them (it plans, returns no rows)."""
+def column_types(query: Query, *, using: str = DEFAULT_DB_ALIAS) -> dict[str, int]:
+    """The query's column types, as PostgreSQL describes them (it plans, returns no rows)."""
     with connections[using].cursor() as cursor:
         cursor.execute(f"SELECT * FROM ({query.sql}) AS described LIMIT 0", query.params)
-        return {column.name for column in cursor.description if column.type_code in TEXT_TYPE_OIDS}
+        return {column.name: column.type_code for column in cursor.description}
+
+
+def text_columns(query: Query, *, using: str = DEFAULT_DB_ALIAS) -> set[str]:
+    return {name for name, oid in column_types(query, using=using).items() if oid in TEXT_TYPE_OIDS}
 
 
 def spreadsheet_safe_query(query: Query, columns: list[str], *, using: str = DEFAULT_DB_ALIAS) -> Query:
-    """The same rows with every text column made spreadsheet-safe in SQL (PostgreSQL).
+    """The same rows with every text column made spreadsheet-safe and every timestamp written in ISO 8601 with its
+    offset, in SQL (PostgreSQL).
 
     `OFFSET 0` keeps the inner query a subquery of its own, so each column expression (some are
     subqueries) is evaluated once per row, not once per mention in the CASE that neutralises it.
     """
-    texts = text_columns(query, using=using)
-    if not texts:
+    types = column_types(query, using=using)
+    if not any(oid in TEXT_TYPE_OIDS or oid == TIMESTAMPTZ_TYPE_OID for oid in types.values()):
         return query
     quote = connection.ops.quote_name
-    outer = ", ".join(
-        f"{spreadsheet_safe_sql(f'q.{quote(name)}')} AS {quote(name)}" if name in texts else f"q.{quote(name)}"
-        for name in columns
-    )
+
+    def cell(name):
+        if types.get(name) in TEXT_TYPE_OIDS:
+            return f"{spreadsheet_safe_sql(f'q.{quote(name)}')} AS {quote(name)}"
+        if types.get(name) == TIMESTAMPTZ_TYPE_OID:
+            return f"to_char(q.{quote(name)} AT TIME ZONE 'UTC', '{ISO_SQL_FORMAT}') AS {quote(name)}"
+        return f"q.{quote(name)}"
+
+    outer = ", ".join(cell(name) for name in columns)
     return Query(f"SELECT {outer} FROM ({query.sql} OFFSET 0) AS q", query.params)
+
+
+def datetime_columns(dataset: Dataset, columns: list[str], vendor: str) -> set[str]:
+    """The chosen columns that select a model's DateTimeField as it is (`c.issued_at`), by the dataset's FROM clause."""
+    tables = {alias: table for table, alias in SOURCE_TABLE.findall(dataset.source)}
+    stored = {
+        (model._meta.db_table, field.column)
+        for model in apps.get_models()
+        for field in model._meta.concrete_fields
+        if isinstance(field, models.DateTimeField)
+    }
+    found = set()
+    for name in columns:
+        reference = COLUMN_REFERENCE.fullmatch(dataset.column(name).sql(vendor).strip())
+        if reference and (tables.get(reference[1]), reference[2]) in stored:
+            found.add(name)
+    return found
+
+
+def iso_datetime(value):
+    """A stored date and time (a datetime, or SQLite's text for one, in UTC) as ISO 8601 with its offset, in UTC."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+        if value is None:
+            return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def count_query(dataset: Dataset, filters: dict) -> Query:
@@ -145,7 +196,10 @@ def write_csv(
         method = "copy" if connection.vendor == "postgresql" else "cursor"
     if method == "copy":
         return _write_with_copy(spreadsheet_safe_query(query, columns, using=using), out, on_progress, using=using)
-    return _write_with_cursor(query, columns, out, on_progress, using=using)
+    stamped = datetime_columns(dataset, columns, connection.vendor)
+    return _write_with_cursor(
+        query, columns, out, on_progress, using=using, datetime_indexes={columns.index(name) for name in stamped}
+    )
 
 
 def _write_with_copy(query: Query, out, on_progress: ProgressCallback, *, using: str = DEFAULT_DB_ALIAS) -> int:
@@ -196,8 +250,22 @@ def _flush(buffer: bytearray, counter: CsvRecordCounter, out, on_progress: Progr
         _pause_after_chunk()
 
 
+def _iso_datetimes(row, datetime_indexes: set[int]):
+    return [
+        iso_datetime(value) if value is not None and (isinstance(value, datetime) or index in datetime_indexes)
+        else value
+        for index, value in enumerate(row)
+    ]  # fmt: skip
+
+
 def _write_with_cursor(
-    query: Query, columns: list[str], out, on_progress: ProgressCallback, *, using: str = DEFAULT_DB_ALIAS
+    query: Query,
+    columns: list[str],
+    out,
+    on_progress: ProgressCallback,
+    *,
+    using: str = DEFAULT_DB_ALIAS,
+    datetime_indexes: set[int] = frozenset(),
 ) -> int:
     chunk_rows = _chunk_rows()
     text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
@@ -212,7 +280,7 @@ def _write_with_cursor(
         cursor.execute(query.sql, query.params)
         while batch := cursor.fetchmany(chunk_rows):
             for row in batch:
-                row = spreadsheet_safe_row(row)
+                row = spreadsheet_safe_row(_iso_datetimes(row, datetime_indexes))
                 has_carriage_return = any(isinstance(value, str) and "\r" in value for value in row)
                 (quoting_writer if has_carriage_return else writer).writerow(row)
             rows += len(batch)

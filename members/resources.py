@@ -15,7 +15,8 @@ class SegmentCodesWidget(widgets.ManyToManyWidget):
         wanted = {code.strip() for code in str(value).split(self.separator) if code.strip()}
         unknown = sorted(wanted - {segment.code for segment in segments})
         if unknown:
-            raise ValueError(f"No segment with the code {', '.join(unknown)}; create it first or correct the file.")
+            label = "Unknown segment" if len(unknown) == 1 else "Unknown segments"
+            raise ValueError(f"{label}: {', '.join(unknown)} (create it first or correct the file).")
         return segments
 
 

@@ -8,6 +8,7 @@ from audit.admin_mixins import AppendOnlyAdminMixin, AuditedAdminMixin, HistoryA
 from audit.selectors import HistoryRow
 from config.actors import Actor
 from config.admin_base import ImportExportModelAdmin, ModelAdmin, TabularInline
+from config.admin_display import code_in_words, status_move_words
 from config.errors import DomainError
 from exports.admin_buttons import BackgroundExportAdminMixin
 from members.admin_tabs import MemberTab, register_member_tab
@@ -77,7 +78,13 @@ class CertificateCodeAdmin(BackgroundExportAdminMixin, HistoryAdminMixin, Import
 
     def history_events(self, code):
         return [
-            HistoryRow(event.at, event.actor, event.channel, f"{event.old_status} → {event.new_status}", event.reason)
+            HistoryRow(
+                event.at,
+                event.actor,
+                event.channel,
+                status_move_words(event.old_status, event.new_status, CertificateCode.Status.choices),
+                code_in_words(event.reason),
+            )
             for event in code.events.all()
         ]
 

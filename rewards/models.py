@@ -173,4 +173,6 @@ class CertificateCodeEvent(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.certificate_code_id}: {self.old_status} → {self.new_status}"
+        words = dict(CertificateCode.Status.choices)
+        old, new = (words.get(status, status) for status in (self.old_status, self.new_status))
+        return f"Certificate code {self.certificate_code_id}: {old} → {new}"

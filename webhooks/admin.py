@@ -1,10 +1,11 @@
 from django import forms
 from django.contrib import admin, messages
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from audit.admin_mixins import AppendOnlyAdminMixin, HistoryAdminMixin
 from config.actors import Actor
 from config.admin_base import ModelAdmin, TabularInline
+from config.admin_display import code_in_words
 from config.errors import DomainError
 
 from . import selectors, services
@@ -15,7 +16,8 @@ from .models import Delivery, DeliveryAttempt, Endpoint, Event
 
 class EndpointForm(forms.ModelForm):
     url = forms.URLField(max_length=500, assume_scheme="https")
-    events = forms.MultipleChoiceField(choices=EVENT_TYPE_CHOICES, widget=forms.CheckboxSelectMultiple,
+    events = forms.MultipleChoiceField(choices=[(code, code_in_words(code)) for code, _label in EVENT_TYPE_CHOICES],
+                                       widget=forms.CheckboxSelectMultiple,
                                        help_text="What this receiver is told about.")  # fmt: skip
 
     class Meta:
@@ -50,7 +52,7 @@ class EndpointAdmin(HistoryAdminMixin, ModelAdmin):
 
     @admin.display(description="events")
     def event_types(self, obj):
-        return ", ".join(obj.events)
+        return format_html_join(", ", "{}", ((code_in_words(code),) for code in obj.events))
 
     @admin.display(description="secret")
     def secret_hint(self, obj):

@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils import timezone
 
+from config.text import code_as_words
+
 from .events import EVENT_TYPE_CHOICES
 
 
@@ -58,7 +60,7 @@ class Event(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.type} {self.object_type} {self.object_id}"
+        return f"{code_as_words(self.type)}: {code_as_words(self.object_type).lower()} {self.object_id}"
 
     @property
     def public_id(self) -> str:

@@ -138,7 +138,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# The program's time zone: every time the back office shows is in it, with its name (config/formats).
+TIME_ZONE = env("PROGRAM_TIME_ZONE", default="UTC")
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_I18N = True
 USE_TZ = True
 

@@ -189,7 +189,7 @@ def test_audit_log_lists_searches_and_filters_in_words(admin_client):
 
     assert "Findme" in found and "Points adjusted" in found
     assert "Findme" in filtered and "API (member care)" in filtered
-    assert "points_balance: 0 → 5" in detail
+    assert "Points balance: 0 → 5" in detail
     assert admin_client.get(url, {"object_type": "members.member"}).status_code == 200
 
 
@@ -215,4 +215,17 @@ def test_certificate_code_history_page_lists_its_status_events(admin_client):
 
     page = admin_client.get(reverse("admin:rewards_certificatecode_history", args=[code.pk])).content.decode()
 
-    assert "unused → redeemed" in page and "till-1" in page and "API (pos)" in page
+    assert "Unused → Redeemed" in page and "till-1" in page and "API (pos)" in page
+
+
+def test_audit_changes_read_as_words_with_times_in_the_programs_zone(admin_client, settings):
+    settings.TIME_ZONE = "Europe/Paris"
+    event = AuditEvent.objects.create(actor="maria", channel="admin", action="update", object_type="offers.offer",
+                                      object_id="1", object_repr="Winter sale", changes={
+                                          "requires_activation": [None, False],
+                                          "expire_at": [None, "2026-12-03T08:14:00+00:00"],
+                                          "earning_mechanism.behavior_type": [None, "purchase_product"]})  # fmt: skip
+    page = admin_client.get(reverse("admin:audit_auditevent_change", args=[event.pk])).content.decode()
+    assert "Requires activation: — → No" in page
+    assert "3 Dec 2026, 09:14 CET" in page
+    assert "Earning mechanism: behavior type: — → " in page and "purchase_product</small>" in page

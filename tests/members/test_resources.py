@@ -20,7 +20,7 @@ def test_members_import_reports_an_unknown_segment_on_its_row():
     result = import_rows(("M-1", "a@example.com", "vip"), ("M-2", "b@example.com", "vip|gold|silver"))
     [(number, [error])] = result.row_errors()
     assert number == 2
-    assert str(error.error) == "No segment with the code gold, silver; create it first or correct the file."
+    assert str(error.error) == "Unknown segments: gold, silver (create it first or correct the file)."
     assert not Member.objects.exists()  # the import runs in one transaction: nothing half-imported
 
 
@@ -30,3 +30,11 @@ def test_members_import_with_known_segments_links_them():
     assert not result.has_errors() and not result.has_validation_errors()
     assert set(Member.objects.get(external_id="M-1").segments.all()) == {vip, gold}
     assert not Member.objects.get(external_id="M-2").segments.exists()
+
+
+def test_members_import_names_a_single_unknown_segment_and_imports_nothing():
+    SegmentFactory(code="vip")
+    result = import_rows(("M-1", "a@example.com", "VIP2"))
+    [(number, [error])] = result.row_errors()
+    assert (number, str(error.error)) == (1, "Unknown segment: VIP2 (create it first or correct the file).")
+    assert not Member.objects.exists()

@@ -6,6 +6,7 @@ from django.utils import timezone
 from audit.admin_mixins import AppendOnlyAdminMixin
 from audit.selectors import HistoryRow
 from config.admin_base import ModelAdmin, TabularInline
+from config.admin_display import datetime_in_zone
 from coupons.admin import register_coupon_history
 from till.checkouts.models import Checkout, CheckoutHold
 
@@ -88,7 +89,7 @@ def coupon_hold_history(coupon) -> list[HistoryRow]:
                 checkout.actor,
                 checkout.channel,
                 f"Held by checkout {checkout.pk} (transaction {checkout.transaction_id})",
-                f"Until {checkout.expires_at:%Y-%m-%d %H:%M:%S %Z}",
+                f"Until {datetime_in_zone(checkout.expires_at)}",
             )
         )
         if hold.released_at:

@@ -187,7 +187,7 @@ def test_member_offers_tab_lists_responses_with_history(admin_client, responses)
     assert f'data-response="{responses["pending"].pk}"' in panel
     assert f'data-response="{responses["clipped"].pk}"' in panel
     assert f'data-response="{responses["processing"].pk}"' not in panel  # Bob's
-    assert "pending → completed by till-3 (api:pos)" in panel
+    assert "Pending → Completed by till-3 (API (pos)" in panel
     assert "response-status-completed" in panel and "response-status-clipped" in panel
 
 
