@@ -140,6 +140,7 @@ class EarnedAward:
     external_id: str
     points: int
     has_global_fulfillment_limit: bool
+    earning: rules.EarningFacts | None = None  # the rule it was earned under
 
 
 def membership_offers_earned(
@@ -173,7 +174,7 @@ def membership_offers_earned(
         points = rules.earned_points(entry.earning, total_amount=total_amount, items=items)
         if points > 0:
             has_limit = rules.FULFILLMENT in entry.global_limits
-            earned.append(EarnedAward(entry.offer_id, entry.external_id, points, has_limit))
+            earned.append(EarnedAward(entry.offer_id, entry.external_id, points, has_limit, entry.earning))
     return earned
 
 
