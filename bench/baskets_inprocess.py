@@ -14,25 +14,26 @@ another, for each phase:
 4. transaction: POST /transactions, a 20-line basket (the first 20 lines of the evaluate basket).
 
 Prints wall and CPU milliseconds and SQL statements per request (CPU does not depend on the machine's load
-the way wall time does); `--profile PHASE` adds that phase's cProfile (cumulative, or PROFILE_SORT=tottime).
-The first tenth of each phase warms up and is not counted.
+the way wall time does); `--profile PHASE` adds that phase's cProfile (cumulative, or PROFILE_SORT=tottime);
+`--sql` the statements of one request of each phase. The first 50 requests of each phase warm up and are not
+counted, so `--requests` must be above 50.
 """
 
 import argparse
-import cProfile
 import io
 import json
 import os
-import pstats
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import baskets, pos_redeem  # noqa: E402
-from bench.pos_inprocess import StatementCounter  # noqa: E402
+from bench import (  # noqa: E402
+    baskets,
+    pos_inprocess,
+    pos_redeem,
+)
 
 PHASES = ("evaluate", "checkout", "commit", "transaction")
 
@@ -65,39 +66,19 @@ def caller(application, token):
 
 
 def run(name, jobs, profile, sql=False):
-    """`jobs` are callables returning an HTTP status line; the first tenth warms up."""
+    """`jobs` are callables returning an HTTP status line, timed as bench/pos_inprocess.py times its requests;
+    with `sql`, the statements of one more job are printed."""
     from django.db import connection
 
-    warm = max(1, len(jobs) // 10)
-    for job in jobs[:warm]:
-        job()
-    counted, last = (jobs[warm:-1], jobs[-1]) if sql else (jobs[warm:], None)
-    profiler = cProfile.Profile() if profile else None
-    statuses = {}
-    counter = StatementCounter()
-    connection.execute_wrappers.append(counter)
-    wall, cpu = time.perf_counter(), time.process_time()
-    if profiler:
-        profiler.enable()
-    for job in counted:
-        status = job()
-        statuses[status] = statuses.get(status, 0) + 1
-    if profiler:
-        profiler.disable()
-    wall = (time.perf_counter() - wall) * 1000 / len(counted)
-    cpu = (time.process_time() - cpu) * 1000 / len(counted)
-    connection.execute_wrappers.remove(counter)
-    statements = counter.count / len(counted)
-    print(f"{name:<12} {wall:6.2f} ms wall   {cpu:6.2f} ms CPU   {statements:5.1f} statements per request   {statuses}")
+    counted = jobs[:-1] if sql else jobs
+    pos_inprocess.run(lambda path, job: job(), name, None, counted, profile)
     if sql:
         from django.test.utils import CaptureQueriesContext
 
         with CaptureQueriesContext(connection) as captured:
-            last()
+            jobs[-1]()
         for query in captured.captured_queries:
             print(f"    {query['sql'][:300]}")
-    if profiler:
-        pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(45)
 
 
 def main():

@@ -1,6 +1,7 @@
 """A basket's lines checked plainly (`plain_lines`) give exactly what the input serializer gives, or leave the
 decision (and its messages) to the serializer."""
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -57,3 +58,14 @@ def test_lines_the_serializer_must_judge_are_left_to_it():
         "lines",
     ):
         assert plain_lines(bad) is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/baskets/evaluate", "/api/v1/checkouts"])
+def test_a_body_that_is_no_basket_is_400_naming_every_bad_field(pos, store, path):
+    assert pos.post(path, [1, 2], format="json").status_code == 400
+    body = {"member": "NOBODY", "store": store.code, "transaction_id": "T-1", "offer_response_ids": [3, 3],
+            "lines": [{"line_ref": "1", "sku": "A", "quantity": 1, "unit_price": "1"}] * 2}  # fmt: skip
+    response = pos.post(path, body, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["member", "lines", "offer_response_ids"]

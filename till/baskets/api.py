@@ -2,23 +2,21 @@
 
 The till's basket endpoints take the till's lean path (`coupons.redemption.api.TillApi`): the member, the
 store and whether the client, the store or the address is at an abuse limit come from the till's one read
-(`till_context`), the scalar fields are checked by the input serializer's own fields (`validate_fields`),
-and the lines by `plain_lines`, the serializer deciding (with its messages) only for a line that is not
-plainly valid.
+(`TillApi.till_input`), which checks the other fields with the input serializer's own; the lines are checked
+by `plain_lines`, the serializer deciding (with its messages) only for a line that is not plainly valid.
 """
 
-from django.utils import timezone
+from functools import cache
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
 from rest_framework.fields import empty
 
-from config.api.authentication import address_key, client_address
 from config.api.lean import LeanJsonResponse, request_data, validate_fields
 from config.api.permissions import ensure_store_permitted
 from coupons.redemption import guessing
 from coupons.redemption import rules as redemption_rules
-from coupons.redemption import statements as till
-from coupons.redemption.api import TillApi, _slug, _slug_error
+from coupons.redemption.api import TillApi
 from till.baskets.selectors import basket_evaluate
 from till.baskets.serializers import (
     BasketEvaluateInputSerializer,
@@ -31,7 +29,12 @@ from till.baskets.serializers import (
 
 # The basket's own rules over a field, once its field is valid (the input serializer's `validate_<name>`).
 FIELD_CHECKS = {"lines": lines_check, "offer_response_ids": offer_response_ids_check}
-SLUGS = ("member", "store")
+
+
+@cache
+def without_lines(serializer_class):
+    """The input serializer without its `lines` (DRF drops a field a subclass sets to None)."""
+    return type(f"{serializer_class.__name__}WithoutLines", (serializer_class,), {"lines": None})
 
 
 class BasketTillApi(TillApi):
@@ -40,39 +43,35 @@ class BasketTillApi(TillApi):
     input_serializer = BasketEvaluateInputSerializer
 
     def basket_input(self, request) -> dict:
-        """The input serializer's validated data, the member and store from the till's one read; a blocked
-        caller gets its 429 before any input error, as at validate."""
+        """The input serializer's validated data, the member and store from the till's one read (`till_input`);
+        a blocked caller gets its 429 before any input error, as at validate."""
         data = request_data(request)
         lines = plain_lines(data.get("lines", empty)) if isinstance(data, dict) else None
-        skip = (*SLUGS, "lines") if lines is not None else SLUGS
-        values, errors = validate_fields(self.input_serializer, data, skip=skip)
+        basket_serializer = self.input_serializer
+        if lines is not None:  # the lines are valid: the till's read checks the other fields
+            self.input_serializer = without_lines(basket_serializer)
+        try:
+            values, errors = self.till_input(request), {}
+        except exceptions.ValidationError as exc:
+            if not isinstance(exc.detail, dict):
+                raise
+            errors = dict(exc.detail)
+            # The basket's own checks still answer alongside the fields' errors, as the serializer's would.
+            others = [name for name in basket_serializer._declared_fields if name not in FIELD_CHECKS]
+            values, _ = validate_fields(basket_serializer, data, skip=[*others, *(["lines"] if lines else [])])
+        finally:
+            self.input_serializer = basket_serializer
         if lines is not None:
             values["lines"] = lines
         for name, check in FIELD_CHECKS.items():
-            if name in values:
+            if name in values and name not in errors:
                 try:
                     values[name] = check(values[name])
                 except exceptions.ValidationError as exc:
                     errors[name] = exc.detail
-        names = {name: _slug(data, name) for name in SLUGS}
-        context = till.till_context(
-            limit_keys=(guessing.client_key(request.user.pk), address_key(client_address(request))),
-            member_external_id=names["member"], store_code=names["store"], now=timezone.now(),
-        )  # fmt: skip
-        if context.limited:
-            self.refuse_if_blocked(request, store_ids=[guessing.guard_store_id(context.store)] if context.store else [])
-        else:
-            self.block_checked_by_read()
-        found = {"member": context.member, "store": context.store}
-        for name in SLUGS:
-            error = _slug_error(self.input_serializer, data, name, names[name], found[name])
-            if error:
-                errors[name] = [error]
-            else:
-                values[name] = found[name]
         if errors:
-            order = list(self.input_serializer._declared_fields)
-            raise exceptions.ValidationError(dict(sorted(errors.items(), key=lambda item: order.index(item[0]))))
+            order = {name: position for position, name in enumerate(basket_serializer._declared_fields)}
+            raise exceptions.ValidationError(dict(sorted(errors.items(), key=lambda item: order.get(item[0], -1))))
         return values
 
     def note_unknown_codes(self, request, store, body):
