@@ -2,7 +2,7 @@
 checkout + commit pairs, under granian on PostgreSQL, against the bare DRF redeem view in the same run.
 
     .venv/bin/python bench/baskets.py [--requests 3000] [--pairs 600] [--clients 8] [--workers 2] [--threads 4]
-        [--offers 1000] [--pg postgres://postgres@127.0.0.1:5432]
+        [--offers 1000] [--transactions 3000] [--pg postgres://postgres@127.0.0.1:5432]
 
 Creates a throwaway database, migrates it, loads one store, one POS client, `--offers` live earning offers
 (half product offers on SKU-0 … SKU-99, half spend offers with thresholds from 10 to 500), three coupon series
@@ -12,7 +12,9 @@ those series per member. Starts the app (bench/pos_bare_wsgi.py: the real app pl
 1. bare: the bare DRF redeem view (token auth, one conditional UPDATE), distinct codes: the ceiling;
 2. evaluate: the same 30-line basket with its member's three coupons, members taken in turn;
 3. checkout: POST /checkouts then POST /checkouts/{id}/commit (with an Idempotency-Key) for a fresh member
-   each time: a pair per customer, timed as one.
+   each time: a pair per customer, timed as one;
+4. transactions: POST /transactions of a 20-line basket (the evaluate basket's first 20 lines), members taken
+   in turn (`--transactions 0` skips it).
 
 The load generator is Python threads on the same two cores as the app and the database, so every figure
 is rough and the ratio against the bare view, measured in the same run, is what to compare. Prints
@@ -21,21 +23,20 @@ coupons once. The database is dropped at the end.
 """
 
 import argparse
-import http.client
 import json
 import os
 import statistics
 import sys
-import threading
-import time
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.pos_redeem import admin_sql, report, run_phase, start_server, teardown, till_setup  # noqa: E402
+from bench.pos_redeem import admin_sql, report, run_clients, run_phase, start_server, teardown, till_setup  # noqa: E402
 
 LINES = 30
+PURCHASE_LINES = 20
 CATALOGUE = 900
 
 
@@ -43,6 +44,8 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=3000, help="requests of the bare and evaluate phases")
     parser.add_argument("--pairs", type=int, default=600, help="checkout + commit pairs")
+    parser.add_argument("--transactions", type=int, default=3000,
+                        help="POST /transactions of a 20-line basket (0: no transactions phase)")  # fmt: skip
     parser.add_argument("--members", type=int, default=200, help="members the evaluate phase takes in turn")
     parser.add_argument("--offers", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=8, help="load generator threads")
@@ -122,52 +125,37 @@ def setup_database(db_url, args):
     return token, bare_bodies, evaluations, checkouts
 
 
+def purchases(store_code, count, members):
+    """`count` purchases of the first 20 lines of the evaluate basket, by `members` members in turn."""
+    items = [{key: line[key] for key in ("sku", "quantity", "unit_price")} for line in lines()[:PURCHASE_LINES]]
+    total = sum(Decimal(line["unit_price"]) * line["quantity"] for line in items)
+    return [
+        {"transaction_id": f"PT-{n}", "member": f"B{n % members:07d}", "store": store_code,
+         "total_amount": f"{total:.2f}", "items": items}
+        for n in range(count)
+    ]  # fmt: skip
+
+
 def pair_phase(port, token, bodies, clients):
     """Each client opens a checkout and commits it, body after body; returns (seconds, pair latencies, statuses)."""
-    lock = threading.Lock()
-    queue = list(reversed(bodies))
-    latencies, statuses = [], {}
-    barrier = threading.Barrier(clients + 1)
+    refused = []
 
-    def client():
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
-        mine, seen = [], {}
-        barrier.wait()
-        while True:
-            with lock:
-                if not queue:
-                    break
-                body = queue.pop()
-            started = time.perf_counter()
-            conn.request("POST", "/api/v1/checkouts", body=json.dumps(body), headers=headers)
-            response = conn.getresponse()
-            opened = json.loads(response.read())
-            status = f"open {response.status}"
-            if response.status != 201 and not seen:
+    def send(conn, headers, index, body):
+        conn.request("POST", "/api/v1/checkouts", body=json.dumps(body), headers=headers)
+        response = conn.getresponse()
+        opened = json.loads(response.read())
+        if response.status != 201:
+            if not refused:
                 print(f"checkout refused: {opened}")
-            if response.status == 201:
-                key = {**headers, "Idempotency-Key": f"commit-{body['transaction_id']}"}
-                conn.request("POST", f"/api/v1/checkouts/{opened['id']}/commit", body="", headers=key)
-                response = conn.getresponse()
-                response.read()
-                status = f"commit {response.status}"
-            mine.append(time.perf_counter() - started)
-            seen[status] = seen.get(status, 0) + 1
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-            for status, count in seen.items():
-                statuses[status] = statuses.get(status, 0) + count
+            refused.append(opened)
+            return f"open {response.status}"
+        key = {**headers, "Idempotency-Key": f"commit-{body['transaction_id']}"}
+        conn.request("POST", f"/api/v1/checkouts/{opened['id']}/commit", body="", headers=key)
+        response = conn.getresponse()
+        response.read()
+        return f"commit {response.status}"
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    return time.perf_counter() - started, latencies, statuses
+    return run_clients(port, token, bodies, clients, send)
 
 
 def redemptions_by_checkout(db_url):
@@ -210,6 +198,15 @@ def main():
         p99 = statistics.quantiles(evaluated[1], n=100)[98] * 1000
         print(f"throughput ratios: evaluate/bare {evaluate_rate / bare_rate:.2f}, checkout+commit pairs/bare "
               f"{pair_rate / bare_rate:.2f}; evaluate p99 {p99:.1f} ms")  # fmt: skip
+        if args.transactions:
+            bought = run_phase(args.port, token, "/api/v1/transactions",
+                               purchases("S-BENCH", args.transactions, args.requests), args.clients)  # fmt: skip
+            transaction_rate = report("transact", *bought)
+            p99 = statistics.quantiles(bought[1], n=100)[98] * 1000
+            print(f"transactions ({PURCHASE_LINES} lines)/bare {transaction_rate / bare_rate:.2f}; p99 {p99:.1f} ms")
+            if bought[2].get(201, 0) != args.transactions:
+                print("FAILED: a purchase was not recorded")
+                return 1
         committed, rows, doubles = redemptions_by_checkout(db_url)
         print(f"checkouts committed {committed}, redemptions through commit {rows}, double redemptions {doubles}")
         if doubles or rows != 3 * committed or paired[2].get("commit 200", 0) != len(checkouts):

@@ -164,8 +164,10 @@ def start_server(db_url, port, workers, threads, server="granian"):
     raise SystemExit(f"{command[0]} did not start")
 
 
-def run_phase(port, token, path, jobs, clients, keys=False):
-    """Each client thread takes jobs from a shared list; returns (seconds, latencies, status counts)."""
+def run_clients(port, token, jobs, clients, send):
+    """`clients` threads, each on its own keep-alive connection, take jobs from a shared list in turn and call
+    `send(conn, headers, index, job)`, which makes the job's requests and returns a status to count; returns
+    (seconds, latencies, status counts), the clock started once every client is connected."""
     lock = threading.Lock()
     queue = list(reversed(jobs))
     latencies, statuses = [], {}
@@ -174,24 +176,21 @@ def run_phase(port, token, path, jobs, clients, keys=False):
     def client():
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         headers = {"Authorization": f"Token {token}", "Content-Type": "application/json", "Connection": "keep-alive"}
-        mine, codes = [], {}
+        mine, seen = [], {}
         barrier.wait()
         while True:
             with lock:
                 if not queue:
                     break
-                index, body = len(queue), queue.pop()
-            sent = {**headers, "Idempotency-Key": f"racer-{index}"} if keys else headers
+                index, job = len(queue), queue.pop()
             started = time.perf_counter()
-            conn.request("POST", path, body=json.dumps(body), headers=sent)
-            response = conn.getresponse()
-            response.read()
+            status = send(conn, headers, index, job)
             mine.append(time.perf_counter() - started)
-            codes[response.status] = codes.get(response.status, 0) + 1
+            seen[status] = seen.get(status, 0) + 1
         conn.close()
         with lock:
             latencies.extend(mine)
-            for status, count in codes.items():
+            for status, count in seen.items():
                 statuses[status] = statuses.get(status, 0) + count
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
@@ -202,6 +201,19 @@ def run_phase(port, token, path, jobs, clients, keys=False):
     for thread in threads:
         thread.join()
     return time.perf_counter() - started, latencies, statuses
+
+
+def run_phase(port, token, path, jobs, clients, keys=False):
+    """Each client thread posts jobs from a shared list to `path`; returns (seconds, latencies, status counts)."""
+
+    def send(conn, headers, index, body):
+        sent = {**headers, "Idempotency-Key": f"racer-{index}"} if keys else headers
+        conn.request("POST", path, body=json.dumps(body), headers=sent)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+
+    return run_clients(port, token, jobs, clients, send)
 
 
 def _cpu_seconds(pid):

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Subquery
 
 from offers import rules
 from offers.models import Activation, EarningMechanism, Fulfillment, Offer, OfferLimit, OfferRulesVersion
@@ -142,35 +141,38 @@ class OfferCounts:
     global_used: dict[str, int]  # running total by limit kind, for the offer's global limits
 
 
+_ACTIVATIONS, _FULFILLMENTS = Activation._meta.db_table, Fulfillment._meta.db_table
+_OFFERS, _LIMITS = Offer._meta.db_table, OfferLimit._meta.db_table
+
+
+def _global_used_sql(kind: str) -> str:
+    return (
+        f"(SELECT used_count FROM {_LIMITS} l WHERE l.offer_id = o.id AND l.scope = '{OfferLimit.Scope.GLOBAL}' "
+        f"AND l.kind = '{kind}' LIMIT 1)"
+    )
+
+
+# Plain SQL, put together once: building the ORM's query cost more than running it.
+_COUNTS_SQL = f"""SELECT o.id,
+    EXISTS (SELECT 1 FROM {_ACTIVATIONS} a WHERE a.offer_id = o.id AND a.member_id = %s),
+    (SELECT count(*) FROM {_FULFILLMENTS} f WHERE f.offer_id = o.id AND f.member_id = %s),
+    {_global_used_sql(OfferLimit.Kind.FULFILLMENT)}, {_global_used_sql(OfferLimit.Kind.ACTIVATION)}
+FROM {_OFFERS} o WHERE o.id IN ({{marks}})"""
+
+
 def member_offer_counts(*, member_id: int, offer_ids: list[int]) -> dict[int, OfferCounts]:
     """What moves with every activation and award, for these offers, in one query: whether the member
     activated each, how many times it was fulfilled for them, and its global limits' running totals.
     An offer deleted since the index was loaded is missing from the answer."""
-
-    def used(kind):
-        limits = OfferLimit.objects.filter(offer=OuterRef("pk"), scope=OfferLimit.Scope.GLOBAL, kind=kind)
-        return Subquery(limits.values("used_count")[:1])
-
-    fulfilled = (
-        Fulfillment.objects.filter(offer=OuterRef("pk"), member_id=member_id)
-        .order_by()
-        .values("offer")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    rows = (
-        Offer.objects.filter(pk__in=offer_ids)
-        .order_by()
-        .annotate(
-            activated=Exists(Activation.objects.filter(offer=OuterRef("pk"), member_id=member_id)),
-            fulfilled=Subquery(fulfilled),
-            used_fulfillment=used(OfferLimit.Kind.FULFILLMENT),
-            used_activation=used(OfferLimit.Kind.ACTIVATION),
-        )
-        .values_list("pk", "activated", "fulfilled", "used_fulfillment", "used_activation")
-    )
+    if not offer_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(_COUNTS_SQL.format(marks=", ".join(["%s"] * len(offer_ids))), [member_id, member_id, *offer_ids])
+        rows = cursor.fetchall()
     counts = {}
     for offer_id, activated, fulfilled_count, used_fulfillment, used_activation in rows:
         global_used = {rules.FULFILLMENT: used_fulfillment or 0, rules.ACTIVATION: used_activation or 0}
-        counts[offer_id] = OfferCounts(activated=activated, fulfillments=fulfilled_count or 0, global_used=global_used)
+        counts[offer_id] = OfferCounts(
+            activated=bool(activated), fulfillments=fulfilled_count or 0, global_used=global_used
+        )
     return counts

@@ -140,6 +140,7 @@ class EarnedAward:
     external_id: str
     points: int
     has_global_fulfillment_limit: bool
+    earning: rules.EarningFacts | None = None  # the rule it was earned under
 
 
 def membership_offers_earned(
@@ -150,14 +151,18 @@ def membership_offers_earned(
 
     The offers come from the in-memory index (`offers.rules_index`): one read of its version, then, only
     when the basket can meet some offer, one read of the member's counts and the limits' running totals
-    for those offers and one of the member's segments. However many offers the program runs.
+    for those offers and, when one of them requires segments, one of the member's segments. However many
+    offers the program runs.
     """
     index = rules_index.offer_rules_index()
     candidates = index.candidates(skus={item.sku for item in items}, total_amount=total_amount)
     if not candidates:
         return []
     counts = rules_index.member_offer_counts(member_id=member.pk, offer_ids=[entry.offer_id for entry in candidates])
-    segment_ids = frozenset(member.segments.values_list("pk", flat=True))
+    # The member's segments matter only to an offer that requires some (every offer's required set is a subset of
+    # any member's segments when it is empty): read them only then.
+    needs_segments = any(entry.facts.required_segment_ids for entry in candidates)
+    segment_ids = frozenset(member.segments.values_list("pk", flat=True)) if needs_segments else frozenset()
     today = member_local_date(at, time_zone)
     earned = []
     for entry in candidates:
@@ -173,7 +178,7 @@ def membership_offers_earned(
         points = rules.earned_points(entry.earning, total_amount=total_amount, items=items)
         if points > 0:
             has_limit = rules.FULFILLMENT in entry.global_limits
-            earned.append(EarnedAward(entry.offer_id, entry.external_id, points, has_limit))
+            earned.append(EarnedAward(entry.offer_id, entry.external_id, points, has_limit, entry.earning))
     return earned
 
 

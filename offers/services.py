@@ -5,15 +5,15 @@ import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from audit.services import audit_created, audit_updated
 from config.actors import Actor
 from config.client_time import client_time_check
-from members.models import Member, OrgEntity, PointsEntry
-from members.services import member_transaction_count_increment, points_post
+from members.models import Member, OrgEntity
+from members.services import member_transaction_count_increment, points_earn_many
 from offers import rules, selectors
 from offers.exceptions import TRANSACTION_ID_REUSED, ActivationError, OfferError, TransactionError
 from offers.models import (
@@ -157,9 +157,56 @@ def _global_limit_take(*, offer_id: int, kind: str, exists: bool | None = None) 
     return not exists and not limits.exists()
 
 
-def _member_lock(member: Member) -> None:
-    """Serialize one member's activations and purchases, so per-member limits are read under a lock."""
-    Member.objects.select_for_update().filter(pk=member.pk).values_list("pk", flat=True).get()
+_LIMIT_TABLE = OfferLimit._meta.db_table
+
+
+def _global_limits_take(*, offer_ids: list[int], kind: str) -> set[int]:
+    """Count one against the global limit of this kind of each of these offers, in one statement; returns the
+    offers whose limit had room.
+
+    The rows are locked in offer id order (as `_global_limit_take` one by one would), so purchases sharing
+    offers never wait on each other in a circle, and each row's `used < max` is checked again once its lock
+    is granted: concurrent purchases never count past a limit.
+    """
+    if not offer_ids:
+        return set()
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    marks = ", ".join(["%s"] * len(offer_ids))
+    sql = f"""UPDATE {_LIMIT_TABLE} SET used_count = used_count + 1 WHERE id IN (
+        SELECT id FROM {_LIMIT_TABLE} WHERE offer_id IN ({marks}) AND scope = %s AND kind = %s
+        AND used_count < max_count ORDER BY offer_id{lock}) RETURNING offer_id"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*offer_ids, OfferLimit.Scope.GLOBAL, kind])
+        return {offer_id for (offer_id,) in cursor.fetchall()}
+
+
+def _awards_write(*, earned, member: Member, row: Transaction, occurred_at, actor: Actor) -> list:
+    """Write what a purchase earns, one statement per kind of row: the global limits' counts (for the offers
+    that have one; an offer whose limit is reached awards nothing), the fulfillments, the points (balance and
+    ledger lines). Returns the awards written, in offer id order."""
+    limited = [award.offer_id for award in earned if award.has_global_fulfillment_limit]
+    taken = _global_limits_take(offer_ids=limited, kind=OfferLimit.Kind.FULFILLMENT)
+    awarded = [award for award in earned if not award.has_global_fulfillment_limit or award.offer_id in taken]
+    if not awarded:
+        return []
+    Fulfillment.objects.bulk_create(
+        Fulfillment(offer_id=award.offer_id, member=member, transaction=row, points=award.points,
+                    occurred_at=occurred_at)
+        for award in awarded
+    )  # fmt: skip
+    points_earn_many(
+        member=member,
+        lines=[(award.points, f"Offer {award.external_id}") for award in awarded],
+        actor=actor,
+        reference=row.transaction_id,
+    )
+    return awarded
+
+
+def _member_lock(member: Member) -> int:
+    """Serialize one member's activations and purchases, so per-member limits are read under a lock; returns
+    the member's points balance as locked."""
+    return Member.objects.select_for_update().filter(pk=member.pk).values_list("points_balance", flat=True).get()
 
 
 # Activation -----------------------------------------------------------------------------------------
@@ -263,33 +310,18 @@ def transaction_record(
             return first.response_body, False
         client_time_check(occurred_at, field="occurred_at")
 
-        _member_lock(member)
+        balance = _member_lock(member)
         basket = tuple(
             rules.BasketItem(sku=i["sku"], quantity=i["quantity"], unit_price=Decimal(i["unit_price"])) for i in items
         )
-        awards = []
         earned = selectors.membership_offers_earned(
             member=member, at=occurred_at, time_zone=store.time_zone, items=basket, total_amount=Decimal(total_amount)
         )
-        for award in earned:
-            if not _global_limit_take(
-                offer_id=award.offer_id, kind=OfferLimit.Kind.FULFILLMENT, exists=award.has_global_fulfillment_limit
-            ):
-                continue
-            Fulfillment.objects.create(
-                offer_id=award.offer_id, member=member, transaction=row, points=award.points, occurred_at=occurred_at
-            )
-            points_post(
-                member=member,
-                points=award.points,
-                kind=PointsEntry.Kind.EARN,
-                actor=actor,
-                reason=f"Offer {award.external_id}",
-                reference=transaction_id,
-            )
-            awards.append({"offer_id": award.offer_id, "points": award.points})
+        awarded = _awards_write(earned=earned, member=member, row=row, occurred_at=occurred_at, actor=actor)
+        if awarded:
+            balance = member.points_balance
+        awards = [{"offer_id": award.offer_id, "points": award.points} for award in awarded]
         member_transaction_count_increment(member=member)
-        balance = Member.objects.values_list("points_balance", flat=True).get(pk=member.pk)
         body = {"transaction_id": transaction_id, "awards": awards, "points_balance": balance}
         Transaction.objects.filter(pk=row.pk).update(response_body=body)
         events_emit(type=events.TRANSACTION_RECORDED, object_type="transaction", object_id=row.pk,

@@ -147,6 +147,31 @@ def coupon_with_series(*, code: str, member_id: int | None, lock: bool = False) 
     return None if row is None else _coupon_from(row, 0)
 
 
+def _coupons_sql(count: int) -> str:
+    """`COUPON_SQL` for `count` codes at once: the codes as a VALUES list (`column1` their position, `column2`
+    the code), each looked up by the same three branches on its partial unique indexes."""
+    table = Coupon._meta.db_table
+    codes = ", ".join(f"({position}, %s)" for position in range(count))
+    return f"""SELECT q.column1, {COUPON.sql}, {SERIES.sql}
+FROM (VALUES {codes}) q
+JOIN {table} c ON c.id = COALESCE(
+    (SELECT id FROM {table} WHERE code = q.column2 AND NOT is_common),
+    (SELECT id FROM {table} WHERE code = q.column2 AND is_common AND member_id = %s),
+    (SELECT id FROM {table} WHERE code = q.column2 AND is_common ORDER BY id DESC LIMIT 1)) AND c.code = q.column2
+JOIN {CouponSeries._meta.db_table} ser ON ser.id = c.series_id"""
+
+
+def coupons_with_series(*, codes: list[str], member_id: int | None) -> list[Coupon | None]:
+    """`coupon_with_series` (unlocked) for several codes in one statement: the coupon of each code, in the order
+    given, None where no coupon has it (a basket's coupons)."""
+    if not codes:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(_coupons_sql(len(codes)), [*codes, member_id])
+        found = {row[0]: _coupon_from(row, 1) for row in cursor.fetchall()}
+    return [found.get(position) for position in range(len(codes))]
+
+
 def _coupon_from(row, start: int) -> Coupon | None:
     coupon = COUPON.build(row, start)
     if coupon is not None:

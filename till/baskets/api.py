@@ -1,24 +1,78 @@
-"""POST /baskets/evaluate: the till prices a whole basket, with no side effects."""
+"""POST /baskets/evaluate: the till prices a whole basket, with no side effects.
+
+The till's basket endpoints take the till's lean path (`coupons.redemption.api.TillApi`): the member, the
+store and whether the client, the store or the address is at an abuse limit come from the till's one read
+(`TillApi.till_input`), which checks the other fields with the input serializer's own; the lines are checked
+by `plain_lines`, the serializer deciding (with its messages) only for a line that is not plainly valid.
+"""
+
+from functools import cache
 
 from drf_spectacular.utils import extend_schema
-from rest_framework.response import Response
-from rest_framework.views import APIView
+from rest_framework import exceptions
+from rest_framework.fields import empty
 
+from config.api.lean import LeanJsonResponse, request_data, validate_fields
 from config.api.permissions import ensure_store_permitted
-from config.api.roles import POS_ONLY
 from coupons.redemption import guessing
 from coupons.redemption import rules as redemption_rules
-from coupons.redemption.unknown_code_guard import UnknownCodeGuardMixin
+from coupons.redemption.api import TillApi
 from till.baskets.selectors import basket_evaluate
-from till.baskets.serializers import BasketEvaluateInputSerializer, BasketEvaluationOutputSerializer, basket_lines
+from till.baskets.serializers import (
+    BasketEvaluateInputSerializer,
+    BasketEvaluationOutputSerializer,
+    basket_lines,
+    lines_check,
+    offer_response_ids_check,
+    plain_lines,
+)
+
+# The basket's own rules over a field, once its field is valid (the input serializer's `validate_<name>`).
+FIELD_CHECKS = {"lines": lines_check, "offer_response_ids": offer_response_ids_check}
 
 
-class BasketCodesGuardMixin(UnknownCodeGuardMixin):
-    """A basket's coupon codes count against the unknown-code guard as validate's do: a blocked client or store
-    gets 429 before the basket is priced, and each code no coupon has is counted."""
+@cache
+def without_lines(serializer_class):
+    """The input serializer without its `lines` (DRF drops a field a subclass sets to None)."""
+    return type(f"{serializer_class.__name__}WithoutLines", (serializer_class,), {"lines": None})
 
-    def refuse_if_codes_blocked(self, request, store):
-        self.refuse_if_blocked(request, store_ids=[guessing.guard_store_id(store)])
+
+class BasketTillApi(TillApi):
+    """A till endpoint whose body is a basket (`BasketEvaluateInputSerializer` or a serializer extending it)."""
+
+    input_serializer = BasketEvaluateInputSerializer
+
+    def basket_input(self, request) -> dict:
+        """The input serializer's validated data, the member and store from the till's one read (`till_input`);
+        a blocked caller gets its 429 before any input error, as at validate."""
+        data = request_data(request)
+        lines = plain_lines(data.get("lines", empty)) if isinstance(data, dict) else None
+        basket_serializer = self.input_serializer
+        if lines is not None:  # the lines are valid: the till's read checks the other fields
+            self.input_serializer = without_lines(basket_serializer)
+        try:
+            values, errors = self.till_input(request), {}
+        except exceptions.ValidationError as exc:
+            if not isinstance(exc.detail, dict):
+                raise
+            errors = dict(exc.detail)
+            # The basket's own checks still answer alongside the fields' errors, as the serializer's would.
+            others = [name for name in basket_serializer._declared_fields if name not in FIELD_CHECKS]
+            values, _ = validate_fields(basket_serializer, data, skip=[*others, *(["lines"] if lines else [])])
+        finally:
+            self.input_serializer = basket_serializer
+        if lines is not None:
+            values["lines"] = lines
+        for name, check in FIELD_CHECKS.items():
+            if name in values and name not in errors:
+                try:
+                    values[name] = check(values[name])
+                except exceptions.ValidationError as exc:
+                    errors[name] = exc.detail
+        if errors:
+            order = {name: position for position, name in enumerate(basket_serializer._declared_fields)}
+            raise exceptions.ValidationError(dict(sorted(errors.items(), key=lambda item: order.get(item[0], -1))))
+        return values
 
     def note_unknown_codes(self, request, store, body):
         for coupon in body["coupons"]:
@@ -26,16 +80,11 @@ class BasketCodesGuardMixin(UnknownCodeGuardMixin):
                 self.note_unknown(request, coupon["code"], store_ids=[guessing.guard_store_id(store)])
 
 
-class BasketEvaluateApi(BasketCodesGuardMixin, APIView):
-    roles = POS_ONLY
-
+class BasketEvaluateApi(BasketTillApi):
     @extend_schema(request=BasketEvaluateInputSerializer, responses=BasketEvaluationOutputSerializer)
     def post(self, request):
-        serializer = BasketEvaluateInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = self.basket_input(request)
         ensure_store_permitted(request.user, data["store"])
-        self.refuse_if_codes_blocked(request, data["store"])
         evaluation = basket_evaluate(
             member=data["member"],
             store=data["store"],
@@ -45,4 +94,4 @@ class BasketEvaluateApi(BasketCodesGuardMixin, APIView):
             at=data.get("at"),
         )
         self.note_unknown_codes(request, data["store"], evaluation.body)
-        return Response(evaluation.body)
+        return LeanJsonResponse(evaluation.body)

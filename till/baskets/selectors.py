@@ -17,9 +17,9 @@ from coupons.exceptions import ExchangeRateMissingError
 from coupons.models import Coupon, CouponSeries
 from coupons.redemption import rules as redemption_rules
 from coupons.redemption import services as redemption
+from coupons.redemption import statements as till_statements
 from members.models import Member, OrgEntity
 from offers import rules as offer_rules
-from offers import rules_index
 from offers import selectors as offer_selectors
 from offers.models import OfferResponse
 from offers.responses import rules as response_rules
@@ -122,9 +122,10 @@ def basket_evaluate(
 def _coupons_evaluate(*, member, store, lines, amounts, codes, at, checkout_id) -> list[CouponEvaluation]:
     line_skus = {line.line_ref: line.sku for line in lines}
     candidates, found = [], {}
-    for position, sent in enumerate(codes):
-        code = redemption.redemption_code(sent)
-        coupon = redemption.coupon_for_redemption(code=code, member=member)
+    codes = [redemption.redemption_code(sent) for sent in codes]
+    # Every code's coupon in one statement, as `coupon_for_redemption` reads each.
+    coupons = till_statements.coupons_with_series(codes=codes, member_id=member.pk)
+    for position, (code, coupon) in enumerate(zip(codes, coupons, strict=True)):
         found[position] = (code, coupon)
         if coupon is None:
             candidates.append(_candidate(position, code, None, (redemption_rules.COUPON_NOT_FOUND,), frozenset()))
@@ -190,15 +191,10 @@ def _awards(*, member, store, lines, amounts, discounts, net_amount, at) -> tupl
     line_points = dict.fromkeys(amounts, 0)
     if not earned:
         return [], line_points
-    index = rules_index.offer_rules_index()
-    entries = {
-        entry.offer_id: entry for entry in index.candidates(skus={line.sku for line in lines}, total_amount=net_amount)
-    }
     paid = {ref: amounts[ref] - discounts[ref] for ref in amounts}
     for award in earned:
-        entry = entries.get(award.offer_id)
-        if entry is not None and entry.earning.behavior_type == "purchase_product":
-            weights = {line.line_ref: line.quantity if line.sku == entry.earning.sku else 0 for line in lines}
+        if award.earning is not None and award.earning.behavior_type == "purchase_product":
+            weights = {line.line_ref: line.quantity if line.sku == award.earning.sku else 0 for line in lines}
         else:
             weights = paid if any(paid.values()) else {line.line_ref: line.quantity for line in lines}
         for ref, points in rules.spread(award.points, weights).items():

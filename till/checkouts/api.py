@@ -11,11 +11,12 @@ from rest_framework.views import APIView
 from config import ranges
 from config.actors import Actor
 from config.api.idempotency import idempotent
+from config.api.lean import LeanJsonResponse
 from config.api.permissions import ensure_store_permitted
 from config.api.roles import POS_ONLY
 from coupons.redemption.unknown_code_guard import TooManyUnknownCodes
 from offers.api.serializers import TransactionOutputSerializer
-from till.baskets.api import BasketCodesGuardMixin
+from till.baskets.api import BasketTillApi
 from till.baskets.serializers import (
     BasketEvaluateInputSerializer,
     BasketEvaluationOutputSerializer,
@@ -79,17 +80,14 @@ def checkout_of_client(request, pk: int) -> Checkout:
     return checkout
 
 
-class CheckoutOpenApi(BasketCodesGuardMixin, APIView):
-    roles = POS_ONLY
+class CheckoutOpenApi(BasketTillApi):
+    input_serializer = CheckoutOpenInputSerializer
 
     @extend_schema(request=CheckoutOpenInputSerializer, responses={201: CheckoutOutputSerializer})
     @idempotent
     def post(self, request):
-        serializer = CheckoutOpenInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = self.basket_input(request)
         ensure_store_permitted(request.user, data["store"])
-        self.refuse_if_codes_blocked(request, data["store"])
         checkout = services.checkout_open(
             member=data["member"],
             store=data["store"],
@@ -104,7 +102,7 @@ class CheckoutOpenApi(BasketCodesGuardMixin, APIView):
         body = checkout_body(checkout)
         with suppress(TooManyUnknownCodes):  # the checkout is open; the limit answers the next request
             self.note_unknown_codes(request, data["store"], body)
-        return Response(body, status=status.HTTP_201_CREATED)
+        return LeanJsonResponse(body, status=status.HTTP_201_CREATED)
 
 
 class CheckoutDetailApi(APIView):

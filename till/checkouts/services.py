@@ -81,6 +81,16 @@ def checkout_open(
 def _checkout_open_once(*, member, store, transaction_id, lines, coupon_codes, offer_response_ids, basket, actor, at):
     now = timezone.now()
     expires_at = now + timedelta(seconds=settings.CHECKOUT_HOLD_SECONDS)
+    # Priced before the checkout exists: a new checkout holds nothing yet, so it answers as it would once
+    # opened, and the checkout is written once, with its evaluation.
+    evaluation = basket_evaluate(
+        member=member,
+        store=store,
+        lines=lines,
+        coupon_codes=coupon_codes,
+        offer_response_ids=offer_response_ids,
+        at=at,
+    )
     try:
         with transaction.atomic():
             checkout = Checkout.objects.create(
@@ -90,7 +100,7 @@ def _checkout_open_once(*, member, store, transaction_id, lines, coupon_codes, o
                 status=Status.HELD,
                 expires_at=expires_at,
                 basket=basket,
-                evaluation={},
+                evaluation=evaluation.body,
                 created_at=now,
                 status_changed_at=now,
                 actor=actor.name[:100],
@@ -103,15 +113,6 @@ def _checkout_open_once(*, member, store, transaction_id, lines, coupon_codes, o
             reasons=[TRANSACTION_ID_IN_USE],
         ) from None
     lifecycle.checkout_event(checkout.pk, old="", new=Status.HELD, actor=actor, reason="opened", at=now).save()
-    evaluation = basket_evaluate(
-        member=member,
-        store=store,
-        lines=lines,
-        coupon_codes=coupon_codes,
-        offer_response_ids=offer_response_ids,
-        at=at,
-        checkout_id=checkout.pk,
-    )
     holds = []
     # Coupon rows in id order, so two checkouts holding the same coupons never wait on each other in a circle.
     for entry in sorted(evaluation.applying_coupons, key=lambda entry: entry.coupon.pk):
@@ -144,8 +145,6 @@ def _checkout_open_once(*, member, store, transaction_id, lines, coupon_codes, o
             CheckoutHold.objects.bulk_create(holds)
     except IntegrityError:
         raise _HoldLost from None
-    checkout.evaluation = evaluation.body
-    checkout.save(update_fields=["evaluation"])
     return checkout
 
 
