@@ -35,7 +35,7 @@ def test_member_import_reviews_the_file_then_imports_it_once_confirmed(admin_pag
     assert rows.count() == 2
     assert "Enter a valid email address." in rows.nth(0).inner_text()
     assert admin_page.locator("button[name=confirm_import]").count() == 0
-    screenshot(admin_page, "admin-import-review-with-errors")
+    screenshot(admin_page, "import_review_with_errors")
 
     upload(admin_page, live_server, tmp_path, HEADER + "".join(member_row(n) for n in range(1, 6)))
     assert "have no errors" in admin_page.locator(".import-job-next").inner_text()
@@ -45,4 +45,4 @@ def test_member_import_reviews_the_file_then_imports_it_once_confirmed(admin_pag
 
     assert "Imported: 5 new" in admin_page.locator(".import-job-next").inner_text()
     assert Member.objects.count() == 5
-    screenshot(admin_page, "admin-import-done")
+    screenshot(admin_page, "import_done")
