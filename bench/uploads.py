@@ -157,7 +157,8 @@ def child(upload_id: int) -> None:
     if timing:
         wrapper.__enter__()
 
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     started = time.perf_counter()
     if os.environ.get("BENCH_PROFILE"):
         import cProfile
@@ -169,7 +170,8 @@ def child(upload_id: int) -> None:
     else:
         upload = upload_process(upload_id=upload_id)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime - cpu_before
     if phases:
         print("  " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in phases.items()), file=sys.stderr)
         for name, (spent, count) in sorted(statements.items(), key=lambda item: -item[1][0])[:12]:
@@ -182,7 +184,7 @@ def child(upload_id: int) -> None:
                 print(f"    EXPLAIN ANALYZE {name}", file=sys.stderr)
                 print("\n".join(f"      {line[:150]}" for line in plan), file=sys.stderr)
     print(json.dumps({"seconds": seconds, "status": upload.status, "succeeded": upload.succeeded,
-                      "failed": upload.failed, "peak_mb": peak / 1024, "idle_mb": before / 1024,
+                      "failed": upload.failed, "peak_mb": peak / 1024, "idle_mb": before / 1024, "cpu_seconds": cpu,
                       "error": upload.error}))  # fmt: skip
 
 
@@ -270,7 +272,9 @@ def run(args, directory: Path) -> None:
         assert result["status"] == "succeeded" and result["succeeded"] == count, result
         figures[label] = result
         print(f"{label:30s} {result['seconds']:7.2f} s  {count / result['seconds']:10,.0f} rows/s  "
-              f"peak worker memory {result['peak_mb']:.0f} MB (idle process {result['idle_mb']:.0f} MB)")  # fmt: skip
+              f"peak worker memory {result['peak_mb']:.0f} MB (idle process {result['idle_mb']:.0f} MB), "
+              f"worker CPU {result['cpu_seconds']:.2f} s ({1e6 * result['cpu_seconds'] / count:.1f} µs a row)"
+              )  # fmt: skip
         if result["phases"]:
             print(result["phases"])
     if args.only and "codes_members" not in args.only:
