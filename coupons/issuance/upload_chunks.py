@@ -482,8 +482,17 @@ def _written_since(before: int, *, series, now):
     """The coupons of `series` this chunk has just issued: ids past `before`, one range of the primary key.
 
     Nothing else writes coupons of the series meanwhile (the chunk holds its issuance lock and its row), and
-    every id handed out after `before` was read is larger than it."""
-    return Coupon.objects.filter(pk__gt=before, series=series, issued_at=now)
+    every id handed out after `before` was read is larger than it.
+
+    The series is compared as `series_id + 0`, which no index serves: for `series_id = …` the planner took the
+    series' BRIN index, whose page ranges written since the last vacuum are unsummarized and all match, and
+    rechecked every row of them (1.2 s a chunk behind a million freshly uploaded codes, against 6 ms for the
+    primary key's range)."""
+    return (
+        Coupon.objects.filter(pk__gt=before, issued_at=now)
+        .alias(of_series=F("series_id") + 0)
+        .filter(of_series=series.pk)
+    )
 
 
 class _AnyOf(Func):
