@@ -21,6 +21,7 @@ production (development's DEBUG keeps a log of every query).
 import argparse
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -114,13 +115,50 @@ def _timed(step, name, totals):
     return timed
 
 
+def time_statements(totals: dict, plans: list):
+    """A connection wrapper adding up each statement's seconds by its opening words (BENCH_PHASES=1); with
+    BENCH_EXPLAIN=1 it also keeps the first EXPLAIN ANALYZE of each heavy statement, run in a savepoint
+    that is rolled back (so the upload's own run of the statement is the one that counts)."""
+
+    from django.db import transaction
+
+    explain = bool(os.environ.get("BENCH_EXPLAIN"))
+
+    class RolledBack(Exception):
+        pass
+
+    def timed(execute, sql, params, many, context):
+        name = "sql " + re.sub(r"\s+", " ", sql)[:90]
+        if explain and name not in totals and not many and re.match(r"\s*(SELECT|INSERT INTO \S+ \(.*\) SELECT)", sql):
+            try:
+                with transaction.atomic():
+                    context["cursor"].cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+                    plans.append((name, [line for (line,) in context["cursor"].cursor.fetchall()]))
+                    raise RolledBack
+            except RolledBack:
+                pass
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            seconds, count = totals.get(name, (0.0, 0))
+            totals[name] = (seconds + time.perf_counter() - started, count + 1)
+
+    return connection.execute_wrapper(timed)
+
+
 def child(upload_id: int) -> None:
     """Run one upload in this (fresh) process; print its seconds and this process's peak memory."""
     from coupons.issuance.uploads import upload_process
 
-    phases = time_phases() if os.environ.get("BENCH_PHASES") else {}
+    timing = bool(os.environ.get("BENCH_PHASES"))
+    phases, statements, plans = time_phases() if timing else {}, {}, []
+    wrapper = time_statements(statements, plans)  # kept: the wrapper leaves the connection when collected
+    if timing:
+        wrapper.__enter__()
 
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     started = time.perf_counter()
     if os.environ.get("BENCH_PROFILE"):
         import cProfile
@@ -132,11 +170,21 @@ def child(upload_id: int) -> None:
     else:
         upload = upload_process(upload_id=upload_id)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime - cpu_before
     if phases:
         print("  " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in phases.items()), file=sys.stderr)
+        for name, (spent, count) in sorted(statements.items(), key=lambda item: -item[1][0])[:12]:
+            print(f"    {spent:6.2f} s {count:5d}x {name}", file=sys.stderr)
+        for name, plan in plans:
+            if any(
+                "actual time" in line and float(re.search(r"actual time=[\d.]+\.\.([\d.]+)", line).group(1)) > 20
+                for line in plan[:1]
+            ):
+                print(f"    EXPLAIN ANALYZE {name}", file=sys.stderr)
+                print("\n".join(f"      {line[:150]}" for line in plan), file=sys.stderr)
     print(json.dumps({"seconds": seconds, "status": upload.status, "succeeded": upload.succeeded,
-                      "failed": upload.failed, "peak_mb": peak / 1024, "idle_mb": before / 1024,
+                      "failed": upload.failed, "peak_mb": peak / 1024, "idle_mb": before / 1024, "cpu_seconds": cpu,
                       "error": upload.error}))  # fmt: skip
 
 
@@ -157,6 +205,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--import-export-sample", type=int, default=5_000)
     parser.add_argument("--chunk", type=int, default=20_000)
+    parser.add_argument(
+        "--only",
+        choices=["members", "codes", "codes_members"],
+        action="append",
+        help="run only these uploads (repeatable); the COPY baseline needs codes_members",
+    )
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
@@ -207,6 +261,8 @@ def run(args, directory: Path) -> None:
         ("codes upload, no members", kept, "codes", paths["codes"]),
         ("codes upload, with members", moved, "codes", paths["codes_members"]),
     ):
+        if args.only and path.stem not in args.only:
+            continue
         with open(path, "rb") as handle:
             upload = Upload.objects.create(series=target, kind=kind, file=File(handle, name=path.name), actor="bench",
                                            channel="cli")  # fmt: skip
@@ -216,9 +272,13 @@ def run(args, directory: Path) -> None:
         assert result["status"] == "succeeded" and result["succeeded"] == count, result
         figures[label] = result
         print(f"{label:30s} {result['seconds']:7.2f} s  {count / result['seconds']:10,.0f} rows/s  "
-              f"peak worker memory {result['peak_mb']:.0f} MB (idle process {result['idle_mb']:.0f} MB)")  # fmt: skip
+              f"peak worker memory {result['peak_mb']:.0f} MB (idle process {result['idle_mb']:.0f} MB), "
+              f"worker CPU {result['cpu_seconds']:.2f} s ({1e6 * result['cpu_seconds'] / count:.1f} µs a row)"
+              )  # fmt: skip
         if result["phases"]:
             print(result["phases"])
+    if args.only and "codes_members" not in args.only:
+        return
     assert Coupon.objects.filter(series=moved, status="issued").count() == count
 
     copy_seconds = plain_copy(moved, count)

@@ -8,7 +8,9 @@ rows set-wise), so a worker that dies mid-file resumes after the last committed 
 twice, and the progress bar moves per chunk.
 """
 
+import contextlib
 import csv
+import gc
 import io
 import itertools
 import tempfile
@@ -16,7 +18,7 @@ import time
 
 from django.conf import settings
 from django.core.files import File
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -96,7 +98,9 @@ def upload_process(*, upload_id: int) -> Upload:
         for _ in range(upload.processed_rows):  # committed by an earlier attempt
             next(numbered, None)
         while chunk := list(itertools.islice(numbered, size)):
-            if not _chunk_commit(upload=upload, layout=layout, rows=chunk, actor=actor):
+            with _cycles_collected_after():
+                committed = _chunk_commit(upload=upload, layout=layout, rows=chunk, actor=actor)
+            if not committed:
                 return Upload.objects.get(pk=upload.pk)  # failed meanwhile (attempts spent): stop here
             if settings.UPLOAD_PAUSE_PER_CHUNK:
                 time.sleep(settings.UPLOAD_PAUSE_PER_CHUNK)
@@ -132,11 +136,7 @@ def _chunk_commit(*, upload, layout, rows, actor) -> bool:
                 series = CouponSeries.objects.select_for_update().select_related("offer").get(pk=upload.series_id)
                 outcome = upload_chunk_apply(upload=upload, series=series, layout=layout, rows=rows, actor=actor,
                                              now=timezone.now())  # fmt: skip
-                UploadIssue.objects.bulk_create(
-                    (UploadIssue(upload=upload, row=number, identifier=label, code=code,
-                                 message=MESSAGES.get(code, code)) for number, label, code in outcome.issues),
-                    batch_size=ISSUE_BATCH,
-                )  # fmt: skip
+                _issues_write(upload=upload, issues=outcome.issues)
                 Upload.objects.filter(pk=upload.pk).update(
                     processed_rows=last,
                     succeeded=F("succeeded") + outcome.succeeded,
@@ -150,6 +150,43 @@ def _chunk_commit(*, upload, layout, rows, actor) -> bool:
             if attempt:
                 raise
     return True
+
+
+@contextlib.contextmanager
+def _cycles_collected_after():
+    """Hold the cyclic garbage collector back while a chunk runs, then collect what the chunk left.
+
+    A chunk makes tens of thousands of row objects, and the collector, triggered every 700 allocations,
+    traversed them (and the application's own objects) again and again: two thirds of the time spent
+    building a chunk's rows. Reference counting frees them as before; the young collection after the
+    chunk finds any cycle it made.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect(0)
+
+
+def _issues_write(*, upload, issues) -> None:
+    """The chunk's report lines: one COPY on PostgreSQL (a file of failing rows has one a row)."""
+    if not issues:
+        return
+    if connection.vendor != "postgresql":
+        UploadIssue.objects.bulk_create(
+            (UploadIssue(upload=upload, row=number, identifier=label, code=code, message=MESSAGES.get(code, code))
+             for number, label, code in issues),
+            batch_size=ISSUE_BATCH,
+        )  # fmt: skip
+        return
+    statement = f"COPY {UploadIssue._meta.db_table} (upload_id, row, identifier, code, message) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for number, label, code in issues:
+            copy.write_row((upload.pk, number, label, code, MESSAGES.get(code, code)))
 
 
 def _discard_partial_report(upload: Upload) -> None:

@@ -1,0 +1,81 @@
+"""What the set-based chunk relies on: identifiers with quotes and backslashes reach the lookups whole, report
+lines keep any text, the events name exactly the chunk's coupons, and the collector is back on afterwards."""
+
+import gc
+
+import pytest
+from django.core.files.base import ContentFile
+
+from coupons.issuance.uploads import upload_process
+from coupons.models import Coupon, CouponEvent, Upload, UploadIssue
+from tests.coupons.factories import CouponFactory, CouponSeriesFactory
+from tests.coupons.uploading import report
+from tests.members.factories import MemberFactory
+from webhooks.models import Event
+
+pytestmark = pytest.mark.django_db
+
+QUOTED_EMAILS = ['"o\\"neil"@example.com', '"back\\\\slash"@example.com', '"comma,brace}"@example.com']
+
+
+def csv_cell(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+def test_emails_with_quotes_backslashes_and_braces_find_their_members(run):
+    members = [MemberFactory(email=email) for email in QUOTED_EMAILS]
+    series = CouponSeriesFactory(max_per_member=1)
+    upload = run(series, "email\n" + "".join(f"{csv_cell(email.upper())}\n" for email in QUOTED_EMAILS))
+    assert (upload.succeeded, upload.failed) == (3, 0), report(upload)
+    assert sorted(Coupon.objects.filter(series=series).values_list("member_id", flat=True)) == sorted(
+        member.pk for member in members
+    )
+
+
+def test_report_lines_keep_tabs_newlines_and_backslashes_of_the_identifier(run):
+    series = CouponSeriesFactory()
+    odd = ["tab\there", "line\nbreak", "back\\slash", "\\N"]
+    upload = run(series, "external_id\n" + "".join(f"{csv_cell(value)}\n" for value in odd))
+    assert (upload.succeeded, upload.failed) == (0, 4)
+    assert list(UploadIssue.objects.filter(upload=upload).order_by("row").values_list("row", "identifier", "code")) == [
+        (number, value, "invalid_external_id") for number, value in enumerate(odd, start=1)
+    ]
+
+
+@pytest.mark.parametrize("kind", ["members", "codes"])
+def test_events_name_the_chunks_coupons_and_no_other(run, settings, kind):
+    settings.UPLOAD_CHUNK_ROWS = 2
+    other = CouponFactory()  # another series' coupon, written before: its id is below every chunk's
+    members = [MemberFactory() for _ in range(5)]
+    if kind == "members":
+        series = CouponSeriesFactory(max_per_member=1)
+        text = "external_id\n" + "".join(f"{m.external_id}\n" for m in members)
+    else:
+        series = CouponSeriesFactory(uploaded=True)
+        text = "code,external_id\n" + "".join(f"UP-{n},{m.external_id}\n" for n, m in enumerate(members))
+    upload = run(series, text, kind)
+    assert (upload.succeeded, upload.failed) == (5, 0)
+    issued = set(Coupon.objects.filter(series=series).values_list("pk", flat=True))
+    assert len(issued) == 5
+    created = CouponEvent.objects.filter(new_status="issued", old_status="")
+    assert sorted(created.exclude(coupon_id=other.pk).values_list("coupon_id", flat=True)) == sorted(issued)
+    assert sorted(
+        int(pk) for pk in Event.objects.filter(type="coupon.issued").values_list("object_id", flat=True)
+    ) == sorted(issued)
+
+
+def test_the_collector_is_on_again_after_an_upload_and_after_a_failing_chunk(run, monkeypatch):
+    series = CouponSeriesFactory()
+    member = MemberFactory()
+    assert run(series, f"external_id\n{member.external_id}\n").succeeded == 1
+    assert gc.isenabled()
+
+    def broken(**kwargs):
+        raise RuntimeError("the chunk failed")
+
+    monkeypatch.setattr("coupons.issuance.uploads.upload_chunk_apply", broken)
+    file = ContentFile(f"external_id\n{member.external_id}\n".encode(), name="f.csv")
+    upload = Upload.objects.create(series=series, kind="members", actor="test", channel="system", file=file)
+    with pytest.raises(RuntimeError):
+        upload_process(upload_id=upload.pk)
+    assert gc.isenabled()
