@@ -19,6 +19,9 @@ UPDATE_CALLS = {"update", "bulk_update", "update_or_create"}
 WRITER_MECHANICS = {"status_swap", "status_move_many", "JobStatusWriter"}
 # The mechanics themselves: they write only when a lifecycle module calls them.
 MECHANICS_MODULES = {"config/status.py", "config/jobs.py"}
+# The one writer of a model that lives beside other models' code (the jobs app holds several): every other
+# model's scan of that directory passes over it, and its own model's test names it as the writer.
+OWN_MODEL_WRITERS = {"jobs/import_status.py"}
 SQL_STATUS_UPDATE = re.compile(r"\bUPDATE\b.*\bSET\b.*\bstatus\s*=", re.IGNORECASE | re.DOTALL)
 
 
@@ -64,7 +67,7 @@ def status_writes(paths: list[str], *, writers: set[str], allowed: set[tuple[str
     """Status writes in `paths` outside the `writers` modules and the allowed (path, function) pairs."""
     found = []
     for path in paths:
-        if path in writers or path in MECHANICS_MODULES:
+        if path in writers or path in MECHANICS_MODULES or path in OWN_MODEL_WRITERS:
             continue
         for write in status_writes_in_source((ROOT / path).read_text(), path=path):
             if (write.path, write.function) not in allowed:

@@ -126,7 +126,8 @@ def coupons_created_events_record(*, queryset, actor: Actor, at, reason: str = "
         picked, picked_params = queryset.order_by().values("pk").query.sql_with_params()
     except EmptyResultSet:
         return 0
-    sql, params = events_insert_sql(event, moved=f"{Coupon._meta.db_table} WHERE id IN ({picked})")
+    # The queryset's own SELECT as the source: one scan of the new coupons, not a second probe of each by id.
+    sql, params = events_insert_sql(event, moved=f"({picked}) AS picked (id)")
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *picked_params])
         return cursor.rowcount
