@@ -149,8 +149,12 @@ def time_statements(totals: dict, plans: list):
 
 def child(upload_id: int) -> None:
     """Run one upload in this (fresh) process; print its seconds and this process's peak memory."""
+    from bench.pos_inprocess import tasks_to_memory_broker
     from coupons.issuance.uploads import upload_process
 
+    # As on a worker host: the upload's wake-ups of the webhook dispatcher go to the broker, and the dispatcher
+    # runs on the webhooks queue's workers; with no broker Celery would run it inside the upload.
+    tasks_to_memory_broker()
     timing = bool(os.environ.get("BENCH_PHASES"))
     phases, statements, plans = time_phases() if timing else {}, {}, []
     wrapper = time_statements(statements, plans)  # kept: the wrapper leaves the connection when collected
