@@ -35,6 +35,8 @@ settings.DEBUG = False  # as in production: no query log kept in memory
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench.uploads import load_members  # noqa: E402  (the same member rows as the uploads bench)
+
 HEADER = "external_id,email,mobile,user_id,first_name,last_name,birth_date,registered_at,status,transaction_count\n"
 
 
@@ -54,18 +56,6 @@ def measured(name, work, results):
         outcome = work()
     results[name] = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu, "statements": counter.count}
     return outcome
-
-
-def load_members(count: int) -> None:
-    now = timezone.now().isoformat()
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(
-            "COPY members_member (external_id, email, mobile, user_id, first_name, last_name, registered_at, "
-            "status, transaction_count, points_balance) FROM STDIN"
-        ) as copy:
-            copy.write("".join(f"B{n:08d}\tb{n}@example.com\t\tu{n}\tKim\tLee\t{now}\tactive\t0\t0\n"
-                               for n in range(count)))  # fmt: skip
-        cursor.execute("ANALYZE")
 
 
 def members_file(rows: int, existing: int) -> bytes:
