@@ -17,7 +17,9 @@ request after another, the API client cache on):
 4. member's coupons: GET /api/v1/members/<id>/coupons (five rows each, at every size);
 5. bulk issuance: a unique-code series issued to a fixed segment of `--batch` members (bulk_issue_run).
 
-Prints milliseconds per request (and statements per request) or coupons per second at each size, then
+Prints milliseconds per request (with statements per request and the CPU milliseconds of this process and the
+database's backends, which the machine's other load moves far less than wall time) or coupons per second at each
+size, then
 the ratio of the largest size to the smallest for each figure (the target: within 1.3 times). The database
 is dropped at the end. Disk: about 270 bytes a coupon with its indexes, so 30M rows take some 8 GB.
 """
@@ -127,8 +129,14 @@ def measured_members(step, count, series):
     return plan
 
 
-def timed(name, calls, counter_target):
-    """Run `calls` (warm-up first); returns (ms per call, statements per call, statuses)."""
+# CPU of this process (the app) and of the database's backends: what a request costs, which the machine's other
+# load moves far less than its wall time. Set by main() once the database exists.
+CPU_METER = None
+CPU = {}  # figure → CPU ms per call (app + database), filled by timed()
+
+
+def timed(name, calls, counter_target, figure=None):
+    """Run `calls` (warm-up first); returns (ms per call, statements per call). Its CPU goes to CPU[figure]."""
     from django.db import connection
 
     for call in calls[:WARM_UP]:
@@ -137,12 +145,15 @@ def timed(name, calls, counter_target):
     counter = pos_inprocess.StatementCounter()
     connection.execute_wrappers.append(counter)
     statuses = {}
+    app_before, db_before = CPU_METER.sample()
     started = time.perf_counter()
     for call in counted:
         status = call()
         statuses[status] = statuses.get(status, 0) + 1
     elapsed = time.perf_counter() - started
+    app_after, db_after = CPU_METER.sample()
     connection.execute_wrappers.remove(counter)
+    CPU[figure or name] = ((app_after - app_before) + (db_after - db_before)) * 1000 / len(counted)
     ok = sum(count for status, count in statuses.items() if status.startswith(counter_target))
     if ok != len(counted):
         print(f"  {name}: unexpected answers {statuses}")
@@ -234,14 +245,17 @@ def measure(step, size, args, series, store, segment, post, get):
         {"code": codes[0], "member": member, "store": store.code, "bill_amount": "42.00"} for member, codes in plan
     ]
     figures = {}
+    CPU.clear()
     figures["validate"] = timed("validate", [lambda b=b: post("/api/v1/coupons/validate", b) for b in bodies], "200")
-    figures["redeem (key)"] = timed("redeem", [lambda b=b: post("/api/v1/coupons/redeem", b) for b in bodies], "201")
+    figures["redeem (key)"] = timed("redeem", [lambda b=b: post("/api/v1/coupons/redeem", b) for b in bodies], "201",
+                                    "redeem (key)")  # fmt: skip
     figures["code lookup"] = timed(
         "code lookup", [lambda c=codes[1]: get(f"/api/v1/coupons/{c}") for _, codes in plan], "200"
     )
     figures["member's coupons"] = timed(
         "member's coupons", [lambda m=member: get(f"/api/v1/members/{m}/coupons") for member, _ in plan], "200"
     )
+    figures["cpu"] = dict(CPU)
     member, codes = plan[-1]
     buffers = buffer_figures(member, codes[2])
     rate, issued = bulk_issue(step, segment, series.offer)
@@ -251,7 +265,13 @@ def measure(step, size, args, series, store, segment, post, get):
     for name, unit in FIGURES:
         value, statements = figures[name]
         per = f"   {statements:4.1f} statements" if statements is not None else ""
-        print(f"    {name:<18} {value:10.2f} {unit}{per}" if unit == "ms" else f"    {name:<18} {value:10,.0f} {unit}")
+        cpu = f"   {figures['cpu'][name]:6.2f} ms CPU (app + database)" if name in figures["cpu"] else ""
+        line = (
+            f"    {name:<18} {value:10.2f} {unit}{per}{cpu}"
+            if unit == "ms"
+            else f"    {name:<18} {value:10,.0f} {unit}"
+        )
+        print(line)
     for name, count in buffers.items():
         print(f"    buffers, {name:<20} {count:4d}")
     figures["buffers"] = buffers
@@ -276,6 +296,8 @@ def main():
         settings.DEBUG = False
         settings.API_CLIENT_CACHE_SECONDS = 30
         pos_inprocess.tasks_to_memory_broker()
+        global CPU_METER
+        CPU_METER = pos_redeem.CpuMeter(os.getpid(), name)
         with connection.cursor() as cursor:
             layout = "hash partitions" if is_partitioned(cursor, "coupons_coupon") else "one plain table"
         print(f"coupon table: {layout}; {args.requests} requests per figure ({WARM_UP} of them warm-up)")
@@ -296,6 +318,8 @@ def main():
             before, after = results[first][figure][0], results[last][figure][0]
             ratio = after / before if unit == "ms" else before / after
             print(f"    {figure:<18} {ratio:5.2f}")
+        for name, cpu in results[last]["cpu"].items():
+            print(f"    CPU, {name:<23} {cpu / results[first]['cpu'][name]:5.2f}")
         for name, count in results[last]["buffers"].items():
             print(f"    buffers, {name:<20} {count / results[first]['buffers'][name]:5.2f}")
     finally:
