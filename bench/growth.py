@@ -19,9 +19,8 @@ request after another, the API client cache on):
 
 Prints milliseconds per request (with statements per request and the CPU milliseconds of this process and the
 database's backends, which the machine's other load moves far less than wall time) or coupons per second at each
-size, then
-the ratio of the largest size to the smallest for each figure (the target: within 1.3 times). The database
-is dropped at the end. Disk: about 270 bytes a coupon with its indexes, so 30M rows take some 8 GB.
+size, then the ratio of the largest size to the smallest for each figure (the target: within 1.3 times). The
+database is dropped at the end. Disk: about 270 bytes a coupon with its indexes, so 30M rows take some 8 GB.
 """
 
 import argparse
