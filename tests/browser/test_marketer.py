@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
 
@@ -183,7 +184,7 @@ def test_start_a_bulk_issue_and_see_it_finish(admin_page, live_server, demo):
 
     job = BulkIssueJob.objects.get(series=series)
     assert job.status == "succeeded" and job.issued + job.skipped == vip.members.count()
-    assert page.locator("#bulk-issues-group").is_visible()  # the redirect opens the Bulk issues tab
+    expect(page.locator("#bulk-issues-group")).to_be_visible()  # the redirect opens the Bulk issues tab
     row = page.locator(f"#series-bulk-jobs tr[data-status=succeeded]:has-text('Bulk issue {job.pk}')")
     assert row.count() == 1 and "Succeeded" in row.inner_text() and "100%" in row.inner_text()
 
@@ -214,14 +215,14 @@ def test_series_hub_screenshot(admin_page, live_server, demo):
     page = admin_page
     series = demo_series()
     open_hub(page, live_server, series, tab="coupons")
-    assert page.locator("#coupons-group").is_visible()
+    expect(page.locator("#coupons-group")).to_be_visible()
     assert page.locator("#series-coupons tbody tr").count() == 20
     assert page.locator("#id_offer").count() == 1 and page.locator("#id_offer_id").count() == 0
     page.click("#series-hub-tabs a[data-tab=general]")
     assert "marketing@example.com" in page.locator("#id_limit_notify_emails").input_value()
     assert '["' not in page.locator("#id_limit_notify_emails").input_value()
     page.locator("a[x-on\\:click*=\"'issual-and-reminders'\"]").click()
-    assert page.locator("#id_limit_notify_emails").is_visible()
+    expect(page.locator("#id_limit_notify_emails")).to_be_visible()
     screenshot(page, "series_hub_settings")
     page.click("#series-hub-tabs a[data-tab=redemptions]")
     page.wait_for_function("document.querySelector('#redemptions-group canvas.chart').width > 0")

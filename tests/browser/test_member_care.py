@@ -2,6 +2,7 @@
 coupon, award a reward, adjust points; each act answers with one message in words."""
 
 import pytest
+from playwright.sync_api import expect
 
 from members.models import Member, PointsEntry
 from rewards.models import RewardRedemption
@@ -22,7 +23,7 @@ def test_member_found_by_mobile_opens_the_read_page(member_page):
     page = member_page
     assert page.locator("#member-360").get_attribute("data-member") == "M000001"
     assert page.locator(".member-mobile").inner_text() == "+15550000001"
-    assert page.locator("#edit-profile").is_visible()
+    expect(page.locator("#edit-profile")).to_be_visible()
     assert page.locator("form input[name=external_id]").count() == 0  # reading, not editing
 
 
