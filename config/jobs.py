@@ -106,6 +106,20 @@ def stale_condition(now: datetime) -> Q:
     return Q(status=RUNNING) & (Q(heartbeat_at__lt=stale_before(now)) | Q(heartbeat_at__isnull=True))
 
 
+def chunk_rows_left(model, pk: int, rows: list) -> list | None:
+    """Inside a chunk's transaction: lock the job's row and keep the chunk's rows it has not counted yet.
+
+    `rows` are (row number, …) in file order and the job counts them in `processed_rows`. None when the job is no
+    longer running; an empty list when the chunk was done already. The row lock makes a second worker on the same
+    job (a reaper's resume while the first still lives) wait, then see the chunk done and skip it, so no row is
+    handled twice.
+    """
+    status, processed = model.objects.select_for_update().values_list("status", "processed_rows").get(pk=pk)
+    if status != model.Status.RUNNING:
+        return None
+    return [row for row in rows if row[0] > processed]
+
+
 def job_start(job: QuerySet, *, writer: JobStatusWriter, fail: Callable[[str], None], **changes) -> bool:
     """Claim the job in `job` (one row) for a worker: unless it is finished, it moves to running, counting the
     start, with `changes`; False when it is finished, or when its attempts are spent (then `fail` is called with

@@ -28,7 +28,7 @@ from django.utils.module_loading import import_string
 from import_export.results import RowResult
 
 from config.actors import Actor
-from config.jobs import Recovered, stale_jobs_recover
+from config.jobs import Recovered, chunk_rows_left, stale_jobs_recover
 from config.spreadsheet import spreadsheet_safe_row
 from config.tasks import enqueue_on_commit
 from jobs.exceptions import ImportJobError
@@ -123,16 +123,11 @@ def _chunk_commit(*, job, header, rows, resource) -> bool:
     last = rows[-1][0]
     try:
         with transaction.atomic():
-            # The row lock makes a second worker on the same job (a reaper's resume while the first still lives)
-            # wait, then see the chunk done and skip it, so no row is handled twice.
-            status, processed = (
-                ImportJob.objects.select_for_update().values_list("status", "processed_rows").get(pk=job.pk)
-            )
-            if status != ImportJob.Status.RUNNING:
+            rows = chunk_rows_left(ImportJob, job.pk, rows)
+            if rows is None:
                 return False
-            if processed >= last:
+            if not rows:
                 return True
-            rows = [row for row in rows if row[0] > processed]
             issues, counts = _chunk_apply(job=job, header=header, rows=rows, resource=resource)
             if issues and not job.dry_run:
                 raise _ChunkRefused(issues)

@@ -25,7 +25,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import audit_record
 from config.actors import Actor
-from config.jobs import Recovered, stale_jobs_recover
+from config.jobs import Recovered, chunk_rows_left, stale_jobs_recover
 from config.spreadsheet import spreadsheet_safe_row
 from config.tasks import enqueue_on_commit
 from coupons.exceptions import UploadError
@@ -122,16 +122,11 @@ def _chunk_commit(*, upload, layout, rows, actor) -> bool:
     for attempt in range(2):
         try:
             with transaction.atomic():
-                # The row lock makes a second worker on the same upload (a reaper's resume while the first
-                # still lives) wait, then see the chunk done and skip it, so no row is handled twice.
-                status, processed = (
-                    Upload.objects.select_for_update().values_list("status", "processed_rows").get(pk=upload.pk)
-                )
-                if status != Upload.Status.RUNNING:
+                rows = chunk_rows_left(Upload, upload.pk, rows)
+                if rows is None:
                     return False
-                if processed >= last:
+                if not rows:
                     return True
-                rows = [row for row in rows if row[0] > processed]
                 series_issuance_lock(upload.series_id)
                 series = CouponSeries.objects.select_for_update().select_related("offer").get(pk=upload.series_id)
                 outcome = upload_chunk_apply(upload=upload, series=series, layout=layout, rows=rows, actor=actor,
