@@ -114,3 +114,4 @@ class ExportRunEvent(models.Model):
 
 
 from exports.dashboard.models import DailyFigure  # noqa: E402, F401  (the dashboard's rollup lives in its package)
+from exports.reports.models import LiabilityClose, LiabilityCloseLine  # noqa: E402, F401  (the report's closes)

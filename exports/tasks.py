@@ -10,6 +10,7 @@ from config.tasks import JOB_TASK_OPTIONS, TRANSIENT_ERRORS, retry_backoff
 from exports import services
 from exports.dashboard import services as dashboard_services
 from exports.models import ExportDefinition
+from exports.reports.liability_closes import liability_days_close
 
 logger = logging.getLogger(__name__)
 
@@ -53,3 +54,13 @@ def dashboard_refresh_task(self, *, days_back: int = 1) -> dict:
     except TRANSIENT_ERRORS as exc:
         raise self.retry(exc=exc, countdown=retry_backoff(self.request.retries)) from exc
     return {"days_back": days_back, "figures": written}
+
+
+@shared_task(bind=True, max_retries=5, soft_time_limit=30 * 60, time_limit=35 * 60, acks_late=True)
+def liability_days_close_task(self) -> dict:
+    """Close the liability of every settled day not closed yet (the first close reads every coupon once)."""
+    try:
+        closed = liability_days_close(actor=Actor.task("liability_days_close_task"))
+    except TRANSIENT_ERRORS as exc:
+        raise self.retry(exc=exc, countdown=retry_backoff(self.request.retries)) from exc
+    return {"closed": closed}

@@ -70,6 +70,13 @@ DEFAULT_SCHEDULES = (
         "responses, points, coupons expiring soon, liability).",
         every_minutes=10,
     ),
+    DefaultSchedule(
+        name="Close the liability of settled days",
+        task="exports.tasks.liability_days_close_task",
+        description="Keeps the liability report's day closes: each day once the offline window has passed after it, "
+        "so the report reads what changed since the last close instead of every coupon.",
+        crontab={"minute": "17"},
+    ),
 )
 
 

@@ -25,6 +25,7 @@ EXPECTED_QUEUES = {
     "exports.tasks.export_run_execute_task": "exports",
     "exports.tasks.export_definition_run_scheduled_task": "exports",
     "exports.tasks.dashboard_refresh_task": "exports",
+    "exports.tasks.liability_days_close_task": "exports",
     "webhooks.tasks.events_dispatch_task": "webhooks",
     "webhooks.tasks.endpoint_deliver_task": "webhooks",
     "webhooks.tasks.deliveries_pump_task": "webhooks",

@@ -284,6 +284,7 @@ CELERY_WORK_QUEUES = {
         "exports.tasks.export_run_execute_task",
         "exports.tasks.export_definition_run_scheduled_task",
         "exports.tasks.dashboard_refresh_task",
+        "exports.tasks.liability_days_close_task",
     ],
     "webhooks": [
         "webhooks.tasks.events_dispatch_task",

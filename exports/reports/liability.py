@@ -14,25 +14,23 @@ carries no fixed value and counts with value 0. Redeemed values are the discount
 redemption. So a row is a series and a currency: the series' own currency carries its open and expired
 figures, and each currency it was redeemed in carries those redemptions.
 
-Four queries whatever the number of coupons: coupons by series and state, redemptions by series and currency
-(both aggregated by the database), the series named in them, and the sum of the points ledger. The redeemed test
-is one uncorrelated `IN (SELECT …)` the database hashes once.
+Read from the day closes (exports/reports/liability_closes.py): a closed day is a few rows; a later day is the
+newest close carried forward with the coupons and redemptions that changed since; a day before the first close is
+read from every coupon. So the report costs what changed since the last close, not the size of the program.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Case, Count, Q, Sum, Value, When
-from django.utils import timezone
 
 from config.db_router import reads_may_lag
-from coupons.models import Coupon, CouponRedemption, CouponSeries
-from members.models import PointsEntry
+from coupons.models import CouponSeries
+from exports.reports.liability_closes import figures_as_of
+from exports.reports.liability_figures import EXPIRED, OPEN, REVOKED, ZERO, end_of_day, live_redemptions
 
-ZERO = Decimal("0.00")
-OPEN, REDEEMED, EXPIRED, REVOKED = "open", "redeemed", "expired", "revoked"
+__all__ = ["SeriesLiability", "end_of_day", "liability_report", "live_redemptions"]
 
 
 @dataclass
@@ -49,27 +47,18 @@ class SeriesLiability:
     revoked_count: int = 0
 
 
-def end_of_day(as_of: date) -> datetime:
-    """The first moment after `as_of`, in the server's time zone."""
-    return timezone.make_aware(datetime.combine(as_of + timedelta(days=1), time.min))
-
-
-def live_redemptions(at: datetime):
-    """Redemptions made before `at` and not reversed before it."""
-    reversed_before = Q(is_reversed=True, reversed_at__lt=at)
-    return CouponRedemption.objects.filter(Q(redeemed_at__lt=at) & ~reversed_before)
-
-
 # Aggregates over every coupon and the whole ledger: read from the replica, seconds behind at worst.
 @reads_may_lag()
 def liability_report(*, as_of: date, currency: str | None = None) -> dict:
-    at = end_of_day(as_of)
-    coupons, redemptions = list(_coupon_figures(at, currency)), list(_redemption_figures(at, currency))
+    figures = figures_as_of(as_of)
+    wanted = currency.upper() if currency else None
+    series_ids = {pk for pk, counts in figures.coupons.items() if any(counts.values())}
+    series_ids |= {pk for (pk, _), (count, value) in figures.redemptions.items() if count or value}
     series = {
         row["id"]: row
-        for row in CouponSeries.objects.filter(
-            pk__in={figures["series_id"] for figures in coupons + redemptions}
-        ).values("id", "name", "discount_type", "discount_value", "discount_currency")
+        for row in CouponSeries.objects.filter(pk__in=series_ids).values(
+            "id", "name", "discount_type", "discount_value", "discount_currency"
+        )
     }
     rows: dict[tuple[int, str | None], SeriesLiability] = {}
 
@@ -79,55 +68,27 @@ def liability_report(*, as_of: date, currency: str | None = None) -> dict:
             rows[key] = SeriesLiability(series=series_id, series_name=series[series_id]["name"], currency=key[1])
         return rows[key]
 
-    for figures in coupons:
-        of = series[figures["series_id"]]
-        row = row_for(of["id"], of["discount_currency"])  # a redeemed state only shows the series
+    for series_id, counts in figures.coupons.items():
+        of = series.get(series_id)
+        if of is None or not any(counts.values()) or (wanted and (of["discount_currency"] or "").upper() != wanted):
+            continue
+        row = row_for(series_id, of["discount_currency"])
         face = of["discount_value"] if of["discount_type"] == "fixed" else ZERO
-        count = figures["count"]
-        if figures["state"] == OPEN:
-            row.issued_open_count, row.issued_open_value = count, face * count
-        elif figures["state"] == EXPIRED:
-            row.expired_count, row.expired_value = count, face * count
-        elif figures["state"] == REVOKED:
-            row.revoked_count = count
-    for figures in redemptions:
-        row = row_for(figures["series_id"], figures["currency"])
-        row.redeemed_count, row.redeemed_value = figures["count"], figures["value"] or ZERO
-    outstanding = PointsEntry.objects.filter(created_at__lt=at).aggregate(total=Sum("points"))["total"] or 0
+        row.issued_open_count, row.issued_open_value = counts[OPEN], face * counts[OPEN]
+        row.expired_count, row.expired_value = counts[EXPIRED], face * counts[EXPIRED]
+        row.revoked_count = counts[REVOKED]
+    for (series_id, row_currency), (count, value) in figures.redemptions.items():
+        if series_id not in series or not (count or value) or (wanted and row_currency.upper() != wanted):
+            continue
+        row = row_for(series_id, row_currency)
+        row.redeemed_count, row.redeemed_value = count, value
     point_value = Decimal(settings.POINT_VALUE)
     return {
         "as_of": as_of,
         "coupons": [rows[key] for key in sorted(rows, key=lambda key: (key[0], key[1] or ""))],
         "points": {
-            "outstanding": outstanding,
-            "value": (point_value * outstanding).quantize(Decimal("0.01")),
+            "outstanding": figures.points,
+            "value": (point_value * figures.points).quantize(Decimal("0.01")),
             "currency": settings.POINT_VALUE_CURRENCY or None,
         },
     }
-
-
-def _coupon_figures(at: datetime, currency: str | None):
-    """Coupons issued by `at`, counted by series and by their state then; one CASE a coupon, so the redeemed
-    test (a hashed subquery) is probed once a coupon."""
-    redeemed = Q(id__in=live_redemptions(at).values("coupon_id")) & Q(series__multi_use=False)
-    state = Case(
-        When(Q(status=Coupon.Status.REVOKED, last_status_change_on__lt=at), then=Value(REVOKED)),
-        When(redeemed, then=Value(REDEEMED)),
-        When(expires_at__lt=at, then=Value(EXPIRED)),
-        default=Value(OPEN),
-    )
-    coupons = Coupon.objects.filter(issued_at__lt=at)
-    if currency:
-        coupons = coupons.filter(series__discount_currency=currency)
-    # Grouped on the two narrow keys only: the series' details come in a query of their own, so the
-    # database aggregates in a hash table instead of sorting a million wide rows.
-    return coupons.annotate(state=state).values("series_id", "state").annotate(count=Count("id")).order_by()
-
-
-def _redemption_figures(at: datetime, currency: str | None):
-    redemptions = live_redemptions(at)
-    if currency:
-        redemptions = redemptions.filter(currency=currency)
-    return (
-        redemptions.values("series_id", "currency").annotate(count=Count("id"), value=Sum("discount_amount")).order_by()
-    )

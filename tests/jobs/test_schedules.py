@@ -70,6 +70,7 @@ def test_setup_schedules_command_prints_each_schedule():
         "Purge old webhook events (webhooks.tasks.webhook_events_purge_task): already present",
         "Release lapsed checkout holds (till.tasks.checkouts_expire_due_task): already present",
         "Refresh the dashboard figures (exports.tasks.dashboard_refresh_task): already present",
+        "Close the liability of settled days (exports.tasks.liability_days_close_task): already present",
     ]
 
 
@@ -96,7 +97,11 @@ def test_the_jobs_migration_points_schedules_made_before_it_at_the_jobs_tasks():
     assert (
         not PeriodicTask.objects.filter(task__startswith="exports.tasks.")
         .exclude(
-            task__in=["exports.tasks.export_definition_run_scheduled_task", "exports.tasks.dashboard_refresh_task"]
+            task__in=[
+                "exports.tasks.export_definition_run_scheduled_task",
+                "exports.tasks.dashboard_refresh_task",
+                "exports.tasks.liability_days_close_task",
+            ]
         )
         .exists()
     )
