@@ -36,6 +36,7 @@ SIDEBAR = (
             ("Revokes", "block", "coupons.seriesrevokejob"),
             ("Exports", "download", "exports.exportdefinition"),
             ("Export runs", "history", "exports.exportrun"),
+            ("Liability closes", "account_balance", "exports.liabilityclose"),
             ("Imports", "upload", "jobs.importjob"),
             ("Schedules", "schedule", "django_celery_beat.periodictask"),
             ("Checkouts", "shopping_cart_checkout", "till.checkout"),

@@ -109,4 +109,6 @@ def test_every_constraint_of_the_project_has_a_sentence():
         "exports_exportrun_progress_not_negative",
         "exports_dailyfigure_one_per_scope",
         "exports_dailyfigure_count_not_negative",
+        "exports_liabilityline_one_each",
+        "exports_liabilityline_counts_not_negative",
     }

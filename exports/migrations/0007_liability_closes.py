@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('day', models.DateField(unique=True)),
                 ('points_outstanding', models.BigIntegerField(default=0)),
-                ('method', models.CharField(default='carried', max_length=10)),
+                ('method', models.CharField(choices=[('scan', 'Read from every coupon'), ('carried', 'Carried from the day before')], default='carried', max_length=10)),
                 ('closed_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('actor', models.CharField(max_length=100)),
             ],
@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
             name='LiabilityCloseLine',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('coupons', 'Coupons of the series'), ('redemptions', 'Redemptions in one currency')], max_length=12)),
+                ('kind', models.CharField(choices=[('coupon_figures', 'Coupons of the series'), ('redemption_figures', 'Redemptions in one currency')], max_length=20)),
                 ('series_id', models.BigIntegerField()),
                 ('currency', models.CharField(blank=True, default='', max_length=3)),
                 ('open_count', models.BigIntegerField(default=0)),

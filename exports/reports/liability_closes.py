@@ -33,14 +33,15 @@ def liability_days_close(*, actor: Actor, now=None) -> int:
     latest = LiabilityClose.objects.order_by("-day").first()
     if latest is None:
         with transaction.atomic():
-            _close_write(day=target, figures=figures_scanned(end_of_day(target)), method="scan", actor=actor)
+            figures = figures_scanned(end_of_day(target))
+            _close_write(day=target, figures=figures, method=LiabilityClose.Method.SCAN, actor=actor)
         return 1
     closed, figures, day = 0, close_figures(latest), latest.day
     while day < target:
         following = day + timedelta(days=1)
         figures = figures_carried(figures, since=end_of_day(day), at=end_of_day(following))
         with transaction.atomic():
-            _close_write(day=following, figures=figures, method="carried", actor=actor)
+            _close_write(day=following, figures=figures, method=LiabilityClose.Method.CARRIED, actor=actor)
         closed, day = closed + 1, following
     return closed
 

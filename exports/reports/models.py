@@ -8,11 +8,13 @@ class LiabilityClose(models.Model):
     coupon (exports.reports.liability_closes). A day is closed once no write can still land in it: the offline
     window after its end (a till may send a redemption that old), so a closed day never changes."""
 
+    class Method(models.TextChoices):
+        SCAN = "scan", "Read from every coupon"  # the first close
+        CARRIED = "carried", "Carried from the day before"
+
     day = models.DateField(unique=True)
     points_outstanding = models.BigIntegerField(default=0)
-    # How the first close was made: read from every coupon (`scan`); each later one from the day before and the
-    # coupons that changed (`carried`).
-    method = models.CharField(max_length=10, default="carried")
+    method = models.CharField(max_length=10, choices=Method.choices, default=Method.CARRIED)
     closed_at = models.DateTimeField(default=timezone.now)
     actor = models.CharField(max_length=100)
 
@@ -28,11 +30,11 @@ class LiabilityCloseLine(models.Model):
     the redemptions made and not reversed (the currency they were made in)."""
 
     class Kind(models.TextChoices):
-        COUPONS = "coupons", "Coupons of the series"
-        REDEMPTIONS = "redemptions", "Redemptions in one currency"
+        COUPONS = "coupon_figures", "Coupons of the series"
+        REDEMPTIONS = "redemption_figures", "Redemptions in one currency"
 
     close = models.ForeignKey(LiabilityClose, on_delete=models.CASCADE, related_name="lines")
-    kind = models.CharField(max_length=12, choices=Kind.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
     series_id = models.BigIntegerField()
     # The currency of the redemptions; blank on a coupons line (its figures are in the series' currency).
     currency = models.CharField(max_length=3, blank=True, default="")
