@@ -168,9 +168,10 @@ def test_the_report_from_the_closes_costs_the_same_queries_whatever_changed(hist
     closes_through(date(2026, 3, 1))
 
     def queries(as_of):
+        """The report's reads; on PostgreSQL the probe's planner setting comes with a savepoint around it."""
         with CaptureQueriesContext(connection) as captured:
             liability_report(as_of=as_of)
-        return len(captured)
+        return sum(1 for query in captured if query["sql"].lstrip().upper().startswith("SELECT"))
 
     closed_day, carried = queries(date(2026, 2, 28)), queries(date(2026, 3, 31))
     series = CouponSeriesFactory(discount_currency="GBP")
