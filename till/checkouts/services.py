@@ -115,13 +115,16 @@ def _checkout_open_once(*, member, store, transaction_id, lines, coupon_codes, o
         ) from None
     lifecycle.checkout_event(checkout.pk, old="", new=Status.HELD, actor=actor, reason="opened", at=now).save()
     holds = []
-    # Coupon rows in id order, so two checkouts holding the same coupons never wait on each other in a circle.
-    for entry in sorted(evaluation.applying_coupons, key=lambda entry: entry.coupon.pk):
+    # One statement for every coupon, rows in id order, so two checkouts holding the same coupons never wait on
+    # each other in a circle.
+    applying = sorted(evaluation.applying_coupons, key=lambda entry: entry.coupon.pk)
+    holdable = [
+        (entry.coupon.pk, entry.coupon.code) for entry in applying if coupon_holds.coupon_holdable(entry.coupon)
+    ]
+    if not coupon_holds.coupons_hold(coupons=holdable, checkout_id=checkout.pk, until=expires_at, now=now):
+        raise _HoldLost
+    for entry in applying:
         coupon = entry.coupon
-        if coupon_holds.coupon_holdable(coupon) and not coupon_holds.coupon_hold(
-            coupon_id=coupon.pk, checkout_id=checkout.pk, until=expires_at, now=now
-        ):
-            raise _HoldLost
         holds.append(
             CheckoutHold(
                 checkout=checkout,
@@ -141,6 +144,10 @@ def _checkout_open_once(*, member, store, transaction_id, lines, coupon_codes, o
         CheckoutHold(checkout=checkout, kind=CheckoutHold.Kind.OFFER_RESPONSE, offer_response_id=pk, held_at=now)
         for pk in responses
     ]
+    if not responses:
+        # Only a response's hold has a unique index to lose on: coupon holds need no savepoint.
+        CheckoutHold.objects.bulk_create(holds)
+        return checkout
     try:
         with transaction.atomic():
             CheckoutHold.objects.bulk_create(holds)
