@@ -16,16 +16,24 @@ those series per member. Starts the app (bench/pos_bare_wsgi.py: the real app pl
 4. transactions: POST /transactions of a 20-line basket (the evaluate basket's first 20 lines), members taken
    in turn (`--transactions 0` skips it).
 
-The load generator is Python threads on the same two cores as the app and the database, so every figure
-is rough and the ratio against the bare view, measured in the same run, is what to compare. Prints
-requests/s with p50/p99 per phase, the ratios, and checks afterwards that every commit redeemed its three
-coupons once. The database is dropped at the end.
+The load generator is wrk when it is installed (`--driver wrk`, the default then; bench/baskets_wrk.lua): a C
+event loop that leaves the two cores to the app and the database, as real tills on their own machines do. Each
+phase then runs for `--seconds`, with `--connections` connections over `--wrk-threads` threads; the pairs take
+one connection per wrk thread (`--pair-connections` of each), so each connection chains its opening and its
+commit, and wrk's latencies are per request (an opening or a commit), not per pair. `--driver threads` keeps the
+Python client threads (`--clients`), which share the cores with the app and take a large share of them; their
+figures are rough. In either mode the ratio against the bare view, measured in the same run, is what to
+compare. Prints requests/s with p50/p99 per phase (and, under wrk, the app's and the database's CPU per
+request), the ratios, and checks afterwards that every commit redeemed its three coupons once and that no
+coupon was redeemed twice. The database is dropped at the end.
 """
 
 import argparse
 import json
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -33,7 +41,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.pos_redeem import admin_sql, report, run_clients, run_phase, start_server, teardown, till_setup  # noqa: E402
+from bench.pos_redeem import (  # noqa: E402
+    CpuMeter,
+    admin_sql,
+    report,
+    run_clients,
+    run_phase,
+    start_server,
+    teardown,
+    till_setup,
+    wrk_report,
+)
 
 LINES = 30
 PURCHASE_LINES = 20
@@ -51,6 +69,15 @@ def parse_args():
     parser.add_argument("--clients", type=int, default=8, help="load generator threads")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--driver", choices=["wrk", "threads"], default="wrk" if shutil.which("wrk") else "threads",
+                        help="load generator: wrk (the default when installed) or Python threads")  # fmt: skip
+    parser.add_argument("--seconds", type=int, default=8, help="wrk: seconds a phase")
+    parser.add_argument("--connections", type=int, default=16, help="wrk: connections of the bare, evaluate and "
+                        "transactions phases")  # fmt: skip
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--pair-connections", type=int, default=8, help="wrk: tills doing pairs, one connection each")
+    parser.add_argument("--codes", type=int, default=20_000,
+                        help="wrk: bare codes (and members); a fifth as many paying members")  # fmt: skip
     parser.add_argument("--port", type=int, default=8798)
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
     return parser.parse_args()
@@ -173,8 +200,81 @@ def redemptions_by_checkout(db_url):
     return committed, rows, doubles
 
 
+def wrk_phase(args, token, mode, first, limit, members=1, member_first=0, meter=None):
+    """Run bench/baskets_wrk.lua in `mode` for args.seconds over numbers first … first + limit - 1."""
+    connections = args.pair_connections if mode == "pairs" else args.connections
+    threads = args.pair_connections if mode == "pairs" else args.wrk_threads
+    command = [
+        "wrk", "-t", str(threads), "-c", str(connections), "-d", f"{args.seconds}s", "--timeout", "10s",
+        "-s", str(ROOT / "bench/baskets_wrk.lua"), f"http://127.0.0.1:{args.port}/",
+        "--", mode, token, "S-BENCH", str(first), str(limit), str(threads), str(members), str(member_first),
+    ]  # fmt: skip
+    before = meter.sample() if meter else None
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    result = json.loads(output.split("RESULT ", 1)[1])
+    if meter:
+        after = meter.sample()
+        result["cpu_ms"] = [1000 * (b - a) / max(result["requests"], 1) for a, b in zip(before, after, strict=True)]
+    numbers = result["requests"] // 2 if mode == "pairs" else result["requests"]
+    if numbers >= limit:
+        raise SystemExit(f"{mode}: {result['requests']} requests for {limit} numbers; raise --codes")
+    return result
+
+
+def main_wrk(args, db_url, name, token, server):
+    print(f"granian {args.workers} workers x {args.threads} threads; wrk {args.wrk_threads} threads, "
+          f"{args.connections} connections ({args.pair_connections} for the pairs), {args.seconds} s a phase; "
+          f"{args.offers} live offers, {LINES} lines, 3 coupons; load average before {os.getloadavg()[0]:.2f}, "
+          f"{os.cpu_count()} CPUs")  # fmt: skip
+    bare_count, evaluating, paying = args.requests, args.members, args.pairs
+    warm = argparse.Namespace(**{**vars(args), "seconds": 2})
+    wrk_phase(warm, token, "evaluate", 0, 10**9, members=evaluating, member_first=bare_count)
+    meter = CpuMeter(server.pid, name)
+    bare = wrk_phase(args, token, "bare", 0, bare_count, meter=meter)
+    bare_rate = wrk_report("bare", bare)
+    evaluated = wrk_phase(args, token, "evaluate", 0, 10**9, members=evaluating, member_first=bare_count,
+                          meter=meter)  # fmt: skip
+    evaluate_rate = wrk_report("evaluate", evaluated)
+    paired = wrk_phase(args, token, "pairs", bare_count + evaluating, paying, meter=meter)
+    wrk_report("pairs", paired)
+    pair_rate = paired["statuses"].get("commit 200", 0) / paired["seconds"]
+    print(f"{'':<10} {pair_rate:.0f} pairs/s (checkout + commit); latencies above are per request")
+    print(f"throughput ratios: evaluate/bare {evaluate_rate / bare_rate:.2f}, checkout+commit pairs/bare "
+          f"{pair_rate / bare_rate:.2f}; evaluate p99 {evaluated['p99_ms']:.1f} ms")  # fmt: skip
+    bought = None
+    if args.transactions:
+        bought = wrk_phase(args, token, "transactions", 0, 10**9, members=bare_count, meter=meter)
+        transaction_rate = wrk_report("transact", bought)
+        print(f"transactions ({PURCHASE_LINES} lines)/bare {transaction_rate / bare_rate:.2f}; "
+              f"p99 {bought['p99_ms']:.1f} ms")  # fmt: skip
+    committed, rows, doubles = redemptions_by_checkout(db_url)
+    opened = paired["statuses"].get("open 201", 0)
+    commits = paired["statuses"].get("commit 200", 0)
+    print(f"checkouts opened {opened}, commits answered 200 {commits}, committed {committed}, redemptions "
+          f"through commit {rows}, double redemptions {doubles}")  # fmt: skip
+    # wrk stops on the clock: each connection may leave one opening uncommitted, or one commit answered
+    # after wrk stopped counting.
+    failed = (
+        doubles
+        or rows != 3 * committed
+        or not commits <= committed <= commits + args.pair_connections
+        or opened - commits > args.pair_connections
+        or set(paired["statuses"]) - {"open 201", "commit 200"}
+        or (bought is not None and set(bought["statuses"]) != {"201"})
+        or set(evaluated["statuses"]) != {"200"}
+    )
+    if failed:
+        print("FAILED: a commit did not redeem its three coupons exactly once, or a request was refused")
+        return 1
+    return 0
+
+
 def main():
     args = parse_args()
+    if args.driver == "wrk":
+        # Phases run on the clock: enough bare codes and paying members for the fastest of them.
+        args.requests = max(args.requests, args.codes)
+        args.pairs = max(args.pairs, args.codes // 5)
     pg = args.pg.rstrip("/")
     name = f"od_bench_baskets_{os.getpid()}"
     db_url = f"{pg}/{name}"
@@ -186,6 +286,8 @@ def main():
 
         connections.close_all()
         server = start_server(db_url, args.port, args.workers, args.threads)
+        if args.driver == "wrk":
+            return main_wrk(args, db_url, name, token, server)
         print(f"granian {args.workers} workers x {args.threads} threads; {args.clients} Python client threads; "
               f"{args.offers} live offers, {LINES} lines, 3 coupons; load average before {os.getloadavg()[0]:.2f}, "
               f"{os.cpu_count()} CPUs")  # fmt: skip

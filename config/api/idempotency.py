@@ -96,6 +96,8 @@ def _in_statement(view, request, handler, pending, args, kwargs):
             except (KeyTaken, KeyNeedsTransaction, IntegrityError):
                 raise
             except Exception as exc:  # a domain error is an answer to store; anything else re-raises
+                # The work, and the key written with it, rolled back: the refusal's answer is stored below.
+                pending.written = False
                 response = view.handle_exception(exc)
     except KeyTaken as taken:
         return _replay(taken.stored, pending.fingerprint)
@@ -199,6 +201,31 @@ def key_insert_cte(pending: PendingKey, *, after: str, id_column: str, answer: t
     params = [pending.client_id, pending.key, pending.fingerprint, status,
               JSONRenderer().render(body).decode(), timezone.now()]  # fmt: skip
     return sql, params
+
+
+def pending_answer_write(*, status: int, body) -> None:
+    """Store the answer under the request's key now, in the caller's transaction, for a view answering in-statement
+    whose work is a transaction of several statements (a checkout's commit): call it just before the work's last
+    statements. One statement; it overwrites an expired key. A live key (a request with it committed first, or is
+    committing: the insert waits for it) raises `KeyTaken`, which rolls the work back and replays that answer.
+    Nothing happens without a pending key (no key sent, or the transaction path, which stores the answer itself)."""
+    pending = _pending.get()
+    if pending is None or pending.written:
+        return
+    now = timezone.now()
+    cutoff = now - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+    params = [pending.client_id, pending.key, pending.fingerprint, status, JSONRenderer().render(body).decode(), "",
+              now, cutoff]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(_RECORD_SQL_BY_VENDOR[connection.vendor], params)
+        written = cursor.fetchone() is not None
+    if not written:
+        with connection.cursor() as cursor:
+            cursor.execute(_STORED_SQL, [pending.client_id, pending.key])
+            fingerprint, stored_status, stored_body, content_type = cursor.fetchone()
+        raise KeyTaken((fingerprint, stored_status, json.loads(stored_body) if isinstance(stored_body, str)
+                        else stored_body, content_type))  # fmt: skip
+    pending.written = True
 
 
 def _is_key_conflict(error: IntegrityError) -> bool:

@@ -54,14 +54,16 @@ class TillApi(UnknownCodeGuardMixin, LeanPostApiView):
                 exc = throttled
         return super().handle_exception(exc)
 
-    def till_input(self, request) -> dict:
+    def till_input(self, request, data=None) -> dict:
         """The input serializer's validated data, with the member and store, from one statement.
 
         The statement also reads whether the client, the store or the address is at a limit, so a
         blocked caller gets its 429 before any input error, as on DRF's path (where `initial` runs
-        first), and the coupon with its series (`data["coupon"]`, None when no coupon has the code).
+        first), and the coupon with its series (`data["coupon"]`, None when no coupon has the code). `data`: the
+        body, when the caller has parsed it already.
         """
-        data = request_data(request)
+        if data is None:
+            data = request_data(request)
         values, errors = validate_fields(self.input_serializer, data, skip=("member", "store"))
         names = {name: _slug(data, name) for name in ("member", "store")}
         code = redemption.redemption_code(values["code"]) if "code" in values else None

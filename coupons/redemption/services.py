@@ -260,6 +260,54 @@ def _redeem_locked(
     return redemption
 
 
+@dataclass(frozen=True)
+class HeldCoupon:
+    """A coupon a checkout holds, as its hold recorded it: the row, the eligible lines' amount, each line's discount."""
+
+    coupon_id: int
+    code: str
+    bill_amount: Decimal
+    line_discounts: dict[str, Decimal]
+
+
+def coupons_redeem_held(
+    *, held: list[HeldCoupon], member: Member, store: OrgEntity, actor: Actor, transaction_id: str, checkout_id: int,
+    at=None,
+) -> list[CouponRedemption]:  # fmt: skip
+    """Redeem what a checkout holds, under the caller's transaction, as `coupon_redeem` would each coupon (same
+    rules, reasons, events and webhooks), in series then coupon order; refuses with the first coupon's reasons.
+
+    The coupons are read and locked in one statement. The series' counters are not touched: the caller counts
+    the redemptions with `series_redemptions_count` as its last statement before committing, so the series rows
+    every till shares are locked only for that statement and the commit."""
+    at = at or timezone.now()
+    coupons = till.coupons_for_update(coupons=[(entry.coupon_id, entry.code) for entry in held])
+    if any(entry.coupon_id not in coupons for entry in held):
+        _refuse([rules.COUPON_NOT_FOUND])
+    write = routes.REDEMPTION_WRITES[Route.REDEEM_LOCKED if routes.writes_in_one_statement() else Route.REDEEM_ORM]
+    redemptions = []
+    for entry in sorted(held, key=lambda entry: (coupons[entry.coupon_id].series_id, entry.coupon_id)):
+        redemption, to = _decide(coupon=coupons[entry.coupon_id], member=member, store=store,
+                                 bill_amount=entry.bill_amount, actor=actor, transaction_id=transaction_id, at=at,
+                                 checkout_id=checkout_id, line_discounts=entry.line_discounts)  # fmt: skip
+        refusal = write(redemption=redemption, to=to, actor=actor, checkout_id=checkout_id, count=False)
+        if refusal:
+            _refuse([refusal])
+        redemptions.append(redemption)
+    return redemptions
+
+
+def series_redemptions_count(*, redemptions: list[CouponRedemption]) -> None:
+    """Count `redemptions` on their series (under each series' redemption limit) in one statement; refuses with
+    `series_redemption_limit_reached` when a limit would be passed (the caller's transaction then rolls back)."""
+    counts: dict[int, tuple[int, int | None]] = {}
+    for redemption in redemptions:
+        n, limit = counts.get(redemption.series_id, (0, redemption.series.redemption_series_limit))
+        counts[redemption.series_id] = (n + 1, limit)
+    if len(till.series_counts_write(counts=counts)) < len(counts):
+        _refuse([rules.SERIES_REDEMPTION_LIMIT_REACHED])
+
+
 def _redeem_by_swap(*, coupon, member, store, bill_amount, actor, transaction_id, at) -> CouponRedemption | None:
     """The compare-and-swap redemption of a once-only coupon; None when the swap was lost."""
     redemption, to = _decide(coupon=coupon, member=member, store=store, bill_amount=bill_amount, actor=actor,

@@ -204,6 +204,10 @@ COUNT = f"""counted AS (UPDATE {CouponSeries._meta.db_table} SET redeemed_count 
            WHERE id = %s AND EXISTS (SELECT FROM moved)"""
 COUNT_UNDER_LIMIT = " AND redeemed_count < %s"
 ANSWER = "SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM counted), (SELECT id FROM redemption)"
+# A checkout counts its redemptions on their series itself, as the last statement before its commit (see
+# `series_counts_write`), so the shared series rows stay locked only for that statement and the commit.
+REDEMPTION_INSERT_UNCOUNTED, _ = _insert(CouponRedemption, "redemption", after="moved")
+UNCOUNTED_ANSWER = "SELECT (SELECT count(*) FROM moved), 1, (SELECT id FROM redemption)"
 KEYED_ANSWER = ANSWER + ", (SELECT count(*) FROM keyed)"
 
 
@@ -242,7 +246,7 @@ HOLD_CLEARED = {"held_by_checkout": None, "held_until": None}
 
 
 def redemption_write(
-    *, redemption: CouponRedemption, to: str | None, actor: Actor, checkout_id: int | None = None
+    *, redemption: CouponRedemption, to: str | None, actor: Actor, checkout_id: int | None = None, count: bool = True
 ) -> str | None:
     """Write a redemption the rules allowed, under the caller's transaction and coupon row lock.
 
@@ -250,7 +254,8 @@ def redemption_write(
     when written, or the reason to refuse (the caller's transaction then rolls everything back): the
     coupon moved meanwhile, or the series reached its redemption limit (the counter's condition).
     PostgreSQL only (`coupons.redemption.routes` picks the write). `checkout_id`: the checkout redeeming what
-    it holds; any other checkout's live hold refuses the move, as the coupon having moved does.
+    it holds; any other checkout's live hold refuses the move, as the coupon having moved does. `count=False`
+    leaves the series' counter to the caller (`series_counts_write`, a checkout's last statement).
     """
     coupon, series = redemption.coupon, redemption.series
     now = timezone.now()
@@ -264,18 +269,21 @@ def redemption_write(
     else:
         parts.append(KEEP)
         params += [coupon.pk, coupon.code]
-    count = COUNT
-    params.append(series.pk)
-    if series.redemption_series_limit is not None:
-        count += COUNT_UNDER_LIMIT
-        params.append(series.redemption_series_limit)
-    parts += [count + " RETURNING id)", REDEMPTION_INSERT]
+    if count:
+        counter = COUNT
+        params.append(series.pk)
+        if series.redemption_series_limit is not None:
+            counter += COUNT_UNDER_LIMIT
+            params.append(series.redemption_series_limit)
+        parts += [counter + " RETURNING id)", REDEMPTION_INSERT]
+    else:
+        parts.append(REDEMPTION_INSERT_UNCOUNTED)
     params += _values(redemption, REDEMPTION_FIELDS)
     event_sql, event_params = REDEEMED_EVENT.render(coupon_id=coupon.pk, code=coupon.code, status=to or coupon.status,
                                                     transaction_id=redemption.transaction_id, at=now)  # fmt: skip
     parts.append(event_sql)
     params += event_params
-    answer = ANSWER
+    answer = ANSWER if count else UNCOUNTED_ANSWER
     pending = idempotency.pending_key()
     if pending is not None and pending.answer is not None and not pending.written:
         # The request's Idempotency-Key and its answer, written with the redemption or not at all.
@@ -303,7 +311,7 @@ def redemption_write(
 
 
 def redemption_write_orm(
-    *, redemption: CouponRedemption, to: str | None, actor: Actor, checkout_id: int | None = None
+    *, redemption: CouponRedemption, to: str | None, actor: Actor, checkout_id: int | None = None, count: bool = True
 ) -> str | None:
     """`redemption_write` with the ORM, one statement per row, for a database without data-modifying CTEs
     (which takes its writes one at a time, so the rules' read of a hold stands)."""
@@ -318,11 +326,69 @@ def redemption_write_orm(
         Coupon.objects.filter(pk=coupon.pk).update(is_reversed=False)
         coupon.is_reversed = False
     redemption.save(force_insert=True)
-    counted = CouponSeries.objects.filter(pk=series.pk)
-    if series.redemption_series_limit is not None:
-        counted = counted.filter(redeemed_count__lt=series.redemption_series_limit)
-    if not counted.update(redeemed_count=F("redeemed_count") + 1):
-        return rules.SERIES_REDEMPTION_LIMIT_REACHED
+    if count:
+        counted = CouponSeries.objects.filter(pk=series.pk)
+        if series.redemption_series_limit is not None:
+            counted = counted.filter(redeemed_count__lt=series.redemption_series_limit)
+        if not counted.update(redeemed_count=F("redeemed_count") + 1):
+            return rules.SERIES_REDEMPTION_LIMIT_REACHED
     coupon_emit(type=events.COUPON_REDEEMED, coupon_id=coupon.pk, at=redemption.redeemed_at,
                 redemption_id=redemption.pk, transaction_id=redemption.transaction_id)  # fmt: skip
     return None
+
+
+def coupons_for_update(*, coupons: list[tuple[int, str]]) -> dict[int, Coupon]:
+    """The coupons of these (id, code) pairs with their series, rows locked in id order (not the series'), in one
+    statement: a checkout's held coupons at its commit. The code as well: it finds the one partition to probe."""
+    if not coupons:
+        return {}
+    ids = sorted({pk for pk, _ in coupons})
+    codes = sorted({code for _, code in coupons})
+    sql = f"""SELECT {COUPON.sql}, {SERIES.sql}
+FROM {Coupon._meta.db_table} c JOIN {CouponSeries._meta.db_table} ser ON ser.id = c.series_id
+WHERE c.id IN ({", ".join(["%s"] * len(ids))}) AND c.code IN ({", ".join(["%s"] * len(codes))})
+ORDER BY c.id"""
+    if connection.features.has_select_for_update_of:
+        sql += " FOR UPDATE OF c"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*ids, *codes])
+        found = [_coupon_from(row, 0) for row in cursor.fetchall()]
+    return {coupon.pk: coupon for coupon in found if (coupon.pk, coupon.code) in set(coupons)}
+
+
+# Every series' count in one statement: the rows are locked in id order first (a MATERIALIZED CTE, so two
+# checkouts sharing series never wait on each other in a circle), then counted under their limits.
+_SERIES_COUNT_SQL = """WITH locked AS MATERIALIZED (
+    SELECT id FROM {table} WHERE id IN ({ids}) ORDER BY id FOR UPDATE)
+UPDATE {table} s SET redeemed_count = s.redeemed_count + v.n
+FROM (VALUES {values}) v(id, n, lim), locked
+WHERE locked.id = v.id AND s.id = v.id AND (v.lim IS NULL OR s.redeemed_count + v.n <= v.lim)
+RETURNING s.id"""
+
+
+def series_counts_write(*, counts: dict[int, tuple[int, int | None]]) -> set[int]:
+    """Count `{series_id: (redemptions, limit)}` on the series rows, each only while it stays within its limit;
+    returns the series counted (one short of `counts`: a limit refused). One statement on PostgreSQL; one per
+    series, in id order, elsewhere."""
+    if not counts:
+        return set()
+    ordered = sorted(counts.items())
+    if connection.vendor != "postgresql":
+        counted = set()
+        for pk, (n, limit) in ordered:
+            rows = CouponSeries.objects.filter(pk=pk)
+            if limit is not None:
+                rows = rows.filter(redeemed_count__lte=limit - n)
+            if rows.update(redeemed_count=F("redeemed_count") + n):
+                counted.add(pk)
+        return counted
+    table = CouponSeries._meta.db_table
+    sql = _SERIES_COUNT_SQL.format(
+        table=table,
+        ids=", ".join(["%s"] * len(ordered)),
+        values=", ".join(["(%s::bigint, %s::integer, %s::bigint)"] * len(ordered)),
+    )
+    params = [pk for pk, _ in ordered] + [value for pk, (n, limit) in ordered for value in (pk, n, limit)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}

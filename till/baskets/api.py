@@ -51,7 +51,7 @@ class BasketTillApi(TillApi):
         if lines is not None:  # the lines are valid: the till's read checks the other fields
             self.input_serializer = without_lines(basket_serializer)
         try:
-            values, errors = self.till_input(request), {}
+            values, errors = self.till_input(request, data), {}
         except exceptions.ValidationError as exc:
             if not isinstance(exc.detail, dict):
                 raise

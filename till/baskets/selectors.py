@@ -192,11 +192,17 @@ def _awards(*, member, store, lines, amounts, discounts, net_amount, at) -> tupl
     if not earned:
         return [], line_points
     paid = {ref: amounts[ref] - discounts[ref] for ref in amounts}
+    spend_weights = paid if any(paid.values()) else {line.line_ref: line.quantity for line in lines}
+    # A product offer's points go to that product's lines only: its weights name just those (the others would
+    # get nothing), so an award costs its own lines, not the whole basket.
+    quantities_by_sku: dict[str, dict[str, int]] = {}
+    for line in lines:
+        quantities_by_sku.setdefault(line.sku, {})[line.line_ref] = line.quantity
     for award in earned:
         if award.earning is not None and award.earning.behavior_type == "purchase_product":
-            weights = {line.line_ref: line.quantity if line.sku == award.earning.sku else 0 for line in lines}
+            weights = quantities_by_sku.get(award.earning.sku, {})
         else:
-            weights = paid if any(paid.values()) else {line.line_ref: line.quantity for line in lines}
+            weights = spend_weights
         for ref, points in rules.spread(award.points, weights).items():
             line_points[ref] += points
     return [{"offer_id": award.offer_id, "points": award.points} for award in earned], line_points

@@ -117,10 +117,19 @@ class CheckoutCommitApi(APIView):
     roles = POS_ONLY
 
     @extend_schema(request=None, responses=CheckoutCommitOutputSerializer)
-    @idempotent
+    @idempotent(in_statement=True)
     def post(self, request, pk):
-        checkout = checkout_of_client(request, pk)
-        body = services.checkout_commit(checkout_id=checkout.pk, actor=Actor.from_request(request))
+        if pk not in ranges.OBJECT_ID:
+            raise Http404
+        try:
+            # The checkout is read once, locked, and checked against the client's stores under the lock.
+            body = services.checkout_commit(
+                checkout_id=pk,
+                actor=Actor.from_request(request),
+                permit=lambda checkout: ensure_store_permitted(request.user, checkout.store),
+            )
+        except Checkout.DoesNotExist:
+            raise Http404 from None
         return Response(body)
 
 

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.actors import Actor
+from config.api import idempotency
 from coupons.redemption import holds as coupon_holds
 from coupons.redemption import services as redemption
 from members.models import Member, OrgEntity
@@ -114,13 +115,16 @@ def _checkout_open_once(*, member, store, transaction_id, lines, coupon_codes, o
         ) from None
     lifecycle.checkout_event(checkout.pk, old="", new=Status.HELD, actor=actor, reason="opened", at=now).save()
     holds = []
-    # Coupon rows in id order, so two checkouts holding the same coupons never wait on each other in a circle.
-    for entry in sorted(evaluation.applying_coupons, key=lambda entry: entry.coupon.pk):
+    # One statement for every coupon, rows in id order, so two checkouts holding the same coupons never wait on
+    # each other in a circle.
+    applying = sorted(evaluation.applying_coupons, key=lambda entry: entry.coupon.pk)
+    holdable = [
+        (entry.coupon.pk, entry.coupon.code) for entry in applying if coupon_holds.coupon_holdable(entry.coupon)
+    ]
+    if not coupon_holds.coupons_hold(coupons=holdable, checkout_id=checkout.pk, until=expires_at, now=now):
+        raise _HoldLost
+    for entry in applying:
         coupon = entry.coupon
-        if coupon_holds.coupon_holdable(coupon) and not coupon_holds.coupon_hold(
-            coupon_id=coupon.pk, checkout_id=checkout.pk, until=expires_at, now=now
-        ):
-            raise _HoldLost
         holds.append(
             CheckoutHold(
                 checkout=checkout,
@@ -140,6 +144,10 @@ def _checkout_open_once(*, member, store, transaction_id, lines, coupon_codes, o
         CheckoutHold(checkout=checkout, kind=CheckoutHold.Kind.OFFER_RESPONSE, offer_response_id=pk, held_at=now)
         for pk in responses
     ]
+    if not responses:
+        # Only a response's hold has a unique index to lose on: coupon holds need no savepoint.
+        CheckoutHold.objects.bulk_create(holds)
+        return checkout
     try:
         with transaction.atomic():
             CheckoutHold.objects.bulk_create(holds)
@@ -156,10 +164,15 @@ def _lapsed_response_holds_release(*, ids, now) -> None:
     )
 
 
-def checkout_commit(*, checkout_id: int, actor: Actor) -> dict:
-    """Redeem, complete and record what the checkout holds, in one transaction; a repeat replays the answer."""
+def checkout_commit(*, checkout_id: int, actor: Actor, permit=None) -> dict:
+    """Redeem, complete and record what the checkout holds, in one transaction; a repeat replays the answer.
+
+    `permit(checkout)` raises when the caller may not commit it (another store's); `Checkout.DoesNotExist` when
+    there is no such checkout."""
     with transaction.atomic():
         checkout = selectors.checkout_for_update(pk=checkout_id)
+        if permit is not None:
+            permit(checkout)
         if checkout.status == Status.COMMITTED:
             return checkout.committed_body
         now = timezone.now()
@@ -176,37 +189,45 @@ def checkout_commit(*, checkout_id: int, actor: Actor) -> dict:
             ids=[hold.offer_response_id for hold in holds if hold.kind == CheckoutHold.Kind.OFFER_RESPONSE],
             checkout=checkout, actor=actor,
         )  # fmt: skip
-        # The redemptions come last: each counts on its series' row, which stays locked until the commit, so
-        # the purchase's awards are not written while other tills wait for that row; and series in one order,
-        # so two commits sharing series never wait on each other in a circle.
-        redemptions = [_redeem(hold, checkout=checkout, actor=actor) for hold in _coupon_holds_by_series(holds)]
-        _holds_release(checkout_ids=[checkout.pk], now=now)
+        # Each coupon's own row: redeeming it clears its hold too. The series' counters, rows every till shares,
+        # are the last statement before the commit, so other tills' commits wait on them as briefly as possible.
+        coupon_holds_of = {hold.coupon_id: hold for hold in holds if hold.kind == CheckoutHold.Kind.COUPON}
+        rows = redemption.coupons_redeem_held(
+            held=[_held_coupon(hold) for hold in coupon_holds_of.values()],
+            member=checkout.member, store=checkout.store, actor=actor, transaction_id=checkout.transaction_id,
+            checkout_id=checkout.pk,
+        )  # fmt: skip
+        if holds:
+            CheckoutHold.objects.filter(checkout_id=checkout.pk, released_at__isnull=True).update(released_at=now)
         body = {
             "id": checkout.pk,
             "status": Status.COMMITTED,
-            "redemptions": redemptions,
+            "redemptions": [
+                {
+                    "redemption_id": row.pk,
+                    "code": coupon_holds_of[row.coupon_id].code,
+                    "discount_amount": f"{row.discount_amount:.2f}",
+                }
+                for row in rows
+            ],
             "completed_responses": completed,
             "transaction": recorded,
         }
         lifecycle.checkout_transition(
             checkout=checkout, to=Status.COMMITTED, actor=actor, reason="paid", at=now, committed_body=body
         )
+        idempotency.pending_answer_write(status=200, body=body)
+        redemption.series_redemptions_count(redemptions=rows)
     return body
 
 
-def _coupon_holds_by_series(holds: list[CheckoutHold]) -> list[CheckoutHold]:
-    coupons = [hold for hold in holds if hold.kind == CheckoutHold.Kind.COUPON]
-    series = coupon_holds.coupon_series_ids(coupon_ids=[hold.coupon_id for hold in coupons])
-    return sorted(coupons, key=lambda hold: (series.get(hold.coupon_id, 0), hold.coupon_id))
-
-
-def _redeem(hold: CheckoutHold, *, checkout: Checkout, actor: Actor) -> dict:
-    row = redemption.coupon_redeem(
-        code=hold.code, member=checkout.member, store=checkout.store, bill_amount=hold.eligible_amount, actor=actor,
-        transaction_id=checkout.transaction_id, checkout_id=checkout.pk,
+def _held_coupon(hold: CheckoutHold) -> redemption.HeldCoupon:
+    return redemption.HeldCoupon(
+        coupon_id=hold.coupon_id,
+        code=hold.code,
+        bill_amount=hold.eligible_amount,
         line_discounts={ref: Decimal(amount) for ref, amount in hold.line_discounts.items()},
-    )  # fmt: skip
-    return {"redemption_id": row.pk, "code": hold.code, "discount_amount": f"{row.discount_amount:.2f}"}
+    )
 
 
 def _responses_complete(*, ids, checkout, actor) -> list[int]:
