@@ -43,23 +43,26 @@ def parse_json(body: bytes):
         raise exceptions.ParseError(f"JSON parse error - {exc}") from None
     # A NUL or a surrogate can only come in as a \u escape (a raw NUL is not JSON, a raw surrogate not UTF-8),
     # and the depth cannot pass the count of brackets: most bodies need no walk at all.
-    if "\\u" in text or text.count("[") + text.count("{") > MAX_JSON_DEPTH:
-        _check_json(data)
+    escaped = "\\u" in text
+    if escaped or text.count("[") + text.count("{") > MAX_JSON_DEPTH:
+        _check_json(data, texts=escaped)
     return data
 
 
-def _check_json(data) -> None:
+def _check_json(data, *, texts: bool) -> None:
+    """Walk the body for its depth, and for forbidden characters in its strings when it has `\\u` escapes."""
     pending = [(data, "", 0)]
     while pending:
         value, path, depth = pending.pop()
         if isinstance(value, str):
-            _check_text(value, path or "non_field_errors")
+            if texts:
+                _check_text(value, path or "non_field_errors")
         elif isinstance(value, dict | list):
             if depth == MAX_JSON_DEPTH:
                 raise TooDeeplyNested()
             items = value.items() if isinstance(value, dict) else enumerate(value)
             for key, item in items:
-                if isinstance(key, str):
+                if texts and isinstance(key, str):
                     _check_text(key, path or "non_field_errors")
                 pending.append((item, f"{path}.{key}" if path else str(key), depth + 1))
 
