@@ -25,13 +25,13 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import audit_record
 from config.actors import Actor
-from config.jobs import Recovered, chunk_rows_left, stale_jobs_recover
+from config.jobs import Recovered, chunk_rows_left, read_ahead, stale_jobs_recover
 from config.spreadsheet import spreadsheet_safe_row
 from config.tasks import enqueue_on_commit
 from coupons.exceptions import UploadError
 from coupons.issuance.job_status import upload_claim, upload_fail, upload_finish
 from coupons.issuance.locks import series_issuance_lock
-from coupons.issuance.upload_chunks import Layout, upload_chunk_apply
+from coupons.issuance.upload_chunks import Layout, upload_chunk_apply, upload_chunk_prepare
 from coupons.models import CouponSeries, Upload, UploadIssue
 from webhooks import events
 from webhooks.outbox import events_emit
@@ -97,13 +97,18 @@ def upload_process(*, upload_id: int) -> Upload:
         numbered = enumerate(file.rows, start=1)
         for _ in range(upload.processed_rows):  # committed by an earlier attempt
             next(numbered, None)
-        while chunk := list(itertools.islice(numbered, size)):
-            with _cycles_collected_after():
-                committed = _chunk_commit(upload=upload, layout=layout, rows=chunk, actor=actor)
-            if not committed:
-                return Upload.objects.get(pk=upload.pk)  # failed meanwhile (attempts spent): stop here
-            if settings.UPLOAD_PAUSE_PER_CHUNK:
-                time.sleep(settings.UPLOAD_PAUSE_PER_CHUNK)
+        chunks = iter(lambda: list(itertools.islice(numbered, size)), [])
+        prepared = ((chunk, upload_chunk_prepare(layout=layout, rows=chunk)) for chunk in chunks)
+        # The next chunk is read and its members resolved on a second connection while this one is written:
+        # the worker's Python and the member lookups run beside the chunk's inserts, on the other core.
+        with read_ahead(prepared, in_thread=_may_read_ahead()) as ready:
+            for chunk, rows in ready:
+                with _cycles_collected_after():
+                    committed = _chunk_commit(upload=upload, layout=layout, chunk=chunk, rows=rows, actor=actor)
+                if not committed:
+                    return Upload.objects.get(pk=upload.pk)  # failed meanwhile (attempts spent): stop here
+                if settings.UPLOAD_PAUSE_PER_CHUNK:
+                    time.sleep(settings.UPLOAD_PAUSE_PER_CHUNK)
     _write_report(upload)
     with transaction.atomic():
         if upload_finish(upload_id=upload.pk):
@@ -116,13 +121,22 @@ def upload_process(*, upload_id: int) -> Upload:
     return upload
 
 
-def _chunk_commit(*, upload, layout, rows, actor) -> bool:
-    """Judge, write and count one chunk in one transaction; False when the upload is no longer running."""
-    last = rows[-1][0]
+def _may_read_ahead() -> bool:
+    # Inside an open transaction (a test's), another connection would not see its rows.
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+def _chunk_commit(*, upload, layout, chunk, rows, actor) -> bool:
+    """Judge, write and count one chunk in one transaction; False when the upload is no longer running.
+
+    `chunk` is the file's (row number, cells), `rows` the same prepared by `upload_chunk_prepare`."""
+    last = chunk[-1][0]
     for attempt in range(2):
+        if attempt:  # judging marked the rows of the rolled-back run: start again from the file's cells
+            rows = upload_chunk_prepare(layout=layout, rows=chunk)
         try:
             with transaction.atomic():
-                rows = chunk_rows_left(Upload, upload.pk, rows)
+                rows = chunk_rows_left(Upload, upload.pk, rows, number=_row_number)
                 if rows is None:
                     return False
                 if not rows:
@@ -145,6 +159,10 @@ def _chunk_commit(*, upload, layout, rows, actor) -> bool:
             if attempt:
                 raise
     return True
+
+
+def _row_number(row) -> int:
+    return row.number
 
 
 @contextlib.contextmanager
