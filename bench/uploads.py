@@ -15,7 +15,9 @@ then times, each in a fresh worker process so its peak memory (ru_maxrss) is its
 5. a plain text COPY of the same coupon rows (code, member, status, dates) straight into the coupon table: the
    ceiling of writing them, with no reading, checking or rules.
 Each figure is rows per second; the ratios compare each upload with 4 and 5 in the same run. DEBUG is off, as in
-production (development's DEBUG keeps a log of every query).
+production (development's DEBUG keeps a log of every query). Besides the worker's CPU, the CPU of every database
+backend the worker used (its own connection and the one preparing chunks ahead) is read from /proc: the figures
+the machine's load moves least. BENCH_READ_AHEAD=0 prepares each chunk in the upload's own loop, for comparison.
 """
 
 import argparse
