@@ -15,7 +15,9 @@ then times, each in a fresh worker process so its peak memory (ru_maxrss) is its
 5. a plain text COPY of the same coupon rows (code, member, status, dates) straight into the coupon table: the
    ceiling of writing them, with no reading, checking or rules.
 Each figure is rows per second; the ratios compare each upload with 4 and 5 in the same run. DEBUG is off, as in
-production (development's DEBUG keeps a log of every query).
+production (development's DEBUG keeps a log of every query). Besides the worker's CPU, the CPU of every database
+backend the worker used (its own connection and the one preparing chunks ahead) is read from /proc: the figures
+the machine's load moves least. BENCH_READ_AHEAD=0 prepares each chunk in the upload's own loop, for comparison.
 """
 
 import argparse
@@ -85,7 +87,8 @@ def write_files(directory: Path, count: int) -> dict[str, Path]:
 
 
 PHASES = {
-    "coupons.issuance.uploads": ["_survey", "_chunk_commit", "upload_chunk_apply", "_write_report"],
+    "coupons.issuance.uploads": ["_survey", "_chunk_commit", "upload_chunk_prepare", "upload_chunk_apply",
+                                 "_write_report"],
     "coupons.issuance.upload_chunks": ["_resolve", "_standings", "_judge", "_holders", "_seen_before",
                                        "_copy_codes", "issued_coupons_write", "coupons_created_events_record",
                                        "series_note_issued", "_claim_uploaded_codes"],
@@ -147,10 +150,53 @@ def time_statements(totals: dict, plans: list):
     return connection.execute_wrapper(timed)
 
 
+def backend_cpu_seconds() -> dict:
+    """CPU seconds of each database backend this process uses (the upload's connection and any reading ahead on
+    another), read from /proc just before each connection closes and at the end: {"total": …}."""
+    from django.db import connections
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.backends.signals import connection_created
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    seen, spent = {}, {"total": 0.0}
+
+    def cpu(pid: int) -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / ticks
+
+    def opened(sender, connection, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        seen[id(connection)] = (pid, cpu(pid))
+
+    def settle(connection) -> None:
+        pid, start = seen.pop(id(connection), (None, 0.0))
+        if pid is not None:
+            spent["total"] += cpu(pid) - start
+
+    close = BaseDatabaseWrapper.close
+
+    def closing(self):
+        settle(self)
+        return close(self)
+
+    BaseDatabaseWrapper.close = closing
+    connection_created.connect(opened, weak=False)
+    spent["settle"] = lambda: settle(connections["default"])
+    return spent
+
+
 def child(upload_id: int) -> None:
     """Run one upload in this (fresh) process; print its seconds and this process's peak memory."""
     from bench.pos_inprocess import tasks_to_memory_broker
+    from coupons.issuance import uploads
     from coupons.issuance.uploads import upload_process
+
+    if os.environ.get("BENCH_READ_AHEAD") == "0":  # the chunks prepared in the upload's own loop, for comparison
+        uploads._may_read_ahead = lambda: False
+    connection.close()
+    backends = backend_cpu_seconds()
 
     # As on a worker host: the upload's wake-ups of the webhook dispatcher go to the broker, and the dispatcher
     # runs on the webhooks queue's workers; with no broker Celery would run it inside the upload.
@@ -176,6 +222,7 @@ def child(upload_id: int) -> None:
     seconds = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
     peak, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime - cpu_before
+    backends["settle"]()
     if phases:
         print("  " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in phases.items()), file=sys.stderr)
         for name, (spent, count) in sorted(statements.items(), key=lambda item: -item[1][0])[:12]:
@@ -189,6 +236,7 @@ def child(upload_id: int) -> None:
                 print("\n".join(f"      {line[:150]}" for line in plan), file=sys.stderr)
     print(json.dumps({"seconds": seconds, "status": upload.status, "succeeded": upload.succeeded,
                       "failed": upload.failed, "peak_mb": peak / 1024, "idle_mb": before / 1024, "cpu_seconds": cpu,
+                      "db_cpu_seconds": backends["total"],
                       "error": upload.error}))  # fmt: skip
 
 
@@ -277,7 +325,8 @@ def run(args, directory: Path) -> None:
         figures[label] = result
         print(f"{label:30s} {result['seconds']:7.2f} s  {count / result['seconds']:10,.0f} rows/s  "
               f"peak worker memory {result['peak_mb']:.0f} MB (idle process {result['idle_mb']:.0f} MB), "
-              f"worker CPU {result['cpu_seconds']:.2f} s ({1e6 * result['cpu_seconds'] / count:.1f} µs a row)"
+              f"worker CPU {result['cpu_seconds']:.2f} s ({1e6 * result['cpu_seconds'] / count:.1f} µs a row), "
+              f"database CPU {result['db_cpu_seconds']:.2f} s ({1e6 * result['db_cpu_seconds'] / count:.1f} µs a row)"
               )  # fmt: skip
         if result["phases"]:
             print(result["phases"])

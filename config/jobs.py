@@ -10,12 +10,16 @@ The three job models share one lifecycle, JOB_TRANSITIONS; each has one `JobStat
 heartbeat or a counter is not a status change: those are plain UPDATEs of the job's own fields.
 """
 
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import itemgetter
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -106,18 +110,19 @@ def stale_condition(now: datetime) -> Q:
     return Q(status=RUNNING) & (Q(heartbeat_at__lt=stale_before(now)) | Q(heartbeat_at__isnull=True))
 
 
-def chunk_rows_left(model, pk: int, rows: list) -> list | None:
+def chunk_rows_left(model, pk: int, rows: list, *, number: Callable = itemgetter(0)) -> list | None:
     """Inside a chunk's transaction: lock the job's row and keep the chunk's rows it has not counted yet.
 
-    `rows` are (row number, …) in file order and the job counts them in `processed_rows`. None when the job is no
-    longer running; an empty list when the chunk was done already. The row lock makes a second worker on the same
-    job (a reaper's resume while the first still lives) wait, then see the chunk done and skip it, so no row is
+    `rows` are in file order, `number(row)` their row number (by default a row is (row number, …)), and the job
+    counts them in `processed_rows`. None when the job is no longer running; an empty list when the chunk was done
+    already. The row lock makes a second worker on the same job (a reaper's resume while the first still lives)
+    wait, then see the chunk done and skip it, so no row is
     handled twice.
     """
     status, processed = model.objects.select_for_update().values_list("status", "processed_rows").get(pk=pk)
     if status != model.Status.RUNNING:
         return None
-    return [row for row in rows if row[0] > processed]
+    return [row for row in rows if number(row) > processed]
 
 
 def job_start(job: QuerySet, *, writer: JobStatusWriter, fail: Callable[[str], None], **changes) -> bool:
@@ -175,3 +180,59 @@ def stale_jobs_recover(
             resume(pk)
             recovered.resumed.append(pk)
     return recovered
+
+
+_READ_AHEAD_END = object()
+
+
+@contextmanager
+def read_ahead(items: Iterator, *, in_thread: bool, depth: int = 1):
+    """`items` (a job's prepared chunks), produced on a thread `depth` items ahead of the caller's loop.
+
+    The thread has its own database connection (closed when it ends), so it may read while the caller's
+    connection writes; `depth` bounds the items held in memory besides the one in hand and the one being
+    made. An error in the thread is raised in the caller's loop; leaving the loop early stops the thread.
+    Without `in_thread` the items are produced in the caller's loop, one at a time.
+    """
+    if not in_thread:
+        yield items
+        return
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def hand_over(entry) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not hand_over((item, None)):
+                    return
+            hand_over((_READ_AHEAD_END, None))
+        except BaseException as exc:  # raised again in the caller's loop
+            hand_over((_READ_AHEAD_END, exc))
+        finally:
+            connection.close()
+
+    def consume():
+        while True:
+            item, error = ready.get()
+            if item is _READ_AHEAD_END:
+                if error is not None:
+                    raise error
+                return
+            yield item
+
+    producer = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    producer.start()
+    try:
+        yield consume()
+    finally:
+        stop.set()
+        producer.join()

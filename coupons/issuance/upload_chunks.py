@@ -105,20 +105,28 @@ class _Standing:
     common_taken: bool = False
 
 
-def upload_chunk_apply(*, upload: Upload, series: CouponSeries, layout: Layout, rows, actor: Actor, now):
-    """Judge and write one chunk of (row number, cells); the counts and report lines it adds."""
+def upload_chunk_prepare(*, layout: Layout, rows) -> list[_Row]:
+    """One chunk of (row number, cells) read and checked, its identifiers resolved to members.
+
+    Nothing here depends on the series or on earlier chunks (members are read, never written, by an
+    upload), so the next chunk may be prepared on another connection while this one is being written."""
     cells_of_chunk = "".join(itertools.chain.from_iterable(cells for _, cells in rows))
     parse = _parser(layout, clean=not FORBIDDEN_CHARACTERS.search(cells_of_chunk))
     del cells_of_chunk
     parsed = [parse(number, cells) for number, cells in rows]
     if layout.identifier:
         _resolve(parsed, layout.identifier)
+    return parsed
+
+
+def upload_chunk_apply(*, upload: Upload, series: CouponSeries, layout: Layout, rows: list[_Row], actor: Actor, now):
+    """Judge and write one prepared chunk (`upload_chunk_prepare`); the counts and report lines it adds."""
     if layout.kind == Upload.Kind.MEMBERS:
-        _members_chunk(series=series, rows=parsed, actor=actor, now=now)
+        _members_chunk(series=series, rows=rows, actor=actor, now=now)
     else:
-        _codes_chunk(upload=upload, series=series, rows=parsed, actor=actor, now=now)
+        _codes_chunk(upload=upload, series=series, rows=rows, actor=actor, now=now)
     outcome = ChunkOutcome()
-    for row in parsed:
+    for row in rows:
         if row.problems:
             outcome.failed += 1
             outcome.issues.extend((row.number, row.label, code) for code in row.problems)

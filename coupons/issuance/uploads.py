@@ -5,7 +5,10 @@ it needs and counts its rows (for the progress bar), so a file that cannot be re
 issued; the second pass reads it in chunks of UPLOAD_CHUNK_ROWS rows. Each chunk is one transaction with
 the upload's progress counters and its report lines (`coupons.issuance.upload_chunks` judges and writes its
 rows set-wise), so a worker that dies mid-file resumes after the last committed chunk and never issues a row
-twice, and the progress bar moves per chunk.
+twice, and the progress bar moves per chunk. On PostgreSQL the next chunk is read, checked and its members
+resolved on a second connection (`config.jobs.read_ahead`, one chunk ahead) while the current one is judged and
+written: members are only read by an upload, and everything that depends on earlier chunks (the members'
+standing, the codes' holders) is read inside the chunk's own transaction.
 """
 
 import contextlib
@@ -25,13 +28,13 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import audit_record
 from config.actors import Actor
-from config.jobs import Recovered, chunk_rows_left, stale_jobs_recover
+from config.jobs import Recovered, chunk_rows_left, read_ahead, stale_jobs_recover
 from config.spreadsheet import spreadsheet_safe_row
 from config.tasks import enqueue_on_commit
 from coupons.exceptions import UploadError
 from coupons.issuance.job_status import upload_claim, upload_fail, upload_finish
 from coupons.issuance.locks import series_issuance_lock
-from coupons.issuance.upload_chunks import Layout, upload_chunk_apply
+from coupons.issuance.upload_chunks import Layout, upload_chunk_apply, upload_chunk_prepare
 from coupons.models import CouponSeries, Upload, UploadIssue
 from webhooks import events
 from webhooks.outbox import events_emit
@@ -97,13 +100,18 @@ def upload_process(*, upload_id: int) -> Upload:
         numbered = enumerate(file.rows, start=1)
         for _ in range(upload.processed_rows):  # committed by an earlier attempt
             next(numbered, None)
-        while chunk := list(itertools.islice(numbered, size)):
-            with _cycles_collected_after():
-                committed = _chunk_commit(upload=upload, layout=layout, rows=chunk, actor=actor)
-            if not committed:
-                return Upload.objects.get(pk=upload.pk)  # failed meanwhile (attempts spent): stop here
-            if settings.UPLOAD_PAUSE_PER_CHUNK:
-                time.sleep(settings.UPLOAD_PAUSE_PER_CHUNK)
+        chunks = iter(lambda: list(itertools.islice(numbered, size)), [])
+        prepared = (upload_chunk_prepare(layout=layout, rows=chunk) for chunk in chunks)
+        # The next chunk is read and its members resolved on a second connection while this one is written:
+        # the worker's Python and the member lookups run beside the chunk's inserts, on the other core.
+        with read_ahead(prepared, in_thread=_may_read_ahead()) as ready:
+            for rows in ready:
+                with _cycles_collected_after():
+                    committed = _chunk_commit(upload=upload, layout=layout, rows=rows, actor=actor)
+                if not committed:
+                    return Upload.objects.get(pk=upload.pk)  # failed meanwhile (attempts spent): stop here
+                if settings.UPLOAD_PAUSE_PER_CHUNK:
+                    time.sleep(settings.UPLOAD_PAUSE_PER_CHUNK)
     _write_report(upload)
     with transaction.atomic():
         if upload_finish(upload_id=upload.pk):
@@ -116,20 +124,31 @@ def upload_process(*, upload_id: int) -> Upload:
     return upload
 
 
+def _may_read_ahead() -> bool:
+    # Inside an open transaction (a test's), another connection would not see its rows.
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
 def _chunk_commit(*, upload, layout, rows, actor) -> bool:
-    """Judge, write and count one chunk in one transaction; False when the upload is no longer running."""
-    last = rows[-1][0]
+    """Judge, write and count one chunk (prepared by `upload_chunk_prepare`) in one transaction; False when the
+    upload is no longer running."""
+    last = rows[-1].number
+    # What reading and resolving found: judging only sets a row's problems, so a second run starts from these.
+    found = [tuple(row.problems) for row in rows]
     for attempt in range(2):
+        if attempt:
+            for row, problems in zip(rows, found, strict=True):
+                row.problems = list(problems)
         try:
             with transaction.atomic():
-                rows = chunk_rows_left(Upload, upload.pk, rows)
-                if rows is None:
+                left = chunk_rows_left(Upload, upload.pk, rows, number=_row_number)
+                if left is None:
                     return False
-                if not rows:
+                if not left:
                     return True
                 series_issuance_lock(upload.series_id)
                 series = CouponSeries.objects.select_for_update().select_related("offer").get(pk=upload.series_id)
-                outcome = upload_chunk_apply(upload=upload, series=series, layout=layout, rows=rows, actor=actor,
+                outcome = upload_chunk_apply(upload=upload, series=series, layout=layout, rows=left, actor=actor,
                                              now=timezone.now())  # fmt: skip
                 _issues_write(upload=upload, issues=outcome.issues)
                 Upload.objects.filter(pk=upload.pk).update(
@@ -145,6 +164,10 @@ def _chunk_commit(*, upload, layout, rows, actor) -> bool:
             if attempt:
                 raise
     return True
+
+
+def _row_number(row) -> int:
+    return row.number
 
 
 @contextlib.contextmanager

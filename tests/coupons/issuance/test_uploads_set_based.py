@@ -6,6 +6,7 @@ import gc
 import pytest
 from django.core.files.base import ContentFile
 
+from coupons.issuance import upload_chunks
 from coupons.issuance.uploads import upload_process
 from coupons.models import Coupon, CouponEvent, Upload, UploadIssue
 from tests.coupons.factories import CouponFactory, CouponSeriesFactory
@@ -79,3 +80,31 @@ def test_the_collector_is_on_again_after_an_upload_and_after_a_failing_chunk(run
     with pytest.raises(RuntimeError):
         upload_process(upload_id=upload.pk)
     assert gc.isenabled()
+
+
+def test_a_chunk_whose_insert_meets_a_code_written_meanwhile_is_judged_again_from_what_reading_found(run, monkeypatch):
+    ann = MemberFactory()
+    CouponFactory(series=CouponSeriesFactory(), code="TAKEN-1")  # as if another upload wrote it meanwhile
+    # One a member: the first run, blind to TAKEN-1, issues it to Ann and refuses her NEW-1; the second run must
+    # not keep that refusal.
+    series = CouponSeriesFactory(uploaded=True, max_per_member=1, min_gap_days=None)
+    holders = upload_chunks._holders
+    calls = []
+
+    def blind_first(codes):  # the first run does not see TAKEN-1, so its COPY meets the unique index
+        calls.append(codes)
+        return {} if len(calls) == 1 else holders(codes)
+
+    monkeypatch.setattr(upload_chunks, "_holders", blind_first)
+    text = f"code,external_id\nTAKEN-1,{ann.external_id}\nNEW-1,{ann.external_id}\nNEW-2,NOPE-1\nNEW-3,\n"
+    upload = run(series, text, kind="codes")
+    assert len(calls) == 2
+    assert (upload.succeeded, upload.failed) == (2, 2)
+    assert list(UploadIssue.objects.filter(upload=upload).order_by("row").values_list("row", "code")) == [
+        (1, "duplicate_code"),
+        (3, "invalid_external_id"),
+    ]
+    assert sorted(Coupon.objects.filter(series=series).values_list("code", "member_id")) == [
+        ("NEW-1", ann.pk),
+        ("NEW-3", None),
+    ]
