@@ -71,6 +71,11 @@ def load(args, *, member_id, store_id, series_ids):
             """,
             {"store": store_id},
         )
+        # a reversed redemption reinstates its coupon
+        cursor.execute(
+            "UPDATE coupons_coupon SET status = 'issued' WHERE id IN"
+            " (SELECT coupon_id FROM coupons_couponredemption WHERE is_reversed)"
+        )
         cursor.execute(
             """
             INSERT INTO coupons_couponevent (coupon_id, old_status, new_status, actor, channel, reason, at)

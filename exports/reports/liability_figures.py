@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connections, router, transaction
 from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, Sum, Value, When
 from django.db.models.expressions import RawSQL
@@ -74,9 +75,14 @@ def live_redemptions(at: datetime):
 def coupon_state(at: datetime):
     """A coupon's state as of `at`, as one CASE, for the few coupons that changed since a close: the redeemed test
     probes each one's redemptions by the coupon index, so its cost does not grow with all redemptions. A multi-use
-    coupon is never redeemed, it stays owed. (Over every coupon: `_SCANNED_COUPONS_SQL`, the same rules.)"""
-    live = live_redemptions(at).filter(coupon_id=OuterRef("pk"))
-    redeemed = Exists(live) & Q(series__multi_use=False)
+    coupon is never redeemed, it stays owed. (Over every coupon: `_SCANNED_COUPONS_SQL`, the same rules.)
+
+    Past the latest time a till may state (now and its clock's skew), every redemption so far was made before `at`
+    and none reversed after it, so a single-use coupon is redeemed then exactly when its status says so: no probe."""
+    if at >= timezone.now() + timedelta(seconds=settings.CLIENT_CLOCK_SKEW_SECONDS):
+        redeemed = Q(status=Coupon.Status.REDEEMED) & Q(series__multi_use=False)
+    else:
+        redeemed = Exists(live_redemptions(at).filter(coupon_id=OuterRef("pk"))) & Q(series__multi_use=False)
     return Case(
         When(Q(issued_at__isnull=True) | Q(issued_at__gte=at), then=Value(None)),
         When(Q(status=REVOKED_STATUS, last_status_change_on__lt=at), then=Value(REVOKED)),
