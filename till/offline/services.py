@@ -96,6 +96,7 @@ def offline_batch_judge(
     gets the body and counts. `progress` hears the rows answered after each chunk."""
     order = sorted(range(len(rows)), key=lambda i: (0, i) if rows[i] is None else (1, rows[i].redeemed_at, i))
     store = batch.store
+    written = {}  # position -> the answers of the chunks judged here, not read back
     while True:
         with transaction.atomic():
             locked = OfflineBatch.objects.select_for_update().get(pk=batch.pk)
@@ -105,9 +106,9 @@ def offline_batch_judge(
             entries = [(index, rows[index]) for index in order[done : done + CHUNK_ROWS]]
             if entries:
                 context = batch_context(batch=batch, store=store, actor=actor)
-                offline_chunk_apply(context=context, position=done, entries=entries)
+                written[done] = offline_chunk_apply(context=context, position=done, entries=entries).written
             if done + len(entries) >= len(rows):
-                _answer_write(batch)
+                _answer_write(batch, written)
                 break
         if progress is not None:
             progress(done + len(entries))
@@ -126,9 +127,11 @@ def _rows_answered(batch: OfflineBatch) -> int:
     return OfflineBatchChunk.objects.filter(batch=batch).aggregate(rows=Sum("row_count"))["rows"] or 0
 
 
-def _answer_write(batch: OfflineBatch) -> None:
-    """The batch's answer body, from its answers: the accepted rows and the rejected ones, each by index."""
-    answers = [answer for chunk in batch.chunks.values_list("answers", flat=True) for answer in chunk]
+def _answer_write(batch: OfflineBatch, written: dict[int, list]) -> None:
+    """The batch's answer body, from its answers (`written`: those of the chunks judged here, by position, the
+    others read): the accepted rows and the rejected ones, each by index."""
+    others = batch.chunks.exclude(position__in=list(written)).values_list("answers", flat=True)
+    answers = [answer for chunk in [*written.values(), *others] for answer in chunk]
     accepted, rejected = [], []
     for index, code, redemption_id, reasons in sorted(answers):
         if reasons:
