@@ -6,6 +6,7 @@ whenever it says yes the rules find nothing; the comparison test runs rows on ea
 through the set-based batch and the row-at-a-time reference.
 """
 
+import gc
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -77,7 +78,7 @@ def cases(draw):
     return series, coupon, member, services.OfflineRow("C1", "M", at, bill), allowed, mine
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(cases())
 def test_plain_rows_are_only_those_the_rules_allow(case):
     series, coupon, member, row, allowed, mine = case
@@ -140,3 +141,24 @@ def test_rows_at_the_edges_of_the_short_cut_answer_as_the_reference(store, monke
     assert last.transaction_id == "tab\there, new\nline, back\\slash \\N"
     assert last.redeemed_at == ends_at_the_row.expires_at
     assert last.bill_amount == Decimal("7.50")
+
+
+@pytest.mark.django_db
+def test_collector_is_paused_while_a_batch_is_judged_and_resumed_after(store, monkeypatch):
+    seen = []
+    apply = services.offline_chunk_apply
+
+    def spying(**kwargs):
+        seen.append(gc.isenabled())
+        return apply(**kwargs)
+
+    monkeypatch.setattr(services, "offline_chunk_apply", spying)
+    coupon = CouponFactory()
+
+    offline_batch_record(batch_id="B-GC", store=store, rows=[offline_row(coupon)], actor=ACTOR)
+
+    assert seen == [False]
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), services.collection_paused():
+        raise RuntimeError
+    assert gc.isenabled()
