@@ -40,7 +40,7 @@ from members.models import Member, OrgEntity
 from members.selectors import org_entity_lineage_ids
 from till.offline.exceptions import MALFORMED_ROW, MEMBER_NOT_FOUND
 from till.offline.models import OfflineBatch, OfflineBatchChunk, OfflineConflict
-from till.offline.rows import rows_insert
+from till.offline.rows import rows_copy
 from webhooks import events
 from webhooks.outbox import events_emit_from_query
 from webhooks.payloads import COUPON as COUPON_OBJECT
@@ -117,6 +117,8 @@ class _State:
     rates: dict[int, Decimal | DomainError] = field(default_factory=dict)
     series_facts: dict[int, dict] = field(default_factory=dict)
     registered_on: dict[int, object] = field(default_factory=dict)
+    plain: dict[int, bool] = field(default_factory=dict)  # series id -> whether `_plainly_allowed` may judge
+    discounts: dict[tuple[int, Decimal], Decimal] = field(default_factory=dict)  # (series, bill) -> discount
 
 
 @dataclass
@@ -126,6 +128,7 @@ class ChunkWrites:
     conflicts: list[tuple[OfflineConflict, CouponRedemption | _Redemption | None]] = field(default_factory=list)
     moved: list[_Coupon] = field(default_factory=list)  # once-only coupons redeemed
     kept: list[_Coupon] = field(default_factory=list)  # multi-use coupons redeemed (they stay issued)
+    written: list[list] = field(default_factory=list)  # the chunk's answers as its row keeps them
 
 
 def offline_chunk_apply(*, context: BatchContext, position: int, entries: list[tuple[int, object]]) -> ChunkWrites:
@@ -145,14 +148,34 @@ def _batches(values):
         yield values[start : start + LOOKUP_BATCH]
 
 
+def _array_literal(values) -> str:
+    """A PostgreSQL array literal of `values` (ints, or texts quoted), to go as one text parameter: psycopg's own
+    array dumper checks each element with a regular expression, a second or so a 100,000-row batch."""
+    if all(type(value) is int for value in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    quoted = ('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values)
+    return "{" + ",".join(quoted) + "}"
+
+
+def _where_in(queryset, column: str, values):
+    """`queryset` filtered to rows whose `column` is one of `values` (`column__in_array`), the values sent as one
+    array literal on PostgreSQL."""
+    if connection.vendor != "postgresql":
+        return queryset.filter(**{f"{column}__in_array": values})
+    db_type = queryset.model._meta.get_field(column).db_type(connection) or ""
+    kind = "bigint" if "int" in db_type or "serial" in db_type else "text"  # as `__in_array` types it
+    table = queryset.model._meta.db_table
+    return queryset.extra(where=[f'"{table}"."{column}" = ANY(%s::{kind}[])'], params=[_array_literal(values)])
+
+
 def _state_load(context: BatchContext, rows) -> _State:
     members = {}
     for batch in _batches({row.member for row in rows}):
-        members.update((m.external_id, m) for m in Member.objects.filter(external_id__in_array=batch))
+        members.update((m.external_id, m) for m in _where_in(Member.objects.all(), "external_id", batch))
     wanted = {(redemption_code(row.code), members[row.member].pk) for row in rows if row.member in members}
     coupons = _coupons_read(wanted)
     state = _State(members=members, coupons=coupons, allowed=_allowed_stores(coupons.values()))
-    state.mine = _member_redemptions(coupons.values(), {member.pk for member in members.values()})
+    state.mine = _member_redemptions(coupons.values(), {member.id for member in members.values()})
     state.standing = _standing_redemptions(coupons.values())
     return state
 
@@ -163,7 +186,7 @@ def _coupons_read(wanted: set[tuple[str, int]]) -> dict[tuple[str, int], Coupon]
     codes = {code for code, _member in wanted}
     own = {}
     for batch in _batches(codes):
-        own.update(Coupon.objects.filter(code__in_array=batch, is_common=False).values_list("code", "pk"))
+        own.update(_where_in(Coupon.objects.filter(is_common=False), "code", batch).values_list("code", "pk"))
     common = codes - own.keys()
     members_of = {}
     newest = {}
@@ -183,7 +206,7 @@ def _coupons_read(wanted: set[tuple[str, int]]) -> dict[tuple[str, int], Coupon]
             picked[(code, member)] = pk
     loaded = {}
     for batch in _batches(sorted(set(picked.values()))):
-        locked = Coupon.objects.filter(pk__in_array=batch).order_by("pk").select_for_update()
+        locked = _where_in(Coupon.objects.all(), "id", batch).order_by("pk").select_for_update()
         loaded.update((values[0], _Coupon(*values)) for values in locked.values_list(*COUPON_COLUMNS))
     _series_attach(loaded.values())
     return {key: loaded[pk] for key, pk in picked.items() if pk in loaded}
@@ -248,9 +271,9 @@ def _standing_redemptions(coupons) -> dict[int, CouponRedemption]:
 
 def _series_facts(state: _State, series: CouponSeries) -> dict:
     """The facts a series gives every redemption of its coupons, as `redemption_facts` takes them; once a chunk."""
-    if series.pk not in state.series_facts:
-        allowed = state.allowed.get(series.pk)
-        state.series_facts[series.pk] = {
+    if series.id not in state.series_facts:
+        allowed = state.allowed.get(series.id)
+        state.series_facts[series.id] = {
             "allow_anyone": series.allow_anyone,
             "multi_use": series.multi_use,
             "max_per_member": series.redemption_max_per_member,
@@ -266,25 +289,25 @@ def _series_facts(state: _State, series: CouponSeries) -> dict:
             "registered_to": series.new_members_registered_to,
             "max_transactions": series.new_members_max_transactions,
         }
-    return state.series_facts[series.pk]
+    return state.series_facts[series.id]
 
 
 def _registered_on(state: _State, member: Member):
-    if member.pk not in state.registered_on:
-        state.registered_on[member.pk] = timezone.localdate(member.registered_at) if member.registered_at else None
-    return state.registered_on[member.pk]
+    if member.id not in state.registered_on:
+        state.registered_on[member.id] = timezone.localdate(member.registered_at) if member.registered_at else None
+    return state.registered_on[member.id]
 
 
 def _facts(context: BatchContext, state: _State, coupon: _Coupon, member: Member, row) -> rules.RedemptionFacts:
     """The facts `redemption_facts` reads, taken from the chunk's state instead of one query each."""
     series = coupon.series
     settings = _series_facts(state, series)
-    count, last = state.mine.get((coupon.pk, member.pk), (0, None)) if _counted(series) else (0, None)
+    count, last = state.mine.get((coupon.pk, member.id), (0, None)) if _counted(series) else (0, None)
     return rules.RedemptionFacts(
         at=row.redeemed_at,
         local_at=row.redeemed_at.astimezone(context.zone),
         status=coupon.status,
-        is_owner=coupon.member_id == member.pk,
+        is_owner=coupon.member_id == member.id,
         bill_amount=row.bill_amount,
         store_lineage_ids=context.lineage_ids if settings["allowed_store_ids"] is not None else frozenset(),
         expires_at=coupon.expires_at,
@@ -303,17 +326,64 @@ def _facts(context: BatchContext, state: _State, coupon: _Coupon, member: Member
     )
 
 
+def _plain_series(context: BatchContext, state: _State, series: CouponSeries) -> bool:
+    """Whether the series leaves only the per-row rules `_plainly_allowed` checks: once-only, no calendar, no limit,
+    no new-member terms, and this store allowed (it is the batch's one store); once a chunk."""
+    plain = state.plain.get(series.id)
+    if plain is None:
+        settings = _series_facts(state, series)
+        plain = state.plain[series.id] = (
+            not settings["multi_use"]
+            and not rules.store_blocks(settings["allowed_store_ids"], context.lineage_ids)
+            and settings["days_of_week"] is None and settings["days_of_month"] is None and settings["hours"] is None
+            and settings["series_limit"] is None
+            and settings["registered_from"] is None and settings["registered_to"] is None
+            and settings["max_transactions"] is None
+        )  # fmt: skip
+    return plain
+
+
+def _plainly_allowed(context: BatchContext, state: _State, coupon: _Coupon, member: Member, row) -> bool:
+    """True only when `rules.redemption_reasons` would find nothing against the row: the common row (an issued,
+    unheld coupon of a plain series, the member's own, in its dates and the window, a bill in bounds), judged
+    without building its facts. False says nothing: the row then goes through the rules."""
+    if coupon.status != Status.ISSUED or coupon.held_by_checkout is not None:
+        return False
+    if not _plain_series(context, state, coupon.series):
+        return False
+    at = row.redeemed_at
+    series = coupon.series
+    return (
+        context.window.contains(at)
+        and (coupon.expires_at is None or at <= coupon.expires_at)
+        and (coupon.redeemable_from is None or at >= coupon.redeemable_from)
+        and (coupon.member_id == member.id or series.allow_anyone)
+        and rules.bill_reason(row.bill_amount, series.min_bill, series.max_bill) is None
+    )
+
+
+def _discount(state: _State, series: CouponSeries, bill_amount: Decimal, rate: Decimal) -> Decimal:
+    """The rules' discount for this series and bill (the same for every row with that bill), once a chunk."""
+    key = (series.id, bill_amount)
+    amount = state.discounts.get(key)
+    if amount is None:
+        amount = state.discounts[key] = rules.discount_amount(
+            discount_type=series.discount_type, value=series.discount_value, bill_amount=bill_amount, rate=rate
+        )
+    return amount
+
+
 def _rate(context: BatchContext, state: _State, series: CouponSeries) -> Decimal:
     """The series' exchange rate into the store's currency (1 but for a fixed discount), read once a chunk."""
-    if series.pk not in state.rates:
+    if series.id not in state.rates:
         try:
             rate = Decimal(1)
             if series.discount_type == CouponSeries.DiscountType.FIXED:
                 rate = exchange_rate(from_currency=series.discount_currency, to_currency=context.currency)
-            state.rates[series.pk] = rate
+            state.rates[series.id] = rate
         except DomainError as exc:
-            state.rates[series.pk] = exc
-    found = state.rates[series.pk]
+            state.rates[series.id] = exc
+    found = state.rates[series.id]
     if isinstance(found, DomainError):
         raise found
     return found
@@ -327,7 +397,7 @@ def _judge(context: BatchContext, state: _State, writes: ChunkWrites, index: int
     if member is None:
         writes.answers.append((index, row.code, None, MEMBER_NOT_FOUND))
         return
-    coupon = state.coupons.get((redemption_code(row.code), member.pk))
+    coupon = state.coupons.get((redemption_code(row.code), member.id))
     try:
         redemption = _redeem(context, state, coupon, member, row)
     except DomainError as exc:
@@ -351,12 +421,12 @@ def _redeem(context: BatchContext, state: _State, coupon: _Coupon | None, member
     if coupon is None:
         _refuse([rules.COUPON_NOT_FOUND])
     series = coupon.series
-    reasons = rules.redemption_reasons(_facts(context, state, coupon, member, row))
-    if reasons:
-        _refuse(reasons)
+    if not _plainly_allowed(context, state, coupon, member, row):
+        reasons = rules.redemption_reasons(_facts(context, state, coupon, member, row))
+        if reasons:
+            _refuse(reasons)
     rate = _rate(context, state, series)
-    amount = rules.discount_amount(discount_type=series.discount_type, value=series.discount_value,
-                                   bill_amount=row.bill_amount, rate=rate)  # fmt: skip
+    amount = _discount(state, series, row.bill_amount, rate)
     to = None if series.multi_use else Status.REDEEMED
     if to is not None:
         try:
@@ -365,13 +435,13 @@ def _redeem(context: BatchContext, state: _State, coupon: _Coupon | None, member
             _refuse([rules.ALREADY_REDEEMED])
         coupon.status = to
     redemption = _Redemption(
-        coupon_id=coupon.pk, series_id=series.pk, member_id=member.pk, bill_amount=row.bill_amount,
+        coupon_id=coupon.pk, series_id=series.id, member_id=member.id, bill_amount=row.bill_amount,
         discount_amount=amount, exchange_rate=rate if rate != 1 else None, transaction_id=row.transaction_id or "",
         redeemed_at=row.redeemed_at, store_id=context.store.pk,
     )  # fmt: skip
     series.redeemed_count += 1
     if _counted(series):
-        mine = state.mine.setdefault((coupon.pk, member.pk), [0, None])
+        mine = state.mine.setdefault((coupon.pk, member.id), [0, None])
         mine[0] += 1
         mine[1] = row.redeemed_at if mine[1] is None else max(mine[1], row.redeemed_at)
     latest = state.standing.get(coupon.pk)
@@ -410,7 +480,7 @@ def _write(context: BatchContext, writes: ChunkWrites, position: int) -> None:
     actor = context.actor
     same = {"store_id": context.store.pk, "currency": context.currency, "actor": actor.name, "channel": actor.channel,
             "is_reversed": False}  # fmt: skip
-    ids = rows_insert(CouponRedemption, REDEMPTION_FIELDS, [
+    ids = rows_copy(CouponRedemption, REDEMPTION_FIELDS, [
         (r.coupon_id, r.series_id, r.member_id, r.bill_amount, r.discount_amount, r.exchange_rate, r.transaction_id,
          r.redeemed_at)
         for r in writes.redemptions
@@ -424,7 +494,7 @@ def _write(context: BatchContext, writes: ChunkWrites, position: int) -> None:
             conflict.online_store_id = online.store_id
             conflict.online_redeemed_at = online.redeemed_at
     OfflineConflict.objects.bulk_create(conflict for conflict, _online in writes.conflicts)
-    answers = [
+    writes.written = answers = [
         [index, code, redemption.pk if redemption is not None else None, reasons]
         for index, code, redemption, reasons in writes.answers
     ]
@@ -440,8 +510,8 @@ def _coupons_move(context: BatchContext, coupons: list[_Coupon], now: datetime) 
     moving = {"from_status": Status.ISSUED, "to": Status.REDEEMED, "actor": context.actor, "reason": "redeemed"}
     if connection.vendor == "postgresql":
         move = coupons_move_statement(
-            old=moving["from_status"], to=moving["to"], where="id = ANY(%s::bigint[])", where_params=[ids],
-            actor=context.actor, reason=moving["reason"], at=now,
+            old=moving["from_status"], to=moving["to"], where="id = ANY(%s::bigint[])",
+            where_params=[_array_literal(ids)], actor=context.actor, reason=moving["reason"], at=now,
         )  # fmt: skip
         with connection.cursor() as cursor:
             cursor.execute(f"WITH {move.sql}\nSELECT count(*) FROM moved", move.params)
@@ -464,7 +534,7 @@ def _redeemed_events(redemptions: list[_Redemption], *, at: datetime) -> None:
     data.update(redemption_id=F("pk"), transaction_id=F("transaction_id"))
     events_emit_from_query(
         type=events.COUPON_REDEEMED, object_type=COUPON_OBJECT, object_id="coupon_id", data=data, at=at,
-        queryset=CouponRedemption.objects.filter(pk__in_array=[redemption.pk for redemption in redemptions]),
+        queryset=_where_in(CouponRedemption.objects.all(), "id", [redemption.pk for redemption in redemptions]),
     )  # fmt: skip
 
 

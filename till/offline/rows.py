@@ -1,12 +1,19 @@
 """Inserting thousands of rows given as plain tuples, in one statement, without a model instance each.
 
-On PostgreSQL the columns travel as one array parameter each and the rows come out of `unnest` (one
-INSERT … SELECT, whatever the count; psycopg adapts each list once). The ids are taken from the table's
-sequence first, in one statement, so the caller knows which id each row got without relying on the order of
-RETURNING. Elsewhere (SQLite, the tests' database) the rows go through `bulk_create`, which returns the ids.
+On PostgreSQL `rows_insert` sends the columns as one array parameter each and the rows come out of `unnest` (one
+INSERT … SELECT, whatever the count; psycopg adapts each list once); `rows_copy` sends them as one text COPY,
+each row one line formatted here, which costs a fraction of adapting the arrays (psycopg walks each list in
+Python). The ids are taken from the table's sequence first, in one statement, so the caller knows which id each
+row got without relying on the order of RETURNING. Elsewhere (SQLite, the tests' database) the rows go through
+`bulk_create`, which returns the ids.
 """
 
+from datetime import datetime
+
 from django.db import connection
+
+# What text COPY reads specially inside a value (https://www.postgresql.org/docs/15/sql-copy.html, "Text Format").
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def rows_insert(
@@ -52,3 +59,53 @@ def _array_type(field) -> str:
     if kind.startswith("varchar"):
         return "text[]"
     return kind.split("(")[0].strip() + "[]"
+
+
+def rows_copy(
+    model, fields: tuple[str, ...], rows: list[tuple], *, same: dict | None = None, with_ids: bool = False
+) -> list[int] | None:
+    """As `rows_insert`, the rows sent to PostgreSQL as one text COPY."""
+    if not rows or connection.vendor != "postgresql":
+        return rows_insert(model, fields, rows, same=same, with_ids=with_ids)
+    same = same or {}
+    table = model._meta.db_table
+    names = [f'"{model._meta.get_field(name).column}"' for name in (*fields, *same)]
+    constants = "".join("\t" + _copy_text(value) for value in same.values())
+    text = _copy_text
+    ids = None
+    with connection.cursor() as cursor:
+        if with_ids:
+            cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+                           [_id_sequence(cursor, table), len(rows)])  # fmt: skip
+            ids = [pk for (pk,) in cursor.fetchall()]
+            names.insert(0, '"id"')
+            rows = [(pk, *row) for pk, row in zip(ids, rows, strict=True)]
+        lines = ["\t".join([text(value) for value in row]) + constants for row in rows]
+        lines.append("")
+        with cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+            copy.write("\n".join(lines))
+    return ids
+
+
+_sequences: dict[str, str] = {}
+
+
+def _id_sequence(cursor, table: str) -> str:
+    """The sequence of `table`'s id, looked up once a process (calling the lookup per row costs more than the
+    row's id)."""
+    if table not in _sequences:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+        (_sequences[table],) = cursor.fetchone()
+    return _sequences[table]
+
+
+def _copy_text(value) -> str:
+    if value is None:
+        return "\\N"
+    if type(value) is str:
+        return value.translate(COPY_ESCAPES)
+    if type(value) is bool:
+        return "t" if value else "f"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
