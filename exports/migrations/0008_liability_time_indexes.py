@@ -3,9 +3,8 @@ day is found by the time of the coupon events, of the redemptions made or revers
 
 Events, redemptions and points entries are appended in time order, so a BRIN index answers "since then" for next
 to nothing on each insert (the till writes an event and a redemption on every redeem); reversals are rare, so a
-small partial btree. PostgreSQL only (SQLite's tables are small); built concurrently where the table is not partitioned, so
-the tables stay writable.
-The report is their only reader, so they live here and not on the models' Meta.
+small partial btree. PostgreSQL only (SQLite's tables are small); built concurrently where it can be, so the
+tables stay writable. The report is their only reader, so they live here and not on the models' Meta.
 """
 
 from django.db import migrations
@@ -20,13 +19,20 @@ TIME_INDEXES = {
 }
 
 
+def _concurrently(schema_editor, cursor, target: str) -> str:
+    # A partitioned table takes no concurrent build (its index is built on each partition), and nothing concurrent
+    # runs inside a transaction (a migration run from a test, or with others in one transaction).
+    if schema_editor.connection.in_atomic_block or is_partitioned(cursor, target.split()[0]):
+        return ""
+    return "CONCURRENTLY "
+
+
 def create_time_indexes(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     with schema_editor.connection.cursor() as cursor:
         for name, target in TIME_INDEXES.items():
-            # A partitioned table takes no concurrent build; its index is built on each partition.
-            concurrently = "" if is_partitioned(cursor, target.split()[0]) else "CONCURRENTLY "
+            concurrently = _concurrently(schema_editor, cursor, target)
             cursor.execute(f"CREATE INDEX {concurrently}IF NOT EXISTS {name} ON {target}")
 
 
@@ -35,7 +41,7 @@ def drop_time_indexes(apps, schema_editor):
         return
     with schema_editor.connection.cursor() as cursor:
         for name, target in TIME_INDEXES.items():
-            concurrently = "" if is_partitioned(cursor, target.split()[0]) else "CONCURRENTLY "
+            concurrently = _concurrently(schema_editor, cursor, target)
             cursor.execute(f"DROP INDEX {concurrently}IF EXISTS {name}")
 
 
