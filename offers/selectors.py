@@ -144,7 +144,13 @@ class EarnedAward:
 
 
 def membership_offers_earned(
-    *, member: Member, at: datetime, time_zone: str | None, items: tuple[rules.BasketItem, ...], total_amount
+    *,
+    member: Member,
+    at: datetime,
+    time_zone: str | None,
+    items: tuple[rules.BasketItem, ...],
+    total_amount,
+    rules_version: int | object | None = rules_index.UNREAD,
 ) -> list[EarnedAward]:
     """What this basket earns: every offer visible and eligible to the member at `at` whose behaviour the
     basket meets, with its points, in offer id order (so global limit rows are always locked in one order).
@@ -152,9 +158,10 @@ def membership_offers_earned(
     The offers come from the in-memory index (`offers.rules_index`): one read of its version, then, only
     when the basket can meet some offer, one read of the member's counts and the limits' running totals
     for those offers and, when one of them requires segments, one of the member's segments. However many
-    offers the program runs.
+    offers the program runs. `rules_version`, when given, is the index's version as the caller read it in one of
+    its own statements (`rules_index.VERSION_SUBQUERY`), saving that read.
     """
-    index = rules_index.offer_rules_index()
+    index = rules_index.offer_rules_index(version=rules_version)
     candidates = index.candidates(skus={item.sku for item in items}, total_amount=total_amount)
     if not candidates:
         return []
