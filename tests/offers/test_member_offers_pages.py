@@ -1,11 +1,14 @@
 """One member's offers over the API, page after page: the same statements at 20 and at 1,000 live offers."""
 
+import json
 from datetime import date
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from offers import selectors
+from offers.api.serializers import MembershipOfferOutputSerializer
 from offers.models import (
     Activation,
     Audience,
@@ -67,6 +70,8 @@ def test_member_offers_pages_cost_the_same_statements_at_20_and_at_1000_offers(p
 
     at_20, rows = pages(pos, member)
     assert len(rows) == 20 and len(at_20) == 1
+    expected = MembershipOfferOutputSerializer(selectors.membership_offer_list(member=member), many=True).data
+    assert rows == json.loads(json.dumps([dict(row) for row in expected]))
 
     make_offers(980, start=20, segment=segment)
     purchase = Transaction.objects.create(
