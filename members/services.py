@@ -1,5 +1,6 @@
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_created, audit_record, audit_updated
@@ -114,6 +115,8 @@ def points_earn_many(
     if any(points <= 0 for points, _ in lines):
         raise PointsError("Earned points must be positive.", code="zero_points", http_status=400)
     total = sum(points for points, _ in lines)
+    if connection.vendor == "postgresql":
+        return _points_earn_many_in_statement(member=member, lines=lines, total=total, actor=actor, reference=reference)
     table = Member._meta.db_table
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(
@@ -138,6 +141,53 @@ def points_earn_many(
             )  # fmt: skip
         PointsEntry.objects.bulk_create(entries)
     member.points_balance = balance
+    return entries
+
+
+_ENTRY_COLUMNS = ", ".join(
+    PointsEntry._meta.get_field(name).column
+    for name in ("member", "points", "balance_after", "kind", "reason", "reference", "shortfall", "actor", "channel",
+                 "created_at")
+)  # fmt: skip
+_EARN_MANY_SQL = f"""WITH moved AS (
+    UPDATE {Member._meta.db_table} SET points_balance = points_balance + %s WHERE id = %s AND points_balance <= %s
+    RETURNING points_balance)
+INSERT INTO {PointsEntry._meta.db_table} ({_ENTRY_COLUMNS})
+SELECT %s, line.points, moved.points_balance - %s + line.running, %s, line.reason, %s, 0, %s, %s, %s
+FROM moved, unnest(%s::bigint[], %s::bigint[], %s::text[]) WITH ORDINALITY AS line(points, running, reason, n)
+ORDER BY line.n RETURNING id, balance_after"""
+
+
+def _points_earn_many_in_statement(*, member: Member, lines, total: int, actor: Actor, reference: str) -> list:
+    """`points_earn_many` on PostgreSQL: the balance's move and its ledger lines in one statement (the lines are
+    inserted only when the balance moved, so a refused credit writes nothing)."""
+    running, totals = 0, []
+    for points, _ in lines:
+        running += points
+        totals.append(running)
+    created_at = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _EARN_MANY_SQL,
+            [total, member.pk, POINTS_BALANCE.max - total, member.pk, total, PointsEntry.Kind.EARN, reference,
+             actor.name, actor.channel, created_at, [points for points, _ in lines], totals,
+             [reason for _, reason in lines]],
+        )  # fmt: skip
+        written = cursor.fetchall()
+    if not written:
+        raise PointsError(
+            f"The member's balance would pass {POINTS_BALANCE.max:,} points.",
+            code="points_balance_limit",
+            reasons=["points_balance_limit"],
+        )
+    entries = []
+    for (entry_id, balance_after), (points, reason) in zip(written, lines, strict=True):
+        entry = PointsEntry(id=entry_id, member=member, points=points, balance_after=balance_after,
+                            kind=PointsEntry.Kind.EARN, reason=reason, reference=reference, actor=actor.name,
+                            channel=actor.channel, created_at=created_at)  # fmt: skip
+        entry._state.adding, entry._state.db = False, "default"
+        entries.append(entry)
+    member.points_balance = entries[-1].balance_after
     return entries
 
 

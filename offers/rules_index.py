@@ -66,6 +66,9 @@ class OfferRulesIndex:
 
 _TABLE = OfferRulesVersion._meta.db_table
 _VERSION_SQL = f"SELECT version FROM {_TABLE} WHERE id = 1"
+# The version as a scalar subquery, for a caller that reads it in a statement it makes anyway.
+VERSION_SUBQUERY = f"(SELECT version FROM {_TABLE} WHERE id = 1)"
+UNREAD = object()  # no version read yet: `offer_rules_index` reads it
 _shared = {"index": None}  # the index last loaded by any thread of the process (replaced whole, never changed)
 
 
@@ -76,9 +79,11 @@ def rules_version() -> int | None:
     return None if row is None else row[0]
 
 
-def offer_rules_index() -> OfferRulesIndex:
-    """The index for the version in the database now: one read, and a reload only when the version moved."""
-    version = rules_version()
+def offer_rules_index(*, version: int | object | None = UNREAD) -> OfferRulesIndex:
+    """The index for the version in the database now: one read (or the `version` the caller read with another
+    statement of its own, as `VERSION_SUBQUERY`), and a reload only when the version moved."""
+    if version is UNREAD:
+        version = rules_version()
     index = _shared["index"]
     if index is None or index.version != version:
         # The version is read before the rows: a change committed in between is loaded under the older

@@ -14,7 +14,7 @@ from config.actors import Actor
 from config.client_time import client_time_check
 from members.models import Member, OrgEntity
 from members.services import member_transaction_count_increment, points_earn_many
-from offers import rules, selectors
+from offers import rules, rules_index, selectors
 from offers.exceptions import TRANSACTION_ID_REUSED, ActivationError, OfferError, TransactionError
 from offers.models import (
     Activation,
@@ -180,7 +180,7 @@ def _global_limits_take(*, offer_ids: list[int], kind: str) -> set[int]:
         return {offer_id for (offer_id,) in cursor.fetchall()}
 
 
-def _awards_write(*, earned, member: Member, row: Transaction, occurred_at, actor: Actor) -> list:
+def _awards_write(*, earned, member: Member, row_id: int, reference: str, occurred_at, actor: Actor) -> list:
     """Write what a purchase earns, one statement per kind of row: the global limits' counts (for the offers
     that have one; an offer whose limit is reached awards nothing), the fulfillments, the points (balance and
     ledger lines). Returns the awards written, in offer id order."""
@@ -190,7 +190,7 @@ def _awards_write(*, earned, member: Member, row: Transaction, occurred_at, acto
     if not awarded:
         return []
     Fulfillment.objects.bulk_create(
-        Fulfillment(offer_id=award.offer_id, member=member, transaction=row, points=award.points,
+        Fulfillment(offer_id=award.offer_id, member=member, transaction_id=row_id, points=award.points,
                     occurred_at=occurred_at)
         for award in awarded
     )  # fmt: skip
@@ -198,7 +198,7 @@ def _awards_write(*, earned, member: Member, row: Transaction, occurred_at, acto
         member=member,
         lines=[(award.points, f"Offer {award.external_id}") for award in awarded],
         actor=actor,
-        reference=row.transaction_id,
+        reference=reference,
     )
     return awarded
 
@@ -207,6 +207,44 @@ def _member_lock(member: Member) -> int:
     """Serialize one member's activations and purchases, so per-member limits are read under a lock; returns
     the member's points balance as locked."""
     return Member.objects.select_for_update().filter(pk=member.pk).values_list("points_balance", flat=True).get()
+
+
+_MEMBER_TABLE = Member._meta.db_table
+
+
+def _member_lock_reading_rules_version(member: Member) -> tuple[int, int | None]:
+    """`_member_lock` and the offer rules' version (`rules_index.VERSION_SUBQUERY`) in the one statement: the
+    member's points balance as locked, and the version the purchase's index must have."""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT points_balance, {rules_index.VERSION_SUBQUERY} FROM {_MEMBER_TABLE} WHERE id = %s{lock}",
+            [member.pk],
+        )
+        balance, version = cursor.fetchone()
+    return balance, version
+
+
+_TRANSACTION_COLUMNS = tuple(
+    Transaction._meta.get_field(name)
+    for name in ("transaction_id", "member", "store", "occurred_at", "total_amount", "items",
+                 "request_fingerprint", "actor", "channel", "created_at")
+)  # fmt: skip
+_TRANSACTION_INSERT = (
+    f"INSERT INTO {Transaction._meta.db_table} ({', '.join(field.column for field in _TRANSACTION_COLUMNS)}) "
+    f"VALUES ({', '.join(['%s'] * len(_TRANSACTION_COLUMNS))}) ON CONFLICT DO NOTHING RETURNING id"
+)
+
+
+def _transaction_insert(**values) -> int | None:
+    """Insert the purchase's row, values converted as the ORM converts them; None when its id is recorded at its
+    store already. One statement, no savepoint: a concurrent insert of the same id waits for the first to
+    commit and then inserts nothing, as the unique index decides."""
+    params = [field.get_db_prep_save(values[field.attname], connection) for field in _TRANSACTION_COLUMNS]
+    with connection.cursor() as cursor:
+        cursor.execute(_TRANSACTION_INSERT, params)
+        row = cursor.fetchone()
+    return None if row is None else row[0]
 
 
 # Activation -----------------------------------------------------------------------------------------
@@ -286,45 +324,40 @@ def transaction_record(
     fingerprint = _purchase_fingerprint(member=member, occurred_at=occurred_at, total_amount=total_amount, items=items)
     occurred_at = occurred_at or timezone.now()
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                row = Transaction.objects.create(
-                    transaction_id=transaction_id,
-                    member=member,
-                    store=store,
-                    occurred_at=occurred_at,
-                    total_amount=total_amount,
-                    items=[_item_record(i) for i in items],
-                    request_fingerprint=fingerprint,
-                    actor=actor.name,
-                    channel=actor.channel,
-                )
-        except IntegrityError:
+        row_id = _transaction_insert(
+            transaction_id=transaction_id, member_id=member.pk, store_id=store.pk, occurred_at=occurred_at,
+            total_amount=total_amount, items=[_item_record(i) for i in items], request_fingerprint=fingerprint,
+            actor=actor.name, channel=actor.channel, created_at=timezone.now(),
+        )  # fmt: skip
+        if row_id is None:
             first = Transaction.objects.get(transaction_id=transaction_id, store=store)
             if first.request_fingerprint and first.request_fingerprint != fingerprint:
                 raise TransactionError(
                     f"Transaction {transaction_id!r} is already recorded at store {store.code} for another purchase.",
                     code=TRANSACTION_ID_REUSED,
                     reasons=[TRANSACTION_ID_REUSED],
-                ) from None
+                )
             return first.response_body, False
         client_time_check(occurred_at, field="occurred_at")
 
-        balance = _member_lock(member)
+        balance, version = _member_lock_reading_rules_version(member)
         basket = tuple(
             rules.BasketItem(sku=i["sku"], quantity=i["quantity"], unit_price=Decimal(i["unit_price"])) for i in items
         )
         earned = selectors.membership_offers_earned(
-            member=member, at=occurred_at, time_zone=store.time_zone, items=basket, total_amount=Decimal(total_amount)
+            member=member, at=occurred_at, time_zone=store.time_zone, items=basket, total_amount=Decimal(total_amount),
+            rules_version=version,
+        )  # fmt: skip
+        awarded = _awards_write(
+            earned=earned, member=member, row_id=row_id, reference=transaction_id, occurred_at=occurred_at, actor=actor
         )
-        awarded = _awards_write(earned=earned, member=member, row=row, occurred_at=occurred_at, actor=actor)
         if awarded:
             balance = member.points_balance
         awards = [{"offer_id": award.offer_id, "points": award.points} for award in awarded]
         member_transaction_count_increment(member=member)
         body = {"transaction_id": transaction_id, "awards": awards, "points_balance": balance}
-        Transaction.objects.filter(pk=row.pk).update(response_body=body)
-        events_emit(type=events.TRANSACTION_RECORDED, object_type="transaction", object_id=row.pk,
+        Transaction.objects.filter(pk=row_id).update(response_body=body)
+        events_emit(type=events.TRANSACTION_RECORDED, object_type="transaction", object_id=row_id,
                     data={**body, "member_external_id": member.external_id, "store": store.code,
                           "total_amount": str(total_amount), "occurred_at": occurred_at.isoformat()})  # fmt: skip
     return body, True

@@ -1,10 +1,14 @@
+import re
+from decimal import Decimal
 from functools import cached_property
 
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from config import ranges
 from config.api.fields import AwareDateTimeField
+from config.api.lean import validate_fields
 from members.models import Member, OrgEntity, Segment
 from offers import rules
 from offers.models import Audience, EarningMechanism, MarketingContent, Offer, OfferLimit
@@ -342,6 +346,82 @@ class TransactionInputSerializer(serializers.Serializer):
     occurred_at = AwareDateTimeField(required=False)
     total_amount = serializers.DecimalField(**ranges.MONEY.bounds)
     items = BasketItemSerializer(many=True, required=False, default=list)
+
+
+_SKU_MAX = BasketItemSerializer._declared_fields["sku"].max_length
+_WHOLE_DIGITS = ranges.MONEY.max_digits - ranges.MONEY.decimal_places
+_PRICE = re.compile(rf"[0-9]{{1,{_WHOLE_DIGITS}}}(\.[0-9]{{1,{ranges.MONEY.decimal_places}}})?")
+_CENT = Decimal(1).scaleb(-ranges.MONEY.decimal_places)
+_STORE_TYPES = (OrgEntity.Type.STORE, OrgEntity.Type.TILL)
+
+
+def transaction_input(data) -> dict:
+    """The validated data of `TransactionInputSerializer`: checked plainly when the body is plainly valid
+    (`plain_transaction`), else by the serializer, which then answers every error with its own messages."""
+    values = plain_transaction(data)
+    if values is None:
+        serializer = TransactionInputSerializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        values = serializer.validated_data
+    return values
+
+
+def plain_transaction(data) -> dict | None:
+    """What `TransactionInputSerializer` would validate, when the body is plainly valid: its scalar fields pass
+    their own field definitions, its items are plain (`plain_items`) and the member and store it names exist;
+    None otherwise (the serializer decides). A till's purchase takes this path: a 20-line purchase through
+    DRF's nested serializer cost a third of recording it."""
+    if type(data) is not dict:
+        return None
+    values, errors = validate_fields(TransactionInputSerializer, data, skip=("member", "store", "items"))
+    items = plain_items(data.get("items", empty))
+    member_id, store_code = data.get("member"), data.get("store")
+    if errors or items is None or not (_plain_slug(member_id) and _plain_slug(store_code)):
+        return None
+    member = Member.objects.filter(external_id=member_id).first()
+    store = OrgEntity.objects.filter(code=store_code, type__in=_STORE_TYPES).first() if member else None
+    if store is None:
+        return None
+    values.update(member=member, store=store, items=items)
+    return {name: values[name] for name in TransactionInputSerializer._declared_fields if name in values}
+
+
+def plain_items(value) -> list[dict] | None:
+    """The items as `BasketItemSerializer(many=True)` would give them, when every item is plainly valid (a plain
+    ASCII SKU without surrounding spaces, a whole quantity in range, a price as decimal text or a whole number);
+    no items at all is an empty list, as the field's default. None otherwise."""
+    if value is empty:
+        return []
+    if type(value) is not list:
+        return None
+    items = []
+    for item in value:
+        if type(item) is not dict:
+            return None
+        sku, quantity, price = item.get("sku"), item.get("quantity"), item.get("unit_price")
+        if not (_plain_text(sku) and type(quantity) is int and quantity in ranges.QUANTITY):
+            return None
+        if type(price) is int and price >= 0:
+            price = str(price)
+        if type(price) is not str or not _PRICE.fullmatch(price):
+            return None
+        items.append({"sku": sku, "quantity": quantity, "unit_price": Decimal(price).quantize(_CENT)})
+    return items
+
+
+def _plain_text(value) -> bool:
+    return (
+        type(value) is str
+        and 0 < len(value) <= _SKU_MAX
+        and value.isascii()
+        and value.isprintable()
+        and value == value.strip()
+    )
+
+
+def _plain_slug(value) -> bool:
+    """Text a slug field looks up as it is (printable: no NUL or lone surrogate the database would refuse)."""
+    return type(value) is str and value != "" and value.isprintable()
 
 
 class AwardOutputSerializer(serializers.Serializer):

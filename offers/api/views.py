@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from config.actors import Actor
 from config.api.idempotency import idempotent
+from config.api.lean import LeanJsonResponse, LeanPostApiView, request_data
 from config.api.permissions import ensure_store_permitted
 from config.api.roles import ANY_ROLE, MARKETER_ONLY, POS_ONLY, TILL_AND_CARE
 from members.models import Member
@@ -21,6 +22,7 @@ from offers.api.serializers import (
     TransactionInputSerializer,
     TransactionOutputSerializer,
     membership_offer_body,
+    transaction_input,
 )
 from offers.models import Offer
 
@@ -122,15 +124,16 @@ class MembershipOfferActivateApi(APIView):
         return Response(MembershipOfferOutputSerializer(row).data)
 
 
-class TransactionRecordApi(APIView):
+class TransactionRecordApi(LeanPostApiView):
+    """A till posts every purchase: the lean path (`config.api.lean`), the body checked plainly when it is plainly
+    valid and by the input serializer otherwise (`transaction_input`), the answer built as a plain dict."""
+
     roles = POS_ONLY
 
     @extend_schema(request=TransactionInputSerializer, responses={201: TransactionOutputSerializer})
     @idempotent
     def post(self, request):
-        serializer = TransactionInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = transaction_input(request_data(request))
         ensure_store_permitted(request.user, data["store"])
         body, created = services.transaction_record(
             transaction_id=data["transaction_id"],
@@ -141,7 +144,7 @@ class TransactionRecordApi(APIView):
             items=data["items"],
             actor=Actor.from_request(request),
         )
-        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return LeanJsonResponse(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 def _not_found():
