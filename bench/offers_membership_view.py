@@ -5,9 +5,10 @@ Runs against a throw-away test database on whatever DATABASE_URL points at (SQLi
     .venv/bin/python bench/offers_membership_view.py [--offers 20 200 1000 5000] [--purchases 200]
 
 Prints, for each offer count, the time and query count of membership_offer_list, the ratio to the
-smallest count (the query count must not move), and the queries and purchases per second of
-transaction_record (a one-line basket matching 2 offers; the query count must not move either),
-against a baseline of bare Transaction inserts measured in the same run.
+smallest count (the query count must not move), the CPU and statements a page of the list endpoint's rows
+(`?page_size=500`, both pages) against the same page read with component model instances, and the queries
+and purchases per second of transaction_record (a one-line basket matching 2 offers; the query count must
+not move either), against a baseline of bare Transaction inserts measured in the same run.
 """
 
 import argparse
@@ -68,6 +69,31 @@ def time_view(member, repeats=5):
     return best, len(captured), len(rows)
 
 
+def time_pages(member, *, prefetched: bool, repeats=5):
+    """Both pages of 500 of the list endpoint's rows, as the view builds them (the page's rows, then their bodies):
+    CPU milliseconds a page (best of `repeats`) and statements a page. `prefetched`: the offers' components as
+    model instances (`offer_queryset()`'s prefetch), as the page was read before; else as plain rows."""
+    from offers.api.serializers import membership_offer_body
+    from offers.selectors import MembershipOfferRows, membership_offer_list, offer_queryset
+
+    best, statements = float("inf"), 0
+    for _ in range(repeats):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.process_time()
+            rows = MembershipOfferRows(member=member, at=timezone.now(), offers=offer_queryset())
+            pages = min(2, -(-rows.count() // 500))
+            for page in range(pages):
+                window = slice(page * 500, (page + 1) * 500)
+                if prefetched:
+                    found = membership_offer_list(member=member, at=rows.at, offers=offer_queryset()[window])
+                else:
+                    found = rows[window]
+                [membership_offer_body(row) for row in found]
+            best = min(best, (time.process_time() - started) / pages)
+        statements = len(captured) / pages
+    return best * 1000, statements
+
+
 def record(member, store, transaction_id, sku):
     from config.actors import Actor
     from offers.services import transaction_record
@@ -121,6 +147,11 @@ def main():
                 f"  {rows:>6} offers: view {seconds * 1000:8.2f} ms, {queries} queries, {per_offer:6.1f} µs/offer, "
                 f"time ratio per offer vs {baseline[1]}: {ratio:.2f}"
             )
+            plain_ms, plain_statements = time_pages(member, prefetched=False)
+            model_ms, model_statements = time_pages(member, prefetched=True)
+            print(f"          list endpoint page of 500 (both pages): {plain_ms:7.2f} ms CPU, {plain_statements:.0f} "
+                  f"statements a page; with component instances {model_ms:7.2f} ms CPU, {model_statements:.0f} "
+                  f"statements")  # fmt: skip
             # the first purchase after a change loads the rules index; then every purchase reads its version
             record(member, store, f"TX-WARM-{count}", "SKU-1")
             with CaptureQueriesContext(connection) as captured:
