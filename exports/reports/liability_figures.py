@@ -188,6 +188,7 @@ def _by_index(queryset) -> list[dict]:
         return list(queryset)
     with transaction.atomic(using=queryset.db), connection.cursor() as cursor:
         cursor.execute("SET LOCAL random_page_cost = 1.1")
+        cursor.execute("SET LOCAL jit = off")
         return list(queryset)
 
 
