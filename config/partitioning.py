@@ -173,6 +173,8 @@ def unpartition(apps, schema_editor, *, table: str, referenced_by: tuple[Referen
             return
     _rebuild(schema_editor, table=table, partition_key=None)
     for model, field in _fields(apps, referenced_by):
+        if not field.db_constraint:  # a reference that is no database foreign key on any layout
+            continue
         schema_editor.execute(schema_editor._create_fk_sql(model, field, "_fk_%(to_table)s_%(to_column)s"))
 
 
