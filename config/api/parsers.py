@@ -9,6 +9,7 @@
 """
 
 import json
+import re
 
 from rest_framework import exceptions, parsers, status
 from rest_framework.utils.json import strict_constant
@@ -41,28 +42,47 @@ def parse_json(body: bytes):
         raise TooDeeplyNested() from None
     except ValueError as exc:
         raise exceptions.ParseError(f"JSON parse error - {exc}") from None
-    # A NUL or a surrogate can only come in as a \u escape (a raw NUL is not JSON, a raw surrogate not UTF-8),
-    # and the depth cannot pass the count of brackets: most bodies need no walk at all.
-    escaped = "\\u" in text
-    if escaped or text.count("[") + text.count("{") > MAX_JSON_DEPTH:
-        _check_json(data, texts=escaped)
+    # A NUL or a lone surrogate can only come in as a \u escape of one (a raw NUL is not JSON, a raw surrogate
+    # not UTF-8), and the depth cannot pass the count of brackets: most bodies need no walk of their strings,
+    # and small ones no walk at all.
+    if FORBIDDEN_ESCAPE.search(text) is not None:
+        _check_texts(data)
+    elif text.count("[") + text.count("{") > MAX_JSON_DEPTH:
+        _check_depth(data)
     return data
 
 
-def _check_json(data, *, texts: bool) -> None:
-    """Walk the body for its depth, and for forbidden characters in its strings when it has `\\u` escapes."""
+# `\u0000` or a surrogate's escape (`\ud800` to `\udfff`, a pair's halves too): the only ways in for what
+# `config.text` forbids. A match that turns out harmless (an escaped backslash before `u0000`, an emoji's pair)
+# only costs the walk.
+FORBIDDEN_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+
+
+def _check_depth(data) -> None:
+    """Refuse a body nested deeper than MAX_JSON_DEPTH; only its arrays and objects are visited."""
+    pending = [(data, 0)]
+    while pending:
+        value, depth = pending.pop()
+        if depth == MAX_JSON_DEPTH:
+            raise TooDeeplyNested()
+        for item in value.values() if type(value) is dict else value:
+            if type(item) is dict or type(item) is list:
+                pending.append((item, depth + 1))
+
+
+def _check_texts(data) -> None:
+    """Walk the body for its depth and for forbidden characters in its strings, keys and values, naming where."""
     pending = [(data, "", 0)]
     while pending:
         value, path, depth = pending.pop()
         if isinstance(value, str):
-            if texts:
-                _check_text(value, path or "non_field_errors")
+            _check_text(value, path or "non_field_errors")
         elif isinstance(value, dict | list):
             if depth == MAX_JSON_DEPTH:
                 raise TooDeeplyNested()
             items = value.items() if isinstance(value, dict) else enumerate(value)
             for key, item in items:
-                if texts and isinstance(key, str):
+                if isinstance(key, str):
                     _check_text(key, path or "non_field_errors")
                 pending.append((item, f"{path}.{key}" if path else str(key), depth + 1))
 

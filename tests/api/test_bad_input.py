@@ -13,7 +13,7 @@ from config.api.parsers import MAX_JSON_DEPTH
 from coupons.models import CouponRedemption, Upload
 from exports.models import ExportDefinition
 from members.models import Member
-from offers.models import Offer
+from offers.models import Offer, Transaction
 from tests.coupons.factories import CouponFactory, CouponSeriesFactory
 from tests.members.factories import MemberFactory
 
@@ -57,6 +57,22 @@ def test_forbidden_characters_in_a_drf_body_are_400(pos, store, escape, message)
     text = json.dumps({**body, "items": [item]})
     response = post_json(pos, "/api/v1/transactions", text.replace('"SKU"', f'"S{escape}"'))
     assert_field_problem(response, "items.0.sku", message)
+
+
+def test_an_upper_case_surrogate_escape_is_400(pos, store):
+    coupon = CouponFactory()
+    text = json.dumps(till_body(coupon, store)).replace(f'"{coupon.member.external_id}"', '"M\\uDC00"')
+    assert_field_problem(post_json(pos, "/api/v1/coupons/redeem", text), "member", "Surrogate characters")
+
+
+def test_a_surrogate_pair_escape_is_its_character_and_taken(pos, store):
+    member = MemberFactory()
+    item = {"sku": "SKU", "quantity": 1, "unit_price": "10.00"}
+    body = {"transaction_id": "T-PAIR", "member": member.external_id, "store": store.code, "total_amount": "10.00"}
+    text = json.dumps({**body, "items": [item]}).replace('"SKU"', '"S\\ud83d\\ude00"')
+    response = post_json(pos, "/api/v1/transactions", text)
+    assert response.status_code == 201, response.content
+    assert Transaction.objects.get(transaction_id="T-PAIR").items[0]["sku"] == "S\U0001f600"
 
 
 def test_nul_in_a_json_value_no_field_checks_is_400(marketer):
