@@ -33,7 +33,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -51,6 +50,7 @@ from bench.pos_redeem import (  # noqa: E402
     teardown,
     till_setup,
     wrk_report,
+    wrk_run,
 )
 
 LINES = 30
@@ -204,17 +204,11 @@ def wrk_phase(args, token, mode, first, limit, members=1, member_first=0, meter=
     """Run bench/baskets_wrk.lua in `mode` for args.seconds over numbers first … first + limit - 1."""
     connections = args.pair_connections if mode == "pairs" else args.connections
     threads = args.pair_connections if mode == "pairs" else args.wrk_threads
-    command = [
-        "wrk", "-t", str(threads), "-c", str(connections), "-d", f"{args.seconds}s", "--timeout", "10s",
-        "-s", str(ROOT / "bench/baskets_wrk.lua"), f"http://127.0.0.1:{args.port}/",
-        "--", mode, token, "S-BENCH", str(first), str(limit), str(threads), str(members), str(member_first),
-    ]  # fmt: skip
-    before = meter.sample() if meter else None
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    result = json.loads(output.split("RESULT ", 1)[1])
-    if meter:
-        after = meter.sample()
-        result["cpu_ms"] = [1000 * (b - a) / max(result["requests"], 1) for a, b in zip(before, after, strict=True)]
+    result = wrk_run(
+        "baskets_wrk.lua", f"http://127.0.0.1:{args.port}/",
+        [mode, token, "S-BENCH", first, limit, threads, members, member_first],
+        threads=threads, connections=connections, seconds=args.seconds, meter=meter,
+    )  # fmt: skip
     numbers = result["requests"] // 2 if mode == "pairs" else result["requests"]
     if numbers >= limit:
         raise SystemExit(f"{mode}: {result['requests']} requests for {limit} numbers; raise --codes")

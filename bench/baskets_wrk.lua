@@ -11,20 +11,13 @@
 --   transactions  POST /transactions of the evaluate basket's first 20 lines, transaction PT-<n>,
 --                 member B<n mod members>
 
-local threads = {}
-
-function setup(thread)
-  thread:set("id", #threads)
-  table.insert(threads, thread)
-end
+local common = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "") .. "wrk_common.lua")
 
 function init(args)
-  mode, token, store = args[1], args[2], args[3]
-  first, limit, stride = tonumber(args[4]), tonumber(args[5]), tonumber(args[6])
+  common.init(args)
+  mode = args[1]
   members, member_first = tonumber(args[7]), tonumber(args[8])
-  sent, statuses, opened = 0, {}, nil
-  wrk.headers["Authorization"] = "Token " .. token
-  wrk.headers["Content-Type"] = "application/json"
+  opened = nil
 end
 
 local CATALOGUE = 900
@@ -53,26 +46,8 @@ end
 local BASKET_LINES = lines(30)
 local PURCHASE_ITEMS, PURCHASE_TOTAL = items(20)
 
-local function next_number()
-  local n = id + stride * sent
-  sent = sent + 1
-  if n >= limit then
-    n = limit
-  end
-  return n
-end
-
 local function coupons(member)
   return string.format('"BSK%07d0","BSK%07d1","BSK%07d2"', member, member, member)
-end
-
-local function with_key(key)
-  -- wrk.format takes these headers instead of wrk.headers, not in addition to them
-  local headers = {["Idempotency-Key"] = key}
-  for name, value in pairs(wrk.headers) do
-    headers[name] = value
-  end
-  return headers
 end
 
 function request()
@@ -80,9 +55,9 @@ function request()
     local checkout, number = opened[1], opened[2]
     opened = nil
     return wrk.format("POST", string.format("/api/v1/checkouts/%s/commit", checkout),
-      with_key(string.format("commit-BT-%d", number)), "")
+      common.with_key(string.format("commit-BT-%d", number)), "")
   end
-  local n = next_number()
+  local n = common.next_number()
   local body
   if mode == "bare" then
     return wrk.format("POST", "/api/v1/bench/bare-redeem", nil, string.format(
@@ -120,24 +95,4 @@ function response(status, headers, body)
   end
   local name = kind .. status
   statuses[name] = (statuses[name] or 0) + 1
-end
-
-function done(summary, latency, requests)
-  local merged = {}
-  for _, thread in ipairs(threads) do
-    for status, count in pairs(thread:get("statuses")) do
-      merged[status] = (merged[status] or 0) + count
-    end
-  end
-  local parts = {}
-  for status, count in pairs(merged) do
-    table.insert(parts, string.format('"%s": %d', status, count))
-  end
-  io.write(string.format(
-    'RESULT {"requests": %d, "seconds": %.3f, "p50_ms": %.2f, "p90_ms": %.2f, "p99_ms": %.2f, "max_ms": %.2f, ' ..
-    '"errors": %d, "statuses": {%s}}\n',
-    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(90) / 1000,
-    latency:percentile(99) / 1000, latency.max / 1000,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    table.concat(parts, ", ")))
 end

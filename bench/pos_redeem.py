@@ -257,12 +257,12 @@ class CpuMeter:
         return app, db
 
 
-def wrk_phase(args, token, path, first, meter=None, keys=False):
-    """Run wrk on `path` for args.seconds with codes first … first + args.codes - 1; returns its figures."""
+def wrk_run(script, url, script_args, *, threads, connections, seconds, meter=None):
+    """Run wrk with bench/`script` on `url` for `seconds`: the figures of its RESULT line, with the app's and the
+    database's CPU per request (`cpu_ms`) when a `meter` is given."""
     command = [
-        "wrk", "-t", str(args.wrk_threads), "-c", str(args.connections), "-d", f"{args.seconds}s", "--timeout", "10s",
-        "-s", str(ROOT / "bench/pos_wrk.lua"), f"http://127.0.0.1:{args.port}{path}",
-        "--", path, token, "S-BENCH", str(first), str(args.codes), str(args.wrk_threads), "key" if keys else "",
+        "wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
+        "-s", str(ROOT / "bench" / script), url, "--", *(str(arg) for arg in script_args),
     ]  # fmt: skip
     before = meter.sample() if meter else None
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -270,6 +270,16 @@ def wrk_phase(args, token, path, first, meter=None, keys=False):
     if meter:
         after = meter.sample()
         result["cpu_ms"] = [1000 * (b - a) / max(result["requests"], 1) for a, b in zip(before, after, strict=True)]
+    return result
+
+
+def wrk_phase(args, token, path, first, meter=None, keys=False):
+    """Run wrk on `path` for args.seconds with codes first … first + args.codes - 1; returns its figures."""
+    result = wrk_run(
+        "pos_wrk.lua", f"http://127.0.0.1:{args.port}{path}",
+        [path, token, "S-BENCH", first, args.codes, args.wrk_threads, "key" if keys else ""],
+        threads=args.wrk_threads, connections=args.connections, seconds=args.seconds, meter=meter,
+    )  # fmt: skip
     if result["requests"] > args.codes:
         raise SystemExit(f"{path}: {result['requests']} requests for {args.codes} codes; raise --codes")
     return result

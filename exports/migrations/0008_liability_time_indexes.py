@@ -27,22 +27,22 @@ def _concurrently(schema_editor, cursor, target: str) -> str:
     return "CONCURRENTLY "
 
 
-def create_time_indexes(apps, schema_editor):
+def _each_time_index(schema_editor, statement: str) -> None:
+    """`statement` (with `{concurrently}`, `{name}` and `{target}` to fill in) run for each of TIME_INDEXES."""
     if schema_editor.connection.vendor != "postgresql":
         return
     with schema_editor.connection.cursor() as cursor:
         for name, target in TIME_INDEXES.items():
             concurrently = _concurrently(schema_editor, cursor, target)
-            cursor.execute(f"CREATE INDEX {concurrently}IF NOT EXISTS {name} ON {target}")
+            cursor.execute(statement.format(concurrently=concurrently, name=name, target=target))
+
+
+def create_time_indexes(apps, schema_editor):
+    _each_time_index(schema_editor, "CREATE INDEX {concurrently}IF NOT EXISTS {name} ON {target}")
 
 
 def drop_time_indexes(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        for name, target in TIME_INDEXES.items():
-            concurrently = _concurrently(schema_editor, cursor, target)
-            cursor.execute(f"DROP INDEX {concurrently}IF EXISTS {name}")
+    _each_time_index(schema_editor, "DROP INDEX {concurrently}IF EXISTS {name}")
 
 
 class Migration(migrations.Migration):

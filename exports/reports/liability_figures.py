@@ -26,7 +26,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connections, router, transaction
-from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, Sum, Value, When
+from django.db.models import BooleanField, Case, CharField, Count, Exists, OuterRef, Q, Sum, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -72,21 +72,23 @@ def live_redemptions(at: datetime):
     return CouponRedemption.objects.filter(live_redemptions_q(at))
 
 
-def coupon_state(at: datetime):
-    """A coupon's state as of `at`, as one CASE, for the few coupons that changed since a close: the redeemed test
-    probes each one's redemptions by the coupon index, so its cost does not grow with all redemptions. A multi-use
-    coupon is never redeemed, it stays owed. (Over every coupon: `_SCANNED_COUPONS_SQL`, the same rules.)
+def coupon_state(at: datetime, *, redeemed=None):
+    """A coupon's state as of `at`, as one CASE: the one statement of the rules, for the ORM and, compiled, for the
+    raw SQL over every coupon (`_scanned_coupons_sql`). A multi-use coupon is never redeemed, it stays owed.
 
-    Past the latest time a till may state (now and its clock's skew), every redemption so far was made before `at`
-    and none reversed after it, so a single-use coupon is redeemed then exactly when its status says so: no probe."""
-    if at >= timezone.now() + timedelta(seconds=settings.CLIENT_CLOCK_SKEW_SECONDS):
-        redeemed = Q(status=Coupon.Status.REDEEMED) & Q(series__multi_use=False)
-    else:
-        redeemed = Exists(live_redemptions(at).filter(coupon_id=OuterRef("pk"))) & Q(series__multi_use=False)
+    `redeemed` tests that the coupon has a redemption live at `at`. By default, for the few coupons that changed since
+    a close, it probes each one's redemptions by the coupon index, so its cost does not grow with all redemptions;
+    and past the latest time a till may state (now and its clock's skew), every redemption so far was made before
+    `at` and none reversed after it, so a coupon is redeemed then exactly when its status says so: no probe."""
+    if redeemed is None:
+        if at >= timezone.now() + timedelta(seconds=settings.CLIENT_CLOCK_SKEW_SECONDS):
+            redeemed = Q(status=Coupon.Status.REDEEMED)
+        else:
+            redeemed = Exists(live_redemptions(at).filter(coupon_id=OuterRef("pk")))
     return Case(
         When(Q(issued_at__isnull=True) | Q(issued_at__gte=at), then=Value(None)),
         When(Q(status=REVOKED_STATUS, last_status_change_on__lt=at), then=Value(REVOKED)),
-        When(redeemed, then=Value(REDEEMED)),
+        When(redeemed & Q(series__multi_use=False), then=Value(REDEEMED)),
         When(expires_at__lt=at, then=Value(EXPIRED)),
         default=Value(OPEN),
         output_field=CharField(),
@@ -98,7 +100,7 @@ def figures_scanned(at: datetime) -> Figures:
     figures = Figures()
     connection = _reading_connection()
     with connection.cursor() as cursor:
-        cursor.execute(_SCANNED_COUPONS_SQL, {"at": connection.ops.adapt_datetimefield_value(at)})
+        cursor.execute(*_scanned_coupons_sql(connection, at))
         for series_id, state, count in cursor.fetchall():
             figures.add_coupons(series_id, state, count)
     redemptions = live_redemptions(at).values("series_id", "currency")
@@ -108,25 +110,33 @@ def figures_scanned(at: datetime) -> Figures:
     return figures
 
 
-# `coupon_state` over every coupon, with the redeemed test as a join: inside a CASE, PostgreSQL tests a subquery
-# against a hash table only while the redeemed coupons fit in work_mem, and past it once per coupon against all of
-# them (minutes at two million coupons); a hash join spills to disk instead. Grouped on the two narrow keys only,
-# so the database aggregates in a hash table instead of sorting every wide row; the series' details come apart.
-_SCANNED_COUPONS_SQL = f"""
-    SELECT c.series_id,
-           CASE WHEN c.status = '{REVOKED_STATUS}' AND c.last_status_change_on < %(at)s THEN '{REVOKED}'
-                WHEN live.coupon_id IS NOT NULL AND NOT s.multi_use THEN '{REDEEMED}'
-                WHEN c.expires_at < %(at)s THEN '{EXPIRED}'
-                ELSE '{OPEN}' END AS state,
-           COUNT(*)
-      FROM {Coupon._meta.db_table} c
-      JOIN {CouponSeries._meta.db_table} s ON s.id = c.series_id
-      LEFT JOIN (SELECT DISTINCT coupon_id FROM {CouponRedemption._meta.db_table}
-                  WHERE redeemed_at < %(at)s AND (NOT is_reversed OR reversed_at IS NULL OR reversed_at >= %(at)s)
-                ) live ON live.coupon_id = c.id
-     WHERE c.issued_at < %(at)s
-     GROUP BY 1, 2
-"""
+# The coupons found to have a live redemption by `_scanned_coupons_sql`'s join.
+_JOINED_LIVE_REDEMPTION = RawSQL("live.coupon_id IS NOT NULL", (), output_field=BooleanField())
+
+
+def _scanned_coupons_sql(connection, at: datetime) -> tuple[str, list]:
+    """`coupon_state` over every coupon, grouped by series, as SQL and its parameters for `connection`.
+
+    The redeemed test is a join: inside a CASE, PostgreSQL tests a subquery against a hash table only while the
+    redeemed coupons fit in work_mem, and past it once per coupon against all of them (minutes at two million
+    coupons); a hash join spills to disk instead. Grouped on the two narrow keys only, so the database aggregates in
+    a hash table instead of sorting every wide row; the series' details come apart. The ORM has no join to a derived
+    table, so the CASE is compiled from `coupon_state` (its columns named by table, as the FROM names them)."""
+    coupon, series, redemption = (model._meta.db_table for model in (Coupon, CouponSeries, CouponRedemption))
+    query = Coupon.objects.annotate(state=coupon_state(at, redeemed=_JOINED_LIVE_REDEMPTION)).query
+    state_sql, state_params = query.get_compiler(connection=connection).compile(query.annotations["state"])
+    sql = f"""
+        SELECT {coupon}.series_id, {state_sql} AS state, COUNT(*)
+          FROM {coupon}
+          JOIN {series} ON {series}.id = {coupon}.series_id
+          LEFT JOIN (SELECT DISTINCT coupon_id FROM {redemption}
+                      WHERE redeemed_at < %s AND (NOT is_reversed OR reversed_at IS NULL OR reversed_at >= %s)
+                    ) live ON live.coupon_id = {coupon}.id
+         WHERE {coupon}.issued_at < %s
+         GROUP BY 1, 2
+    """
+    at_param = connection.ops.adapt_datetimefield_value(at)
+    return sql, [*state_params, at_param, at_param, at_param]
 
 
 def figures_carried(start: Figures, *, since: datetime, at: datetime) -> Figures:

@@ -10,25 +10,12 @@ from hypothesis import strategies as st
 from members.models import Member, OrgEntity
 from offers.api.serializers import TransactionInputSerializer, plain_items, plain_transaction, transaction_input
 from offers.models import Transaction
+from tests.plain_input_strategies import prices, quantities, texts
 
 pytestmark = pytest.mark.django_db
 
 MISSING = object()
-texts = st.one_of(
-    st.text(alphabet=st.characters(codec="ascii"), min_size=0, max_size=70),
-    st.text(min_size=1, max_size=5),
-    st.integers(-5, 5),
-    st.none(),
-)
-amounts = st.one_of(
-    st.from_regex(r"[0-9]{1,12}(\.[0-9]{0,3})?", fullmatch=True),
-    st.decimals(allow_nan=False, allow_infinity=False, places=3).map(str),
-    st.integers(-5, 10**12),
-    st.floats(allow_nan=False, allow_infinity=False, width=32),
-    st.just(" 1.50"),
-    st.none(),
-)
-quantities = st.one_of(st.integers(-2, 100_002), st.booleans(), st.just("3"), st.just(2.0))
+amounts = st.one_of(prices, st.none())
 item = st.fixed_dictionaries({"sku": texts, "quantity": quantities, "unit_price": amounts})
 items = st.one_of(st.lists(item, max_size=4), st.just("items"), st.none(), st.lists(st.integers(), max_size=2))
 members = st.sampled_from(["M-1", "M-2", "NOBODY", "", None, 7, "M-1\x00", " M-1"])

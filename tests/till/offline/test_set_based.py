@@ -116,14 +116,18 @@ def outcome(body):
             "counters": counters, "events": events, "hooks": hooks}  # fmt: skip
 
 
+def reference_outcome(*, batch_id, store, rows):
+    """The `outcome` of the row-at-a-time reference recording the batch, rolled back so the batch can be recorded
+    again."""
+    with transaction.atomic():
+        expected = outcome(reference_batch_record(batch_id=batch_id, store=store, rows=rows, actor=ACTOR))
+        transaction.set_rollback(True)
+    return expected
+
+
 def test_set_based_batch_answers_as_the_row_at_a_time_reference(store):
     rows = tricky_batch(store)
-    try:
-        with transaction.atomic():
-            expected = outcome(reference_batch_record(batch_id="B-CMP", store=store, rows=rows, actor=ACTOR))
-            raise Rollback
-    except Rollback:
-        pass
+    expected = reference_outcome(batch_id="B-CMP", store=store, rows=rows)
     assert not OfflineBatch.objects.exists()
 
     batch, created = offline_batch_record(batch_id="B-CMP", store=store, rows=rows, actor=ACTOR)
@@ -147,12 +151,7 @@ def test_set_based_batch_answers_as_the_row_at_a_time_reference(store):
 def test_set_based_batch_over_several_chunks_answers_as_one(store, monkeypatch):
     """Chunks of three rows: the same code in two chunks, the member's limit across chunks."""
     rows = tricky_batch(store)
-    try:
-        with transaction.atomic():
-            expected = outcome(reference_batch_record(batch_id="B-CHUNKS", store=store, rows=rows, actor=ACTOR))
-            raise Rollback
-    except Rollback:
-        pass
+    expected = reference_outcome(batch_id="B-CHUNKS", store=store, rows=rows)
     monkeypatch.setattr(services, "CHUNK_ROWS", 3)
 
     batch, _ = offline_batch_record(batch_id="B-CHUNKS", store=store, rows=rows, actor=ACTOR)
