@@ -28,6 +28,15 @@ def foreign_keys_of_redemptions() -> set[str]:
         return {name for (name,) in cursor.fetchall()}
 
 
+def coupon_only_indexes() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
+            " WHERE i.indrelid = 'coupons_couponredemption'::regclass AND i.indnatts = 1 AND a.attname = 'coupon_id'"
+        )
+        return cursor.fetchone()[0]
+
+
 def redemption_of(coupon, store):
     return CouponRedemption.objects.create(coupon=coupon, series=coupon.series, member=coupon.member,
                                            store=store, bill_amount=Decimal("50.00"),
@@ -36,8 +45,9 @@ def redemption_of(coupon, store):
 
 
 @pytest.mark.postgres
-def test_the_migration_drops_the_four_checks_and_going_back_makes_them_again():
+def test_the_migration_drops_the_four_checks_and_the_coupon_index_and_going_back_makes_them_again():
     assert foreign_keys_of_redemptions() == set()
+    assert coupon_only_indexes() == 0  # reads by coupon use the (coupon, member, redeemed_at) index
 
     migrate_to(BEFORE)
     with connection.cursor() as cursor:
@@ -46,9 +56,11 @@ def test_the_migration_drops_the_four_checks_and_going_back_makes_them_again():
     # a foreign key cannot point at a partitioned table's id: the coupon's is made only on plain tables
     expected = {"series_id", "member_id", "store_id"} | (set() if coupons_partitioned else {"coupon_id"})
     assert foreign_keys_of_redemptions() == expected
+    assert coupon_only_indexes() == 1
 
     migrate_to(AFTER)
     assert foreign_keys_of_redemptions() == set()
+    assert coupon_only_indexes() == 0
 
 
 def test_a_redeemed_coupon_and_the_store_of_its_redemption_cannot_be_deleted():
