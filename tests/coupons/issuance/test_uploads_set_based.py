@@ -164,3 +164,25 @@ def test_events_of_a_chunk_whose_ids_change_length_keep_the_coupons_order_and_fi
     assert sorted(outbox, key=lambda event: int(event[1])) == [("coupon", str(pk), None, at) for pk, at in coupons]
     if connection.vendor == "postgresql":  # in the coupons' order, across the change of length
         assert [int(event[1]) for event in outbox] == [pk for pk, _ in coupons] == list(range(9998, 10002))
+
+
+def test_events_skip_a_coupon_another_writer_put_among_the_chunks_ids(run, monkeypatch):
+    members = [MemberFactory() for _ in range(3)]
+    series, text = series_and_file("members", members)
+    write = upload_chunks.issued_coupons_write
+    interleaved = []
+
+    def with_another_writer(**kwargs):
+        written = write(**kwargs)
+        interleaved.append(CouponFactory(series=CouponSeriesFactory()))  # its id follows the chunk's
+        return written
+
+    monkeypatch.setattr(upload_chunks, "issued_coupons_write", with_another_writer)
+    upload = run(series, text)
+    assert (upload.succeeded, upload.failed) == (3, 0)
+    issued = sorted(Coupon.objects.filter(series=series).values_list("pk", flat=True))
+    assert len(issued) == 3 and interleaved[0].pk > max(issued)
+    created = CouponEvent.objects.filter(new_status="issued", old_status="", coupon_id__in=[*issued, interleaved[0].pk])
+    assert sorted(created.values_list("coupon_id", flat=True)) == issued
+    outbox = Event.objects.filter(type="coupon.issued").values_list("object_id", flat=True)
+    assert sorted(int(pk) for pk in outbox) == issued
