@@ -23,6 +23,9 @@ COLUMNS = (
     "series_id, code, is_common, member_id, status, issued_at, expires_at, redeemable_from, is_reversed, "
     "last_status_change_on, created_at"
 )
+# The columns of a coupon event and of a thin outbox event the payloads below fill, in this order.
+EVENT_COLUMNS = "coupon_id, old_status, new_status, actor, channel, reason, at"
+OUTBOX_COLUMNS = "type, object_type, object_id, data, created_at"
 
 
 def _timestamp(value: datetime) -> int:
@@ -61,14 +64,58 @@ def issued_coupons_payload(
         ("changed", ">i8", issued),
         ("created", ">i8", issued),
     ]
+    return SIGNATURE + _rows_payload(columns, len(codes)) + TRAILER
+
+
+def coupon_events_payload(*, coupon_ids: np.ndarray, event) -> bytes:
+    """COPY … (FORMAT BINARY) of one copy of `event` (an unsaved CouponEvent) per coupon of `coupon_ids`, in
+    EVENT_COLUMNS order: the first event of coupons a chunk has just written, without reading them again."""
+    columns = [("coupon", ">i8", coupon_ids)]
+    columns.extend(
+        (name, *_text(getattr(event, name))) for name in ("old_status", "new_status", "actor", "channel", "reason")
+    )
+    columns.append(("at", ">i8", _timestamp(event.at)))
+    return SIGNATURE + _rows_payload(columns, len(coupon_ids)) + TRAILER
+
+
+def thin_events_payload(*, type: str, object_type: str, object_ids: np.ndarray, created_at: datetime) -> bytes:
+    """COPY … (FORMAT BINARY) of one thin outbox event (no data) per id of `object_ids`, in OUTBOX_COLUMNS order.
+
+    The object id is text whose length varies with its digits: one block of rows per length, in id order (ids
+    of more digits are larger), so the events keep the order of their objects."""
+    digits = object_ids.astype("S20")
+    lengths = np.char.str_len(digits)
+    blocks = []
+    for length in np.unique(lengths):
+        ids = digits[lengths == length].astype(f"S{length}")
+        columns = [
+            ("type", *_text(type)),
+            ("object_type", *_text(object_type)),
+            ("object_id", f"S{length}", ids),
+            ("data", ">i8", None),
+            ("created", ">i8", _timestamp(created_at)),
+        ]
+        blocks.append(_rows_payload(columns, len(ids)))
+    return SIGNATURE + b"".join(blocks) + TRAILER
+
+
+def _text(value: str) -> tuple[str, bytes]:
+    """A text value the same for every row: its wire type and bytes (UTF-8, no terminator)."""
+    encoded = value.encode()
+    return f"S{len(encoded)}", encoded
+
+
+def _rows_payload(columns, count: int) -> bytes:
+    """`count` rows of (name, wire type, value) columns: a value is one for every row, an array of one per row,
+    or None for NULL. An empty text is its length (0) alone."""
     fields, values = [("count", ">i2")], {"count": len(columns)}
     for name, wire_type, value in columns:
         fields.append((f"{name}_len", ">i4"))
         values[f"{name}_len"] = NULL if value is None else np.dtype(wire_type).itemsize
-        if value is not None:
+        if value is not None and np.dtype(wire_type).itemsize:
             fields.append((name, wire_type))
             values[name] = value
-    rows = np.empty(len(codes), dtype=np.dtype(fields))
+    rows = np.empty(count, dtype=np.dtype(fields))
     for name, value in values.items():
         rows[name] = value
-    return SIGNATURE + rows.tobytes() + TRAILER
+    return rows.tobytes()

@@ -18,6 +18,7 @@ import io
 import itertools
 import tempfile
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files import File
@@ -104,10 +105,11 @@ def upload_process(*, upload_id: int) -> Upload:
         prepared = (upload_chunk_prepare(layout=layout, rows=chunk) for chunk in chunks)
         # The next chunk is read and its members resolved on a second connection while this one is written:
         # the worker's Python and the member lookups run beside the chunk's inserts, on the other core.
+        codes = _CodeChecks()
         with read_ahead(prepared, in_thread=_may_read_ahead()) as ready:
             for rows in ready:
                 with _cycles_collected_after():
-                    committed = _chunk_commit(upload=upload, layout=layout, rows=rows, actor=actor)
+                    committed = _chunk_commit(upload=upload, layout=layout, rows=rows, actor=actor, codes=codes)
                 if not committed:
                     return Upload.objects.get(pk=upload.pk)  # failed meanwhile (attempts spent): stop here
                 if settings.UPLOAD_PAUSE_PER_CHUNK:
@@ -129,13 +131,26 @@ def _may_read_ahead() -> bool:
     return connection.vendor == "postgresql" and not connection.in_atomic_block
 
 
-def _chunk_commit(*, upload, layout, rows, actor) -> bool:
+@dataclass
+class _CodeChecks:
+    """How a codes upload's chunks find codes already in the program (`upload_chunk_apply`'s `code_index_first`):
+    through the unique code index as they are written, until a chunk meets one; then every later chunk looks
+    its codes up first, so a file of known codes costs one chunk's rerun, not one a chunk."""
+
+    index_first: bool = True
+
+
+def _chunk_commit(*, upload, layout, rows, actor, codes: _CodeChecks) -> bool:
     """Judge, write and count one chunk (prepared by `upload_chunk_prepare`) in one transaction; False when the
     upload is no longer running."""
     last = rows[-1].number
     # What reading and resolving found: judging only sets a row's problems, so a second run starts from these.
     found = [tuple(row.problems) for row in rows]
-    for attempt in range(2):
+    # A run trusting the code index, then two that look the codes up (the second after a code another upload
+    # wrote meanwhile).
+    index_first = codes.index_first and layout.kind == Upload.Kind.CODES
+    runs = (True, False, False) if index_first else (False, False)
+    for attempt, code_index_first in enumerate(runs):
         if attempt:
             for row, problems in zip(rows, found, strict=True):
                 row.problems = list(problems)
@@ -149,7 +164,7 @@ def _chunk_commit(*, upload, layout, rows, actor) -> bool:
                 series_issuance_lock(upload.series_id)
                 series = CouponSeries.objects.select_for_update().select_related("offer").get(pk=upload.series_id)
                 outcome = upload_chunk_apply(upload=upload, series=series, layout=layout, rows=left, actor=actor,
-                                             now=timezone.now())  # fmt: skip
+                                             now=timezone.now(), code_index_first=code_index_first)  # fmt: skip
                 _issues_write(upload=upload, issues=outcome.issues)
                 Upload.objects.filter(pk=upload.pk).update(
                     processed_rows=last,
@@ -159,9 +174,12 @@ def _chunk_commit(*, upload, layout, rows, actor) -> bool:
                 )
             return True
         except IntegrityError:
-            # An uploaded code another upload wrote since this chunk read the holders: the chunk rolled
-            # back whole, and its second run reports that code as a duplicate.
-            if attempt:
+            # A code in the program already (the index found it), or an uploaded code another upload wrote
+            # since this chunk read the holders: the chunk rolled back whole, and its next run, which looks
+            # the codes up, reports that code as a duplicate.
+            if code_index_first:
+                codes.index_first = False
+            elif attempt == len(runs) - 1:
                 raise
     return True
 
