@@ -72,11 +72,45 @@ _EVENT_FIELDS = [
 
 
 @cache
-def _event_insert_sql() -> str:
+def _event_insert_sql(source: str = "moved") -> str:
+    """The event of each row the CTE `source` returned (its `id`)."""
     columns = ", ".join(f'"{field.column}"' for field in _EVENT_FIELDS)
     # Typed placeholders: a SELECT list, unlike VALUES, does not take its types from the target columns.
     values = ", ".join(f"%s::{field.db_type(connection).split('(')[0]}" for field in _EVENT_FIELDS)
-    return f'INSERT INTO {CheckoutEvent._meta.db_table} ("checkout_id", {columns}) SELECT id, {values} FROM moved'
+    return f'INSERT INTO {CheckoutEvent._meta.db_table} ("checkout_id", {columns}) SELECT id, {values} FROM {source}'
+
+
+_CHECKOUT_FIELDS = [field for field in Checkout._meta.concrete_fields if not field.primary_key]
+
+
+@cache
+def _created_with_event_sql() -> str:
+    columns = ", ".join(f'"{field.column}"' for field in _CHECKOUT_FIELDS)
+    values = ", ".join(["%s"] * len(_CHECKOUT_FIELDS))
+    return (
+        f"WITH created AS (INSERT INTO {Checkout._meta.db_table} ({columns}) VALUES ({values}) RETURNING id),\n"
+        f"created_event AS ({_event_insert_sql('created')})\nSELECT id FROM created"
+    )
+
+
+def checkout_create(*, checkout: Checkout, actor: Actor, reason: str, at: datetime) -> Checkout:
+    """Write a new checkout (born in its initial status: not a transition) and its first event; one statement on
+    PostgreSQL. An `IntegrityError` (a constraint refused the row) leaves the caller's transaction to roll back."""
+    if checkout.status != Status.HELD:
+        raise CheckoutTransitionError(f"A checkout cannot be created {checkout.status}.", reasons=[checkout.status])
+    event = checkout_event(None, old="", new=checkout.status, actor=actor, reason=reason, at=at)
+    if connection.vendor != "postgresql":
+        checkout.save(force_insert=True)
+        event.checkout_id = checkout.pk
+        event.save(force_insert=True)
+        return checkout
+    params = [field.get_db_prep_save(getattr(checkout, field.attname), connection) for field in _CHECKOUT_FIELDS]
+    params += [getattr(event, field.attname) for field in _EVENT_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(_created_with_event_sql(), params)
+        (checkout.pk,) = cursor.fetchone()
+    checkout._state.adding = False
+    return checkout
 
 
 def _move_with_event(*, pk: int, old: str, to: str, changes: dict, event: CheckoutEvent) -> int:

@@ -93,11 +93,11 @@ def _checkout_open_once(*, member, store, transaction_id, lines, coupon_codes, o
         offer_response_ids=offer_response_ids,
         at=at,
     )
-    # No savepoint: a second checkout of the transaction id fails the insert, and the refusal raised from here
-    # rolls the whole opening back.
+    # The checkout and its event. No savepoint: a second checkout of the transaction id fails the insert, and the
+    # refusal raised from here rolls the whole opening back.
     try:
         with transaction.atomic(savepoint=False):
-            checkout = Checkout.objects.create(
+            checkout = Checkout(
                 member=member,
                 store=store,
                 transaction_id=transaction_id,
@@ -110,13 +110,13 @@ def _checkout_open_once(*, member, store, transaction_id, lines, coupon_codes, o
                 actor=actor.name[:100],
                 channel=actor.channel[:30],
             )
+            lifecycle.checkout_create(checkout=checkout, actor=actor, reason="opened", at=now)
     except IntegrityError:
         raise CheckoutError(
             f"Transaction {transaction_id!r} already has an open or committed checkout at store {store.code}.",
             code=TRANSACTION_ID_IN_USE,
             reasons=[TRANSACTION_ID_IN_USE],
         ) from None
-    lifecycle.checkout_event(checkout.pk, old="", new=Status.HELD, actor=actor, reason="opened", at=now).save()
     holds = []
     # One statement for every coupon, rows in id order, so two checkouts holding the same coupons never wait on
     # each other in a circle.
