@@ -17,6 +17,7 @@ The reads are plain SQL that SQLite runs too (values go through the ORM's conver
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from django.db import connection
 from django.db.models import BigIntegerField, BooleanField, CharField, DateTimeField, F, JSONField, Value
@@ -413,6 +414,17 @@ HELD_REDEEMED_EVENTS = EventCteTemplate(name="webhook_event", type=events.COUPON
                                         build=_held_redeemed_event_parts)  # fmt: skip
 
 
+@cache
+def _held_redemptions_insert_sql(count: int) -> str:
+    """The redemption rows of `held_redemptions_write`, written only when all `count` coupons moved."""
+    columns = ", ".join(f'"{field.column}"' for field in REDEMPTION_FIELDS)
+    # Typed placeholders, as `_insert`'s: a VALUES list in a SELECT takes no types from the target columns.
+    row = "(" + ", ".join(f"%s::{field.db_type(connection).split('(')[0]}" for field in REDEMPTION_FIELDS) + ")"
+    return (f"redemption AS (INSERT INTO {CouponRedemption._meta.db_table} ({columns}) "
+            f"SELECT * FROM (VALUES {', '.join([row] * count)}) AS v "
+            f"WHERE (SELECT count(*) FROM moved) = %s RETURNING id, coupon_id)")  # fmt: skip
+
+
 def held_redemptions_write(*, redemptions: list[CouponRedemption], old: str, to: str, actor: Actor,
                            checkout_id: int) -> str | None:  # fmt: skip
     """`redemption_write(count=False)` of several once-only coupons a checkout holds, all read in status `old` and
@@ -430,11 +442,7 @@ def held_redemptions_write(*, redemptions: list[CouponRedemption], old: str, to:
                                             also_set={"is_reversed": False, **HOLD_CLEARED})  # fmt: skip
     event = coupon_event(coupon_id=None, old=old, new=to, actor=actor, reason="redeemed", at=now)
     event_sql, event_params = events_insert_sql(event, moved="moved")
-    columns = ", ".join(f'"{field.column}"' for field in REDEMPTION_FIELDS)
-    row = "(" + ", ".join(f"%s::{field.db_type(connection).split('(')[0]}" for field in REDEMPTION_FIELDS) + ")"
-    insert = (f"redemption AS (INSERT INTO {CouponRedemption._meta.db_table} ({columns}) "
-              f"SELECT * FROM (VALUES {', '.join([row] * len(redemptions))}) AS v "
-              f"WHERE (SELECT count(*) FROM moved) = %s RETURNING id, coupon_id)")  # fmt: skip
+    insert = _held_redemptions_insert_sql(len(redemptions))
     transaction_id = redemptions[0].transaction_id
     webhook_sql, webhook_params = HELD_REDEEMED_EVENTS.render(codes=codes, status=to, transaction_id=transaction_id,
                                                               at=now)  # fmt: skip
