@@ -284,9 +284,13 @@ def coupons_redeem_held(
     coupons = till.coupons_for_update(coupons=[(entry.coupon_id, entry.code) for entry in held])
     if any(entry.coupon_id not in coupons for entry in held):
         _refuse([rules.COUPON_NOT_FOUND])
-    write = routes.REDEMPTION_WRITES[Route.REDEEM_LOCKED if routes.writes_in_one_statement() else Route.REDEEM_ORM]
+    ordered = sorted(held, key=lambda entry: (coupons[entry.coupon_id].series_id, entry.coupon_id))
+    if routes.writes_in_one_statement():
+        return _held_redeem_in_one_statement(ordered, coupons=coupons, member=member, store=store, actor=actor,
+                                             transaction_id=transaction_id, checkout_id=checkout_id, at=at)  # fmt: skip
+    write = routes.REDEMPTION_WRITES[Route.REDEEM_ORM]
     redemptions = []
-    for entry in sorted(held, key=lambda entry: (coupons[entry.coupon_id].series_id, entry.coupon_id)):
+    for entry in ordered:
         redemption, to = _decide(coupon=coupons[entry.coupon_id], member=member, store=store,
                                  bill_amount=entry.bill_amount, actor=actor, transaction_id=transaction_id, at=at,
                                  checkout_id=checkout_id, line_discounts=entry.line_discounts)  # fmt: skip
@@ -295,6 +299,33 @@ def coupons_redeem_held(
             _refuse([refusal])
         redemptions.append(redemption)
     return redemptions
+
+
+def _held_redeem_in_one_statement(ordered, *, coupons, member, store, actor, transaction_id, checkout_id, at):
+    """Every held coupon decided on its locked row first (the first refusal answers), then the once-only coupons of
+    each status they were read in moved and recorded in one statement (`till.held_redemptions_write`); a multi-use
+    coupon, which keeps its status, by its own statement. The writes only add rows the decisions do not read."""
+    decided = [
+        _decide(coupon=coupons[entry.coupon_id], member=member, store=store, bill_amount=entry.bill_amount,
+                actor=actor, transaction_id=transaction_id, at=at, checkout_id=checkout_id,
+                line_discounts=entry.line_discounts)
+        for entry in ordered
+    ]  # fmt: skip
+    moves: dict[tuple[str, str], list[CouponRedemption]] = {}
+    for redemption, to in decided:
+        if to is None:
+            refusal = till.redemption_write(redemption=redemption, to=None, actor=actor, checkout_id=checkout_id,
+                                            count=False)  # fmt: skip
+            if refusal:
+                _refuse([refusal])
+        else:
+            moves.setdefault((redemption.coupon.status, to), []).append(redemption)
+    for (old, to), redemptions in moves.items():
+        refusal = till.held_redemptions_write(redemptions=redemptions, old=old, to=to, actor=actor,
+                                              checkout_id=checkout_id)  # fmt: skip
+        if refusal:
+            _refuse([refusal])
+    return [redemption for redemption, _ in decided]
 
 
 def series_redemptions_count(*, redemptions: list[CouponRedemption]) -> None:

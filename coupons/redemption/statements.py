@@ -17,6 +17,7 @@ The reads are plain SQL that SQLite runs too (values go through the ORM's conver
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from django.db import connection
 from django.db.models import BigIntegerField, BooleanField, CharField, DateTimeField, F, JSONField, Value
@@ -28,7 +29,8 @@ from config.actors import Actor
 from config.api import attempts, idempotency
 from config.rawrows import ModelColumns
 from coupons.exceptions import CouponTransitionError
-from coupons.lifecycle.status import coupon_move_statement, coupon_transition
+from coupons.lifecycle.statements import coupon_move_sql, events_insert_sql
+from coupons.lifecycle.status import coupon_event, coupon_move_statement, coupon_transition
 from coupons.models import Coupon, CouponRedemption, CouponSeries
 from coupons.redemption import guessing, rules
 from members.models import Member, OrgEntity
@@ -392,3 +394,74 @@ def series_counts_write(*, counts: dict[int, tuple[int, int | None]]) -> set[int
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {row[0] for row in cursor.fetchall()}
+
+
+def _held_redeemed_event_parts():
+    # The codes as well: coupons are partitioned on the code, so the read probes only their partitions.
+    written = RawSQL(f'"{Coupon._meta.db_table}"."id" IN (SELECT coupon_id FROM redemption) '
+                     f'AND "{Coupon._meta.db_table}"."code" = ANY(%s)', [Param("codes")],
+                     output_field=BooleanField())  # fmt: skip
+    coupons = Coupon.objects.filter(written)
+    redemption_id = RawSQL(f'(SELECT id FROM redemption WHERE coupon_id = "{Coupon._meta.db_table}"."id")', [],
+                           output_field=BigIntegerField())  # fmt: skip
+    data = coupon_data(status=Cast(Value(Param("status")), CharField()), redemption_id=redemption_id,
+                       transaction_id=Cast(Value(Param("transaction_id")), CharField()))  # fmt: skip
+    return coupons, data, Cast(Value(Param("at")), DateTimeField())
+
+
+# `REDEEMED_EVENT` for every coupon a checkout's one statement redeemed: one event per redemption row it wrote.
+HELD_REDEEMED_EVENTS = EventCteTemplate(name="webhook_event", type=events.COUPON_REDEEMED, object_type=COUPON_OBJECT,
+                                        build=_held_redeemed_event_parts)  # fmt: skip
+
+
+@cache
+def _held_redemptions_insert_sql(count: int) -> str:
+    """The redemption rows of `held_redemptions_write`, written only when all `count` coupons moved."""
+    columns = ", ".join(f'"{field.column}"' for field in REDEMPTION_FIELDS)
+    # Typed placeholders, as `_insert`'s: a VALUES list in a SELECT takes no types from the target columns.
+    row = "(" + ", ".join(f"%s::{field.db_type(connection).split('(')[0]}" for field in REDEMPTION_FIELDS) + ")"
+    return (f"redemption AS (INSERT INTO {CouponRedemption._meta.db_table} ({columns}) "
+            f"SELECT * FROM (VALUES {', '.join([row] * count)}) AS v "
+            f"WHERE (SELECT count(*) FROM moved) = %s RETURNING id, coupon_id)")  # fmt: skip
+
+
+def held_redemptions_write(*, redemptions: list[CouponRedemption], old: str, to: str, actor: Actor,
+                           checkout_id: int) -> str | None:  # fmt: skip
+    """`redemption_write(count=False)` of several once-only coupons a checkout holds, all read in status `old` and
+    decided by the rules, in one statement: the coupons' move (under the hold check) with their events, the
+    redemption rows and their `coupon.redeemed` events. The redemptions and their events are written only if every
+    coupon moved; else the answer is `already_redeemed` and the caller's transaction must roll back (the coupons
+    that did move, and their moves' events, go with it). PostgreSQL only; the request's key is the caller's to
+    store (`idempotency.pending_answer_write`)."""
+    now = timezone.now()
+    coupons = [redemption.coupon for redemption in redemptions]
+    ids, codes = [coupon.pk for coupon in coupons], [coupon.code for coupon in coupons]
+    where = f"id IN ({', '.join(['%s'] * len(ids))}) AND code IN ({', '.join(['%s'] * len(codes))})" + HOLD_GUARD
+    move_sql, move_params = coupon_move_sql(old=old, to=to, at=now, where=where,
+                                            where_params=[*ids, *codes, checkout_id, now],
+                                            also_set={"is_reversed": False, **HOLD_CLEARED})  # fmt: skip
+    event = coupon_event(coupon_id=None, old=old, new=to, actor=actor, reason="redeemed", at=now)
+    event_sql, event_params = events_insert_sql(event, moved="moved")
+    insert = _held_redemptions_insert_sql(len(redemptions))
+    transaction_id = redemptions[0].transaction_id
+    webhook_sql, webhook_params = HELD_REDEEMED_EVENTS.render(codes=codes, status=to, transaction_id=transaction_id,
+                                                              at=now)  # fmt: skip
+    sql = (f"WITH moved AS ({move_sql}),\nmoved_event AS ({event_sql}),\n{insert},\n{webhook_sql}\n"
+           "SELECT (SELECT count(*) FROM moved), redemption.id, redemption.coupon_id FROM redemption")  # fmt: skip
+    params = [*move_params, *event_params]
+    for redemption in redemptions:
+        params += _values(redemption, REDEMPTION_FIELDS)
+    params += [len(redemptions), *webhook_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        written = {coupon_id: pk for _, pk, coupon_id in cursor.fetchall()}
+    if len(written) < len(redemptions):
+        return rules.ALREADY_REDEEMED
+    changes = {"status": to, "last_status_change_on": now, "is_reversed": False, **HOLD_CLEARED}
+    for redemption in redemptions:
+        redemption.pk = written[redemption.coupon_id]
+        redemption._state.adding = False
+        for name, value in changes.items():
+            setattr(redemption.coupon, name, value)
+    events_kick()
+    return None

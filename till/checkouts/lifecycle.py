@@ -1,11 +1,13 @@
 """The one writer of a checkout's status, its transition table and its event."""
 
 from datetime import datetime
+from functools import cache
 
+from django.db import connection, transaction
 from django.utils import timezone
 
 from config.actors import Actor
-from config.status import status_move_many, status_swap
+from config.status import status_move_many
 from till.checkouts.exceptions import CheckoutTransitionError
 from till.checkouts.models import Checkout, CheckoutEvent
 
@@ -38,24 +40,92 @@ def checkout_event(checkout_id: int, *, old: str, new: str, actor: Actor, reason
 
 
 def checkout_transition(*, checkout: Checkout, to: str, actor: Actor, reason: str = "", at=None, **changes) -> None:
-    """Move one checkout from the status it was read in (compare-and-swap), with its event."""
+    """Move one checkout from the status it was read in (compare-and-swap), with its event.
+
+    The callers (commit, cancel) hold the checkout's row lock, so the swap cannot be lost to another writer:
+    the move and its event need no savepoint of their own, and a failure rolls the caller's transaction back.
+    On PostgreSQL the move and its event are one statement."""
     old = checkout.status
     transition_check(old, to)
     at = at or timezone.now()
     changes = {"status_changed_at": at, **changes}
-    moved = status_swap(
-        rows=Checkout.objects.filter(pk=checkout.pk),
-        old=old,
-        to=to,
-        changes=changes,
-        event=lambda: checkout_event(checkout.pk, old=old, new=to, actor=actor, reason=reason, at=at),
-    )
+    event = checkout_event(checkout.pk, old=old, new=to, actor=actor, reason=reason, at=at)
+    if connection.vendor == "postgresql":
+        moved = _move_with_event(pk=checkout.pk, old=old, to=to, changes=changes, event=event)
+    else:
+        with transaction.atomic(savepoint=False):
+            moved = Checkout.objects.filter(pk=checkout.pk, status=old).update(status=to, **changes)
+            if moved:
+                event.save(force_insert=True)
     if not moved:
         checkout.refresh_from_db(fields=["status"])
         raise CheckoutTransitionError(f"The checkout is {checkout.status} now.", reasons=[checkout.status])
     checkout.status = to
     for name, value in changes.items():
         setattr(checkout, name, value)
+
+
+# Every event column but the key and the checkout (the moved row's id), in the model's order.
+_EVENT_FIELDS = [
+    field for field in CheckoutEvent._meta.concrete_fields if not field.primary_key and field.name != "checkout"
+]
+
+
+@cache
+def _event_insert_sql(source: str = "moved") -> str:
+    """The event of each row the CTE `source` returned (its `id`)."""
+    columns = ", ".join(f'"{field.column}"' for field in _EVENT_FIELDS)
+    # Typed placeholders: a SELECT list, unlike VALUES, does not take its types from the target columns.
+    values = ", ".join(f"%s::{field.db_type(connection).split('(')[0]}" for field in _EVENT_FIELDS)
+    return f'INSERT INTO {CheckoutEvent._meta.db_table} ("checkout_id", {columns}) SELECT id, {values} FROM {source}'
+
+
+_CHECKOUT_FIELDS = [field for field in Checkout._meta.concrete_fields if not field.primary_key]
+
+
+@cache
+def _created_with_event_sql() -> str:
+    columns = ", ".join(f'"{field.column}"' for field in _CHECKOUT_FIELDS)
+    values = ", ".join(["%s"] * len(_CHECKOUT_FIELDS))
+    return (
+        f"WITH created AS (INSERT INTO {Checkout._meta.db_table} ({columns}) VALUES ({values}) RETURNING id),\n"
+        f"created_event AS ({_event_insert_sql('created')})\nSELECT id FROM created"
+    )
+
+
+def checkout_create(*, checkout: Checkout, actor: Actor, reason: str, at: datetime) -> Checkout:
+    """Write a new checkout (born in its initial status: not a transition) and its first event; one statement on
+    PostgreSQL. An `IntegrityError` (a constraint refused the row) leaves the caller's transaction to roll back."""
+    if checkout.status != Status.HELD:
+        raise CheckoutTransitionError(f"A checkout cannot be created {checkout.status}.", reasons=[checkout.status])
+    event = checkout_event(None, old="", new=checkout.status, actor=actor, reason=reason, at=at)
+    if connection.vendor != "postgresql":
+        checkout.save(force_insert=True)
+        event.checkout_id = checkout.pk
+        event.save(force_insert=True)
+        return checkout
+    params = [field.get_db_prep_save(getattr(checkout, field.attname), connection) for field in _CHECKOUT_FIELDS]
+    params += [getattr(event, field.attname) for field in _EVENT_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(_created_with_event_sql(), params)
+        (checkout.pk,) = cursor.fetchone()
+    checkout._state.adding = False
+    return checkout
+
+
+def _move_with_event(*, pk: int, old: str, to: str, changes: dict, event: CheckoutEvent) -> int:
+    """`UPDATE … WHERE id = pk AND status = old` and the event of the row it moved, in one statement."""
+    fields = [Checkout._meta.get_field(name) for name in changes]
+    assignments = ", ".join(f'"{field.column}" = %s' for field in fields)
+    sql = (
+        f'WITH moved AS (UPDATE {Checkout._meta.db_table} SET "status" = %s, {assignments} '
+        f'WHERE "id" = %s AND "status" = %s RETURNING "id")\n{_event_insert_sql()}'
+    )
+    params = [to, *(field.get_db_prep_save(changes[field.name], connection) for field in fields), pk, old]
+    params += [getattr(event, field.attname) for field in _EVENT_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 def checkouts_transition(*, rows, to: str, actor: Actor, reason: str = "", at=None) -> int:

@@ -1,9 +1,23 @@
 """Reads for checkouts: what other checkouts hold, a checkout with its holds, the open holds."""
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from config.rawrows import ModelColumns
+from members.models import Member, OrgEntity
 from till.checkouts.models import Checkout, CheckoutHold
+
+CHECKOUT = ModelColumns(Checkout, "c")
+MEMBER = ModelColumns(Member, "m")
+STORE = ModelColumns(OrgEntity, "s")
+# Plain SQL, converted as the ORM converts it (`config.rawrows`): the commit runs it on every payment, and the
+# queryset's compilation cost more than the statement.
+_CHECKOUT_WITH_MEMBER_AND_STORE_SQL = f"""SELECT {CHECKOUT.sql}, {MEMBER.sql}, {STORE.sql}
+FROM {Checkout._meta.db_table} c
+JOIN {Member._meta.db_table} m ON m.id = c.member_id
+JOIN {OrgEntity._meta.db_table} s ON s.id = c.store_id
+WHERE c.id = %s"""
 
 
 def offer_responses_held(*, ids, other_than: int | None) -> set[int]:
@@ -24,8 +38,20 @@ def checkout_queryset() -> QuerySet[Checkout]:
 
 
 def checkout_for_update(*, pk: int) -> Checkout:
-    """The checkout's row, locked: its commit, cancel and expiry queue here."""
-    return Checkout.objects.select_for_update(of=("self",)).select_related("member", "store").get(pk=pk)
+    """The checkout's row with its member and store, locked (not theirs): its commit, cancel and expiry queue here.
+    `Checkout.DoesNotExist` when there is none."""
+    sql = _CHECKOUT_WITH_MEMBER_AND_STORE_SQL
+    if connection.features.has_select_for_update_of:
+        sql += " FOR UPDATE OF c"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise Checkout.DoesNotExist(f"No checkout {pk}.")
+    checkout = CHECKOUT.build(row)
+    checkout.member = MEMBER.build(row, CHECKOUT.width)
+    checkout.store = STORE.build(row, CHECKOUT.width + MEMBER.width)
+    return checkout
 
 
 def checkouts_due_for_expiry(*, now=None) -> QuerySet[Checkout]:

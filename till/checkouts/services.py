@@ -16,11 +16,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from config.actors import Actor
 from config.api import idempotency
+from config.rawrows import ModelColumns
 from coupons.redemption import holds as coupon_holds
 from coupons.redemption import services as redemption
 from members.models import Member, OrgEntity
@@ -92,9 +93,11 @@ def _checkout_open_once(*, member, store, transaction_id, lines, coupon_codes, o
         offer_response_ids=offer_response_ids,
         at=at,
     )
+    # The checkout and its event. No savepoint: a second checkout of the transaction id fails the insert, and the
+    # refusal raised from here rolls the whole opening back.
     try:
-        with transaction.atomic():
-            checkout = Checkout.objects.create(
+        with transaction.atomic(savepoint=False):
+            checkout = Checkout(
                 member=member,
                 store=store,
                 transaction_id=transaction_id,
@@ -107,13 +110,13 @@ def _checkout_open_once(*, member, store, transaction_id, lines, coupon_codes, o
                 actor=actor.name[:100],
                 channel=actor.channel[:30],
             )
+            lifecycle.checkout_create(checkout=checkout, actor=actor, reason="opened", at=now)
     except IntegrityError:
         raise CheckoutError(
             f"Transaction {transaction_id!r} already has an open or committed checkout at store {store.code}.",
             code=TRANSACTION_ID_IN_USE,
             reasons=[TRANSACTION_ID_IN_USE],
         ) from None
-    lifecycle.checkout_event(checkout.pk, old="", new=Status.HELD, actor=actor, reason="opened", at=now).save()
     holds = []
     # One statement for every coupon, rows in id order, so two checkouts holding the same coupons never wait on
     # each other in a circle.
@@ -179,7 +182,7 @@ def checkout_commit(*, checkout_id: int, actor: Actor, permit=None) -> dict:
         if checkout.status == Status.EXPIRED or (checkout.status == Status.HELD and checkout.expires_at <= now):
             raise HoldExpiredError("The checkout's holds lapsed; open a new checkout.", reasons=[HOLD_EXPIRED])
         lifecycle.transition_check(checkout.status, Status.COMMITTED)
-        holds = list(checkout.holds.filter(released_at__isnull=True).order_by("pk"))
+        holds = _open_holds_release(checkout_id=checkout.pk, now=now)
         evaluation = checkout.evaluation
         recorded, _ = offer_services.transaction_record(
             transaction_id=checkout.transaction_id, member=checkout.member, store=checkout.store,
@@ -197,8 +200,6 @@ def checkout_commit(*, checkout_id: int, actor: Actor, permit=None) -> dict:
             member=checkout.member, store=checkout.store, actor=actor, transaction_id=checkout.transaction_id,
             checkout_id=checkout.pk,
         )  # fmt: skip
-        if holds:
-            CheckoutHold.objects.filter(checkout_id=checkout.pk, released_at__isnull=True).update(released_at=now)
         body = {
             "id": checkout.pk,
             "status": Status.COMMITTED,
@@ -219,6 +220,20 @@ def checkout_commit(*, checkout_id: int, actor: Actor, permit=None) -> dict:
         idempotency.pending_answer_write(status=200, body=body)
         redemption.series_redemptions_count(redemptions=rows)
     return body
+
+
+HOLD = ModelColumns(CheckoutHold, CheckoutHold._meta.db_table)
+_OPEN_HOLDS_RELEASE_SQL = f"""UPDATE {CheckoutHold._meta.db_table} SET released_at = %s
+WHERE checkout_id = %s AND released_at IS NULL RETURNING {HOLD.sql}"""
+
+
+def _open_holds_release(*, checkout_id: int, now) -> list[CheckoutHold]:
+    """The checkout's open holds, released and read in one statement (in pk order): the commit they belong to
+    either goes through, or rolls the release back with everything else."""
+    with connection.cursor() as cursor:
+        cursor.execute(_OPEN_HOLDS_RELEASE_SQL, [connection.ops.adapt_datetimefield_value(now), checkout_id])
+        rows = cursor.fetchall()
+    return sorted((HOLD.build(row) for row in rows), key=lambda hold: hold.pk)
 
 
 def _held_coupon(hold: CheckoutHold) -> redemption.HeldCoupon:
