@@ -34,6 +34,8 @@ class IndexedOffer:
 
     def facts_with(self, global_used: dict[str, int]) -> rules.OfferFacts:
         """The offer's facts with its global limits' running totals as read now."""
+        if not self.global_limits:
+            return self.facts
         limits = tuple(
             replace(limit, used_count=global_used[limit.kind]) if limit.scope == rules.GLOBAL else limit
             for limit in self.facts.limits

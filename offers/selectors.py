@@ -124,14 +124,20 @@ def membership_offer_list(
 def member_offer_state(
     facts: rules.OfferFacts, *, member: Member, segment_ids, activated: bool, fulfillment_count: int, at, today
 ) -> rules.MembershipOfferState:
-    member_facts = rules.MemberFacts(
+    member_facts = member_offer_facts(
+        member=member, segment_ids=segment_ids, activated=activated, fulfillment_count=fulfillment_count
+    )
+    return rules.membership_offer_state(facts, member_facts, at=at, today=today)
+
+
+def member_offer_facts(*, member: Member, segment_ids, activated: bool, fulfillment_count: int) -> rules.MemberFacts:
+    return rules.MemberFacts(
         birth_date=member.birth_date,
         segment_ids=segment_ids,
         activated=activated,
         activation_count=1 if activated else 0,
         fulfillment_count=fulfillment_count,
     )
-    return rules.membership_offer_state(facts, member_facts, at=at, today=today)
 
 
 @dataclass(frozen=True)
@@ -171,18 +177,23 @@ def membership_offers_earned(
     needs_segments = any(entry.facts.required_segment_ids for entry in candidates)
     segment_ids = frozenset(member.segments.values_list("pk", flat=True)) if needs_segments else frozenset()
     today = member_local_date(at, time_zone)
+    units_by_sku = rules.basket_units(items)
+    # Most matched offers see the member alike (not activated, never fulfilled): their facts are built once.
+    member_facts: dict[tuple[bool, int], rules.MemberFacts] = {}
     earned = []
     for entry in candidates:
         fresh = counts.get(entry.offer_id)
         if fresh is None:  # deleted since the index was loaded
             continue
-        state = member_offer_state(
-            entry.facts_with(fresh.global_used), member=member, segment_ids=segment_ids, activated=fresh.activated,
-            fulfillment_count=fresh.fulfillments, at=at, today=today,
-        )  # fmt: skip
-        if not state.eligible:
+        key = (fresh.activated, fresh.fulfillments)
+        facts = member_facts.get(key)
+        if facts is None:
+            facts = member_facts[key] = member_offer_facts(
+                member=member, segment_ids=segment_ids, activated=fresh.activated, fulfillment_count=fresh.fulfillments
+            )
+        if not rules.member_eligible(entry.facts_with(fresh.global_used), facts, at=at, today=today):
             continue
-        points = rules.earned_points(entry.earning, total_amount=total_amount, items=items)
+        points = rules.earned_points(entry.earning, total_amount=total_amount, units_by_sku=units_by_sku)
         if points > 0:
             has_limit = rules.FULFILLMENT in entry.global_limits
             earned.append(EarnedAward(entry.offer_id, entry.external_id, points, has_limit, entry.earning))
