@@ -167,11 +167,9 @@ def membership_offers_earned(
     offers the program runs. `rules_version`, when given, is the index's version as the caller read it in one of
     its own statements (`rules_index.VERSION_SUBQUERY`), saving that read.
     """
-    index = rules_index.offer_rules_index(version=rules_version)
-    candidates = index.candidates(skus={item.sku for item in items}, total_amount=total_amount)
+    candidates, counts = _offers_matched(member=member, items=items, total_amount=total_amount, version=rules_version)
     if not candidates:
         return []
-    counts = rules_index.member_offer_counts(member_id=member.pk, offer_ids=[entry.offer_id for entry in candidates])
     # The member's segments matter only to an offer that requires some (every offer's required set is a subset of
     # any member's segments when it is empty): read them only then.
     needs_segments = any(entry.facts.required_segment_ids for entry in candidates)
@@ -198,6 +196,27 @@ def membership_offers_earned(
             has_limit = rules.FULFILLMENT in entry.global_limits
             earned.append(EarnedAward(entry.offer_id, entry.external_id, points, has_limit, entry.earning))
     return earned
+
+
+def _offers_matched(*, member: Member, items, total_amount, version) -> tuple[list, dict]:
+    """The index's offers the basket can meet, with the member's counts for them. With the version unread and an
+    index loaded, the counts' statement reads the version too: the index is used as it is when the version has
+    not moved, and read again (with the counts) only when it has."""
+    skus = {item.sku for item in items}
+    loaded = rules_index.loaded_index() if version is rules_index.UNREAD else None
+    if loaded is not None:
+        candidates = loaded.candidates(skus=skus, total_amount=total_amount)
+        if candidates:
+            offer_ids = [entry.offer_id for entry in candidates]
+            counts, version = rules_index.member_offer_counts_with_version(member_id=member.pk, offer_ids=offer_ids)
+            if version == loaded.version:
+                return candidates, counts
+    index = rules_index.offer_rules_index(version=version)
+    candidates = index.candidates(skus=skus, total_amount=total_amount)
+    if not candidates:
+        return [], {}
+    offer_ids = [entry.offer_id for entry in candidates]
+    return candidates, rules_index.member_offer_counts(member_id=member.pk, offer_ids=offer_ids)
 
 
 class MembershipOfferRows(Sequence):
