@@ -73,7 +73,7 @@ def time_pages(member, *, prefetched: bool, repeats=5):
     """Both pages of 500 of the list endpoint's rows, as the view builds them (the page's rows, then their bodies):
     CPU milliseconds a page (best of `repeats`) and statements a page. `prefetched`: the offers' components as
     model instances (`offer_queryset()`'s prefetch), as the page was read before; else as plain rows."""
-    from offers.api.serializers import membership_offer_body
+    from offers.api.serializers import membership_offer_bodies
     from offers.selectors import MembershipOfferRows, membership_offer_list, offer_queryset
 
     best, statements = float("inf"), 0
@@ -88,7 +88,7 @@ def time_pages(member, *, prefetched: bool, repeats=5):
                     found = membership_offer_list(member=member, at=rows.at, offers=offer_queryset()[window])
                 else:
                     found = rows[window]
-                [membership_offer_body(row) for row in found]
+                membership_offer_bodies(found)
             best = min(best, (time.process_time() - started) / pages)
         statements = len(captured) / pages
     return best * 1000, statements

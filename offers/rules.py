@@ -13,6 +13,7 @@ Decisions where the seed is silent (see docs/offers.md):
 - An activation limit stops new activations; a member who has already activated keeps the offer.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_FLOOR, Decimal
@@ -167,6 +168,12 @@ def activated_flag(*, requires_activation: bool, activated: bool) -> bool | None
     return bool(activated) if requires_activation else None
 
 
+def member_eligible(offer: OfferFacts, member: MemberFacts, *, at: datetime, today: date) -> bool:
+    """`membership_offer_state(...).eligible` alone, for a caller that needs nothing else (earning a basket)."""
+    status = member_visible_status(offer, member, at=at, today=today)
+    return is_eligible(visible_status=status, requires_activation=offer.requires_activation, activated=member.activated)
+
+
 def membership_offer_state(
     offer: OfferFacts, member: MemberFacts, *, at: datetime, today: date
 ) -> MembershipOfferState:
@@ -205,15 +212,32 @@ class BasketItem:
     unit_price: Decimal
 
 
-def earned_points(mechanism: EarningFacts, *, total_amount: Decimal, items: tuple[BasketItem, ...]) -> int:
+def basket_units(items: tuple[BasketItem, ...]) -> dict[str, int]:
+    """The basket's quantity of each SKU."""
+    units: dict[str, int] = {}
+    for item in items:
+        units[item.sku] = units.get(item.sku, 0) + item.quantity
+    return units
+
+
+def earned_points(
+    mechanism: EarningFacts,
+    *,
+    total_amount: Decimal,
+    items: tuple[BasketItem, ...] = (),
+    units_by_sku: Mapping[str, int] | None = None,
+) -> int:
     """Points the basket earns under this mechanism; 0 when the behaviour is not met.
 
     purchase_product: the basket holds at least `min_quantity` (default 1) of `sku`; per-unit awards
     count those units. spend: `total_amount` reaches `min_amount`; per-unit awards count whole
-    currency units of the total.
+    currency units of the total. `units_by_sku` is `basket_units(items)`, for a caller judging many
+    mechanisms against one basket.
     """
     if mechanism.behavior_type == "purchase_product":
-        units = sum(item.quantity for item in items if item.sku == mechanism.sku)
+        if units_by_sku is None:
+            units_by_sku = basket_units(items)
+        units = units_by_sku.get(mechanism.sku, 0)
         if units <= 0 or units < (mechanism.min_quantity or 1):
             return 0
     elif mechanism.behavior_type == "spend":

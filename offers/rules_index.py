@@ -34,6 +34,8 @@ class IndexedOffer:
 
     def facts_with(self, global_used: dict[str, int]) -> rules.OfferFacts:
         """The offer's facts with its global limits' running totals as read now."""
+        if not self.global_limits:
+            return self.facts
         limits = tuple(
             replace(limit, used_count=global_used[limit.kind]) if limit.scope == rules.GLOBAL else limit
             for limit in self.facts.limits
@@ -90,6 +92,11 @@ def offer_rules_index(*, version: int | object | None = UNREAD) -> OfferRulesInd
         # version, and the next purchase, reading the newer one, loads it again (never the reverse).
         index = _shared["index"] = offer_rules_index_load(version=version)
     return index
+
+
+def loaded_index() -> OfferRulesIndex | None:
+    """The index this process loaded last, whatever the version now (None before the first load)."""
+    return _shared["index"]
 
 
 def offer_rules_index_load(*, version: int | None) -> OfferRulesIndex:
@@ -158,26 +165,39 @@ def _global_used_sql(kind: str) -> str:
 
 
 # Plain SQL, put together once: building the ORM's query cost more than running it.
-_COUNTS_SQL = f"""SELECT o.id,
+_COUNTS_COLUMNS = f"""o.id,
     EXISTS (SELECT 1 FROM {_ACTIVATIONS} a WHERE a.offer_id = o.id AND a.member_id = %s),
     (SELECT count(*) FROM {_FULFILLMENTS} f WHERE f.offer_id = o.id AND f.member_id = %s),
-    {_global_used_sql(OfferLimit.Kind.FULFILLMENT)}, {_global_used_sql(OfferLimit.Kind.ACTIVATION)}
-FROM {_OFFERS} o WHERE o.id IN ({{marks}})"""
+    {_global_used_sql(OfferLimit.Kind.FULFILLMENT)}, {_global_used_sql(OfferLimit.Kind.ACTIVATION)}"""
+_COUNTS_FROM = f"FROM {_OFFERS} o WHERE o.id IN ({{marks}})"
+_COUNTS_SQL = f"SELECT {_COUNTS_COLUMNS}, NULL {_COUNTS_FROM}"
+_COUNTS_WITH_VERSION_SQL = f"SELECT {_COUNTS_COLUMNS}, {VERSION_SUBQUERY} {_COUNTS_FROM}"
 
 
 def member_offer_counts(*, member_id: int, offer_ids: list[int]) -> dict[int, OfferCounts]:
     """What moves with every activation and award, for these offers, in one query: whether the member
     activated each, how many times it was fulfilled for them, and its global limits' running totals.
     An offer deleted since the index was loaded is missing from the answer."""
+    return _counts(_COUNTS_SQL, member_id=member_id, offer_ids=offer_ids)[0]
+
+
+def member_offer_counts_with_version(*, member_id: int, offer_ids: list[int]) -> tuple[dict[int, OfferCounts], object]:
+    """`member_offer_counts` and the index's version, read in the same statement (`UNREAD` when no offer is left
+    to answer), so a caller that chose the offers from the index it holds learns in that one statement whether
+    the index is still current."""
+    return _counts(_COUNTS_WITH_VERSION_SQL, member_id=member_id, offer_ids=offer_ids)
+
+
+def _counts(sql: str, *, member_id: int, offer_ids: list[int]) -> tuple[dict[int, OfferCounts], object]:
     if not offer_ids:
-        return {}
+        return {}, UNREAD
     with connection.cursor() as cursor:
-        cursor.execute(_COUNTS_SQL.format(marks=", ".join(["%s"] * len(offer_ids))), [member_id, member_id, *offer_ids])
+        cursor.execute(sql.format(marks=", ".join(["%s"] * len(offer_ids))), [member_id, member_id, *offer_ids])
         rows = cursor.fetchall()
     counts = {}
-    for offer_id, activated, fulfilled_count, used_fulfillment, used_activation in rows:
+    for offer_id, activated, fulfilled_count, used_fulfillment, used_activation, _version in rows:
         global_used = {rules.FULFILLMENT: used_fulfillment or 0, rules.ACTIVATION: used_activation or 0}
         counts[offer_id] = OfferCounts(
             activated=bool(activated), fulfillments=fulfilled_count or 0, global_used=global_used
         )
-    return counts
+    return counts, rows[0][-1] if rows else UNREAD

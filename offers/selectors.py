@@ -2,12 +2,15 @@
 queries, however many offers there are: the offers with their components (prefetched), then the
 member's segments, activations and fulfillment counts, each in one query."""
 
+import json
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from audit.snapshots import prefixed, snapshot
@@ -85,6 +88,15 @@ def global_status_q(status: str, *, at: datetime) -> Q:
     return Q(pk__in=[])
 
 
+def ids_value(ids) -> RawSQL:
+    """Row ids for an `__in` filter as one bound value (an array on PostgreSQL, a JSON list on SQLite), not one
+    placeholder each: for a page's 500 offers, building and sending the IN list cost more than running the query."""
+    ids = [int(pk) for pk in ids]
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
+
+
 def member_local_date(at: datetime, time_zone: str | None = None):
     """The calendar date used for ages: in the store's zone for a purchase, else the site's zone."""
     tz = zoneinfo.ZoneInfo(time_zone) if time_zone else timezone.get_current_timezone()
@@ -102,10 +114,10 @@ def membership_offer_list(
     offer_ids = [offer.pk for offer in offers]
     segment_ids = frozenset(member.segments.values_list("pk", flat=True))
     activated_ids = set(
-        Activation.objects.filter(member=member, offer_id__in=offer_ids).values_list("offer_id", flat=True)
+        Activation.objects.filter(member=member, offer_id__in=ids_value(offer_ids)).values_list("offer_id", flat=True)
     )
     fulfillment_counts = dict(
-        Fulfillment.objects.filter(member=member, offer_id__in=offer_ids)
+        Fulfillment.objects.filter(member=member, offer_id__in=ids_value(offer_ids))
         .values("offer_id")
         .annotate(n=Count("id"))
         .values_list("offer_id", "n")
@@ -124,14 +136,20 @@ def membership_offer_list(
 def member_offer_state(
     facts: rules.OfferFacts, *, member: Member, segment_ids, activated: bool, fulfillment_count: int, at, today
 ) -> rules.MembershipOfferState:
-    member_facts = rules.MemberFacts(
+    member_facts = member_offer_facts(
+        member=member, segment_ids=segment_ids, activated=activated, fulfillment_count=fulfillment_count
+    )
+    return rules.membership_offer_state(facts, member_facts, at=at, today=today)
+
+
+def member_offer_facts(*, member: Member, segment_ids, activated: bool, fulfillment_count: int) -> rules.MemberFacts:
+    return rules.MemberFacts(
         birth_date=member.birth_date,
         segment_ids=segment_ids,
         activated=activated,
         activation_count=1 if activated else 0,
         fulfillment_count=fulfillment_count,
     )
-    return rules.membership_offer_state(facts, member_facts, at=at, today=today)
 
 
 @dataclass(frozen=True)
@@ -161,32 +179,56 @@ def membership_offers_earned(
     offers the program runs. `rules_version`, when given, is the index's version as the caller read it in one of
     its own statements (`rules_index.VERSION_SUBQUERY`), saving that read.
     """
-    index = rules_index.offer_rules_index(version=rules_version)
-    candidates = index.candidates(skus={item.sku for item in items}, total_amount=total_amount)
+    candidates, counts = _offers_matched(member=member, items=items, total_amount=total_amount, version=rules_version)
     if not candidates:
         return []
-    counts = rules_index.member_offer_counts(member_id=member.pk, offer_ids=[entry.offer_id for entry in candidates])
     # The member's segments matter only to an offer that requires some (every offer's required set is a subset of
     # any member's segments when it is empty): read them only then.
     needs_segments = any(entry.facts.required_segment_ids for entry in candidates)
     segment_ids = frozenset(member.segments.values_list("pk", flat=True)) if needs_segments else frozenset()
     today = member_local_date(at, time_zone)
+    units_by_sku = rules.basket_units(items)
+    # Most matched offers see the member alike (not activated, never fulfilled): their facts are built once.
+    member_facts: dict[tuple[bool, int], rules.MemberFacts] = {}
     earned = []
     for entry in candidates:
         fresh = counts.get(entry.offer_id)
         if fresh is None:  # deleted since the index was loaded
             continue
-        state = member_offer_state(
-            entry.facts_with(fresh.global_used), member=member, segment_ids=segment_ids, activated=fresh.activated,
-            fulfillment_count=fresh.fulfillments, at=at, today=today,
-        )  # fmt: skip
-        if not state.eligible:
+        key = (fresh.activated, fresh.fulfillments)
+        facts = member_facts.get(key)
+        if facts is None:
+            facts = member_facts[key] = member_offer_facts(
+                member=member, segment_ids=segment_ids, activated=fresh.activated, fulfillment_count=fresh.fulfillments
+            )
+        if not rules.member_eligible(entry.facts_with(fresh.global_used), facts, at=at, today=today):
             continue
-        points = rules.earned_points(entry.earning, total_amount=total_amount, items=items)
+        points = rules.earned_points(entry.earning, total_amount=total_amount, units_by_sku=units_by_sku)
         if points > 0:
             has_limit = rules.FULFILLMENT in entry.global_limits
             earned.append(EarnedAward(entry.offer_id, entry.external_id, points, has_limit, entry.earning))
     return earned
+
+
+def _offers_matched(*, member: Member, items, total_amount, version) -> tuple[list, dict]:
+    """The index's offers the basket can meet, with the member's counts for them. With the version unread and an
+    index loaded, the counts' statement reads the version too: the index is used as it is when the version has
+    not moved, and read again (with the counts) only when it has."""
+    skus = {item.sku for item in items}
+    loaded = rules_index.loaded_index() if version is rules_index.UNREAD else None
+    if loaded is not None:
+        candidates = loaded.candidates(skus=skus, total_amount=total_amount)
+        if candidates:
+            offer_ids = [entry.offer_id for entry in candidates]
+            counts, version = rules_index.member_offer_counts_with_version(member_id=member.pk, offer_ids=offer_ids)
+            if version == loaded.version:
+                return candidates, counts
+    index = rules_index.offer_rules_index(version=version)
+    candidates = index.candidates(skus=skus, total_amount=total_amount)
+    if not candidates:
+        return [], {}
+    offer_ids = [entry.offer_id for entry in candidates]
+    return candidates, rules_index.member_offer_counts(member_id=member.pk, offer_ids=offer_ids)
 
 
 class MembershipOfferRows(Sequence):
@@ -251,15 +293,15 @@ def offers_with_component_rows(offers: list[Offer]) -> list[Offer]:
         offer._limits_rows, offer._audiences_rows, offer._marketing_contents_rows = [], [], []
     if not offers:
         return offers
-    limits = OfferLimit.objects.filter(offer_id__in=by_offer).order_by("id")
+    limits = OfferLimit.objects.filter(offer_id__in=ids_value(by_offer)).order_by("id")
     for offer_id, *values in limits.values_list("offer_id", "scope", "kind", "max_count", "used_count"):
         by_offer[offer_id]._limits_rows.append(LimitRow(*values))
-    audiences = Audience.objects.filter(offer_id__in=by_offer).order_by("id")
+    audiences = Audience.objects.filter(offer_id__in=ids_value(by_offer)).order_by("id")
     fields = ("offer_id", "type", "min_age", "max_age", "segment_id", "segment__code")
     for offer_id, kind, min_age, max_age, segment_id, code in audiences.values_list(*fields):
         segment = None if segment_id is None else SegmentCode(code)
         by_offer[offer_id]._audiences_rows.append(AudienceRow(kind, min_age, max_age, segment_id, segment))
-    contents = MarketingContent.objects.filter(offer_id__in=by_offer).order_by("locale")
+    contents = MarketingContent.objects.filter(offer_id__in=ids_value(by_offer)).order_by("locale")
     for offer_id, *values in contents.values_list("offer_id", "locale", "title", "description", "image_url"):
         by_offer[offer_id]._marketing_contents_rows.append(MarketingContentRow(*values))
     return offers

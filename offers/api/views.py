@@ -21,7 +21,7 @@ from offers.api.serializers import (
     OfferUpdateSerializer,
     TransactionInputSerializer,
     TransactionOutputSerializer,
-    membership_offer_body,
+    membership_offer_bodies,
     transaction_input,
 )
 from offers.models import Offer
@@ -96,7 +96,7 @@ class MembershipOfferListApi(generics.GenericAPIView):
             member=member, at=timezone.now(), visible_status=wanted_status or None, eligible=wanted_eligible
         )
         page = self.paginate_queryset(rows)
-        return self.get_paginated_response([membership_offer_body(row) for row in page])
+        return self.get_paginated_response(membership_offer_bodies(page))
 
 
 class MembershipOfferDetailApi(APIView):

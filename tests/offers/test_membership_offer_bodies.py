@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from offers.api.serializers import MembershipOfferOutputSerializer, membership_offer_body
+from offers.api.serializers import MembershipOfferOutputSerializer, membership_offer_bodies, membership_offer_body
 from offers.models import EarningMechanism, OfferLimit
 from offers.selectors import membership_offer_list
 from tests.members.factories import MemberFactory, SegmentFactory
@@ -62,3 +62,14 @@ def test_the_list_endpoint_answers_the_rows_the_serializer_would(pos, store):
     assert response.status_code == 200, response.json()
     rows = membership_offer_list(member=member, at=timezone.now())[:2]
     assert response.json()["results"] == [dict(row) for row in MembershipOfferOutputSerializer(rows, many=True).data]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Paris", "America/St_Johns"])
+def test_a_page_writes_its_times_in_the_current_zone_as_the_serializer_does(zone):
+    member = MemberFactory()
+    OfferFactory(publish_at=timezone.now().replace(microsecond=0) - timedelta(days=200), expire_at=None)
+    OfferFactory(publish_at=timezone.now().replace(microsecond=123456), usage_start=timezone.now())
+    with timezone.override(zone):
+        rows = membership_offer_list(member=member, at=timezone.now())
+        expected = [dict(row) for row in MembershipOfferOutputSerializer(rows, many=True).data]
+        assert membership_offer_bodies(rows) == expected

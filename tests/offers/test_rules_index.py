@@ -222,3 +222,26 @@ def test_an_empty_program_and_a_basket_that_matches_nothing_read_only_the_versio
             items=(rules.BasketItem(sku="NOTHING", quantity=1, unit_price=Decimal("5")),),
         )  # fmt: skip
     assert earned == []
+
+
+def test_an_evaluation_reads_the_version_with_the_counts_and_sees_every_change(django_assert_num_queries):
+    member = MemberFactory()
+    offer = EarningMechanismFactory(sku="MILK", points=10).offer
+    milk = (rules.BasketItem(sku="MILK", quantity=1, unit_price=Decimal("1")),)
+
+    def earned():
+        awards = selectors.membership_offers_earned(
+            member=member, at=timezone.now(), time_zone="UTC", items=milk, total_amount=Decimal("1")
+        )
+        return [(award.offer_id, award.points) for award in awards]
+
+    assert earned() == [(offer.pk, 10)]  # loads the index
+    with django_assert_num_queries(1):  # the member's counts, the version in the same statement
+        assert earned() == [(offer.pk, 10)]
+
+    EarningMechanism.objects.filter(offer=offer).update(points=30)
+    assert earned() == [(offer.pk, 30)]
+    other = EarningMechanismFactory(sku="MILK", points=5).offer
+    assert earned() == [(offer.pk, 30), (other.pk, 5)]
+    Offer.objects.filter(pk__in=[offer.pk, other.pk]).delete()  # no offer left to answer with the version
+    assert earned() == []

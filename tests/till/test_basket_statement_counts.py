@@ -16,9 +16,9 @@ from tests.members.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
 
-# Evaluate: the API client and its stores (uncached in tests), the till's read, the coupons, the offer index's
-# version, the member's offer counts (their segments too when a matched offer requires some; these do not).
-EVALUATE_STATEMENTS = 6
+# Evaluate: the API client and its stores (uncached in tests), the till's read, the coupons, the member's offer
+# counts with the offer index's version (their segments too when a matched offer requires some; these do not).
+EVALUATE_STATEMENTS = 5
 
 
 def offers_make(count: int) -> None:

@@ -24,17 +24,29 @@ from till.baskets.serializers import (
     basket_lines,
     lines_check,
     offer_response_ids_check,
+    plain_coupon_codes,
     plain_lines,
+    plain_offer_response_ids,
 )
 
 # The basket's own rules over a field, once its field is valid (the input serializer's `validate_<name>`).
 FIELD_CHECKS = {"lines": lines_check, "offer_response_ids": offer_response_ids_check}
 
 
+# Fields read plainly when their values are plainly valid (`plain_lines` and the like): the serializer's own field
+# decides, with its messages, only a value that is not.
+PLAIN_READERS = {
+    "lines": plain_lines,
+    "coupon_codes": plain_coupon_codes,
+    "offer_response_ids": plain_offer_response_ids,
+}
+
+
 @cache
-def without_lines(serializer_class):
-    """The input serializer without its `lines` (DRF drops a field a subclass sets to None)."""
-    return type(f"{serializer_class.__name__}WithoutLines", (serializer_class,), {"lines": None})
+def without_fields(serializer_class, names: frozenset[str]):
+    """The input serializer without the named fields (DRF drops a field a subclass sets to None)."""
+    suffix = "".join(sorted(name.title().replace("_", "") for name in names))
+    return type(f"{serializer_class.__name__}Without{suffix}", (serializer_class,), dict.fromkeys(names))
 
 
 class BasketTillApi(TillApi):
@@ -46,10 +58,15 @@ class BasketTillApi(TillApi):
         """The input serializer's validated data, the member and store from the till's one read (`till_input`);
         a blocked caller gets its 429 before any input error, as at validate."""
         data = request_data(request)
-        lines = plain_lines(data.get("lines", empty)) if isinstance(data, dict) else None
+        plain = {}
+        if isinstance(data, dict):
+            for name, read in PLAIN_READERS.items():
+                value = read(data.get(name, empty))
+                if value is not None:
+                    plain[name] = value
         basket_serializer = self.input_serializer
-        if lines is not None:  # the lines are valid: the till's read checks the other fields
-            self.input_serializer = without_lines(basket_serializer)
+        if plain:  # those fields are valid: the till's read checks the others
+            self.input_serializer = without_fields(basket_serializer, frozenset(plain))
         try:
             values, errors = self.till_input(request, data), {}
         except exceptions.ValidationError as exc:
@@ -58,11 +75,10 @@ class BasketTillApi(TillApi):
             errors = dict(exc.detail)
             # The basket's own checks still answer alongside the fields' errors, as the serializer's would.
             others = [name for name in basket_serializer._declared_fields if name not in FIELD_CHECKS]
-            values, _ = validate_fields(basket_serializer, data, skip=[*others, *(["lines"] if lines else [])])
+            values, _ = validate_fields(basket_serializer, data, skip=[*others, *plain])
         finally:
             self.input_serializer = basket_serializer
-        if lines is not None:
-            values["lines"] = lines
+        values.update(plain)
         for name, check in FIELD_CHECKS.items():
             if name in values and name not in errors:
                 try:

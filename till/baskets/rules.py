@@ -35,6 +35,13 @@ def money(amount_cents: int) -> Decimal:
     return (Decimal(amount_cents) * CENT).quantize(CENT)
 
 
+def money_text(amount_cents: int) -> str:
+    """`str(money(amount_cents))` without the Decimal arithmetic: an answer writes some hundred amounts."""
+    sign = "-" if amount_cents < 0 else ""
+    whole, part = divmod(abs(amount_cents), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
 def line_amount(*, quantity: int, unit_price: Decimal) -> int:
     """A line's amount in cents."""
     return cents((unit_price * quantity).quantize(CENT, rounding="ROUND_HALF_UP"))
@@ -56,6 +63,8 @@ def spread(total: int, weights: Mapping[str, int], caps: Mapping[str, int] | Non
     if caps is not None:
         shares = {ref: min(share, caps[ref]) for ref, share in shares.items()}
     remainder = total - sum(shares.values())
+    if remainder <= 0:  # shares that add up need no order
+        return {ref: shares.get(ref, 0) for ref in weights}
     for ref in _largest_first(weighted):
         if remainder <= 0:
             break

@@ -93,8 +93,8 @@ def basket_evaluate(
                 "sku": line.sku,
                 "quantity": line.quantity,
                 "unit_price": f"{line.unit_price:.2f}",
-                "amount": f"{rules.money(amounts[line.line_ref])}",
-                "discount_amount": f"{rules.money(discounts[line.line_ref])}",
+                "amount": rules.money_text(amounts[line.line_ref]),
+                "discount_amount": rules.money_text(discounts[line.line_ref]),
                 "points": line_points[line.line_ref],
             }
             for line in lines
@@ -104,15 +104,15 @@ def basket_evaluate(
                 "code": entry.code,
                 "applies": entry.outcome.applies,
                 "reasons": list(entry.outcome.reasons),
-                "discount_amount": f"{rules.money(entry.outcome.discount)}",
+                "discount_amount": rules.money_text(entry.outcome.discount),
                 "line_refs": sorted(entry.outcome.line_discounts),
             }
             for entry in coupons
         ],
         "offer_responses": responses,
         "awards": awards,
-        "total_amount": f"{rules.money(total)}",
-        "total_discount": f"{rules.money(total_discount)}",
+        "total_amount": rules.money_text(total),
+        "total_discount": rules.money_text(total_discount),
         "amount_due": f"{net_amount}",
         "total_points": sum(award["points"] for award in awards),
     }

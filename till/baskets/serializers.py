@@ -4,6 +4,7 @@ import re
 from decimal import Decimal
 
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from config import ranges
 from config.api.fields import AwareDateTimeField
@@ -86,6 +87,28 @@ def plain_lines(value) -> list[dict] | None:
             return None
         lines.append({"line_ref": ref, "sku": sku, "quantity": quantity, "unit_price": Decimal(price).quantize(_CENT)})
     return lines
+
+
+def plain_coupon_codes(value) -> list[str] | None:
+    """`coupon_codes` as the input serializer's field gives it, when absent or a short list of plain codes;
+    None otherwise (the field decides)."""
+    if value is empty:
+        return []
+    if type(value) is not list or len(value) > ranges.BASKET_CODES.max or not all(map(_plain_text, value)):
+        return None
+    return list(value)
+
+
+def plain_offer_response_ids(value) -> list[int] | None:
+    """`offer_response_ids` as the input serializer's field gives it, when absent or a short list of ids in range;
+    None otherwise (the field decides)."""
+    if value is empty:
+        return []
+    if type(value) is not list or len(value) > ranges.BASKET_CODES.max:
+        return None
+    if not all(type(item) is int and item in ranges.OBJECT_ID for item in value):
+        return None
+    return list(value)
 
 
 def _plain_text(value) -> bool:
