@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
+import config.lookups  # noqa: F401 (registers __in_array)
 from audit.models import AuditEvent
 from audit.services import audit_created, audit_deleted, audit_record, audit_updated
 from config.actors import Actor
@@ -130,17 +131,20 @@ def events_dispatch(*, batch_size: int = DISPATCH_BATCH) -> tuple[int, set[int]]
         )
         if not ids:
             return 0, set()
+        # Only the events this run locked: another dispatcher's locked events may lie between them, and writing
+        # one of those would wait for that dispatcher while it waits for ours (a deadlock).
         low, high = ids[0], ids[-1]
+        claimed, claimed_params = _claimed_condition(ids)
         served = set()
         with connection.cursor() as cursor:
             for endpoint_id, types in endpoints:
                 if not types:
                     continue
-                cursor.execute(_FAN_OUT_SQL.format(types=", ".join(["%s"] * len(types))),
-                               [endpoint_id, Status.PENDING, now, now, low, high, *types])  # fmt: skip
+                cursor.execute(_FAN_OUT_SQL.format(claimed=claimed, types=", ".join(["%s"] * len(types))),
+                               [endpoint_id, Status.PENDING, now, now, low, high, *claimed_params, *types])  # fmt: skip
                 if cursor.rowcount:
                     served.add(endpoint_id)
-        Event.objects.filter(pk__gte=low, pk__lte=high, dispatched_at__isnull=True).update(dispatched_at=now)
+        Event.objects.filter(pk__gte=low, pk__lte=high, pk__in_array=ids).update(dispatched_at=now)
         for endpoint_id in served:
             enqueue_on_commit_deliver(endpoint_id)
     return len(ids), served
@@ -149,8 +153,16 @@ def events_dispatch(*, batch_size: int = DISPATCH_BATCH) -> tuple[int, set[int]]
 _FAN_OUT_SQL = f"""INSERT INTO {Delivery._meta.db_table}
     (endpoint_id, event_id, subject, status, attempts, next_attempt_at, error, created_at)
 SELECT %s, e.id, e.object_type || ':' || e.object_id, %s, 0, %s, '', %s FROM {Event._meta.db_table} e
-WHERE e.id BETWEEN %s AND %s AND e.dispatched_at IS NULL AND e.type IN ({{types}})
+WHERE e.id BETWEEN %s AND %s{{claimed}} AND e.dispatched_at IS NULL AND e.type IN ({{types}})
 ON CONFLICT DO NOTHING"""
+
+
+def _claimed_condition(ids: list[int]) -> tuple[str, list]:
+    """The fan-out's condition to the events the run locked, and its parameter: on PostgreSQL the ids as one array
+    literal; SQLite, which takes no row locks and runs one writer at a time, has only the range."""
+    if connection.vendor != "postgresql":
+        return "", []
+    return " AND e.id = ANY(%s::bigint[])", ["{" + ",".join(map(str, ids)) + "}"]
 
 
 def enqueue_on_commit_deliver(endpoint_id: int) -> None:
