@@ -21,10 +21,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
-import config.lookups  # noqa: F401 (registers __in_array)
 from audit.models import AuditEvent
 from audit.services import audit_created, audit_deleted, audit_record, audit_updated
 from config.actors import Actor
+from config.lookups import int_array_literal  # also registers __in_array
 from config.tasks import enqueue_on_commit
 
 from . import lifecycle
@@ -162,7 +162,7 @@ def _claimed_condition(ids: list[int]) -> tuple[str, list]:
     literal; SQLite, which takes no row locks and runs one writer at a time, has only the range."""
     if connection.vendor != "postgresql":
         return "", []
-    return " AND e.id = ANY(%s::bigint[])", ["{" + ",".join(map(str, ids)) + "}"]
+    return " AND e.id = ANY(%s::bigint[])", [int_array_literal(ids)]
 
 
 def enqueue_on_commit_deliver(endpoint_id: int) -> None:

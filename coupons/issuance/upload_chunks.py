@@ -29,8 +29,8 @@ from django.db import connection
 from django.db.models import BooleanField, CharField, Count, F, Func, Max, Q, Value
 from django.db.models.functions import Upper
 
-import config.lookups  # noqa: F401 (registers __in_array)
 from config.actors import Actor
+from config.lookups import int_array_literal  # also registers __in_array
 from config.text import FORBIDDEN_CHARACTERS, printable_label
 from coupons.issuance import rules
 from coupons.issuance.bulk import issued_coupons_write
@@ -567,7 +567,7 @@ class _AnyOf(Func):
 
     def __init__(self, field: str, values: list, element: str):
         if element == "bigint":
-            literal = "{" + ",".join(map(str, values)) + "}"
+            literal = int_array_literal(values)
         else:  # no value holds a NUL (the cells were checked), so a NUL can stand between them
             quoted = "\x00".join(values).translate(_ARRAY_QUOTES).replace("\x00", '","')
             literal = ('{"' + quoted + '"}') if values else "{}"

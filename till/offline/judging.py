@@ -26,10 +26,10 @@ from django.db import connection
 from django.db.models import Count, F, Max
 from django.utils import timezone
 
-import config.lookups  # noqa: F401 (registers __in_array)
 from config.actors import Actor
 from config.client_time import ClientTimeWindow, client_time_window
 from config.errors import DomainError
+from config.lookups import int_array_literal  # also registers __in_array
 from coupons.exceptions import CouponTransitionError, RedemptionError
 from coupons.lifecycle.status import coupons_move_statement, coupons_transition
 from coupons.lifecycle.transitions import transition_check
@@ -152,7 +152,7 @@ def _array_literal(values) -> str:
     """A PostgreSQL array literal of `values` (ints, or texts quoted), to go as one text parameter: psycopg's own
     array dumper checks each element with a regular expression, a second or so a 100,000-row batch."""
     if all(type(value) is int for value in values):
-        return "{" + ",".join(map(str, values)) + "}"
+        return int_array_literal(values)
     quoted = ('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values)
     return "{" + ",".join(quoted) + "}"
 
