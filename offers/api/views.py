@@ -1,3 +1,4 @@
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -22,8 +23,10 @@ from offers.api.serializers import (
     TransactionInputSerializer,
     TransactionOutputSerializer,
     membership_offer_bodies,
+    membership_offer_page_json,
     transaction_input,
 )
+from offers.member_view_cache import MemberOfferPages
 from offers.models import Offer
 
 
@@ -86,7 +89,7 @@ class MembershipOfferListApi(generics.GenericAPIView):
     filter_backends = []
 
     def get(self, request, external_id):
-        member = get_object_or_404(Member, external_id=external_id)
+        member = get_object_or_404(selectors.member_with_rules_version(), external_id=external_id)
         query = MembershipOfferFilterSet(request.query_params, queryset=Offer.objects.none())
         if not query.is_valid():
             raise ValidationError(query.errors)
@@ -96,6 +99,8 @@ class MembershipOfferListApi(generics.GenericAPIView):
             member=member, at=timezone.now(), visible_status=wanted_status or None, eligible=wanted_eligible
         )
         page = self.paginate_queryset(rows)
+        if isinstance(rows, MemberOfferPages):  # the page's rows come written as JSON
+            return HttpResponse(membership_offer_page_json(self.paginator, page), content_type="application/json")
         return self.get_paginated_response(membership_offer_bodies(page))
 
 
