@@ -12,12 +12,12 @@ page's offers only), the rules per offer (`rules.membership_offer_state`, comput
 their facts and the member's counts) and a join of bytes.
 
 The text is JSON as DRF's renderer writes it (compact, not ASCII-escaped, U+2028/U+2029 escaped), one body
-per offer exactly as `membership_offer_body` builds it: tests/offers/test_member_offers_pages.py holds the
+per offer exactly as `membership_offer_body` builds it: tests/offers/test_member_offers_view_cache.py holds the
 bytes to the serializer's.
 """
 
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db import connection
@@ -46,7 +46,8 @@ class CachedOffer:
     offer_id: int
     facts: rules.OfferFacts  # global limits with used_count 0: the running totals are read per page
     global_kinds: tuple[str, ...]  # the kinds of the offer's global limits, in the order the body lists them
-    text: dict = field(default_factory=dict)  # zone key -> the body's JSON cut at each global used_count
+    zero: bytes  # the offer's own fields as JSON (no closing brace) with every global used_count 0
+    pieces: tuple[bytes, ...]  # the same cut where each global limit's used_count goes
     fresh: tuple = ()  # (running totals, facts with them): the last ones seen, most pages see the same
 
     def facts_with(self, used: tuple[int, ...]) -> rules.OfferFacts:
@@ -67,37 +68,45 @@ class CachedOffer:
 
 @dataclass(frozen=True)
 class OfferView:
-    """Every offer in the list's order (`offer_queryset()`'s), as loaded under `version`."""
+    """Every offer in the list's order (`offer_queryset()`'s), as loaded under `version`, its times written in
+    the zone `zone_key` (the site's: nothing in the app serves another, but a request in another zone is answered
+    by a view loaded for it)."""
 
     version: int | None
+    zone_key: str
     offers: tuple[CachedOffer, ...]
-    sources: dict  # offer id -> the offer as read, to write its text in another zone
 
 
-_shared = {"view": None}  # replaced whole, never changed in place (but for the offers' per-zone text)
+_shared = {"view": None}  # replaced whole, never changed in place
 _loading = threading.Lock()
 
 
-def offer_view(*, version) -> OfferView:
+def offer_view(*, version, zone) -> OfferView:
     """The view for `version` (read in one of the caller's statements): the one held, or loaded now.
 
     One thread of the process loads while the others asking for the same version wait for it: the load of
     thousands of offers costs more than every page read in the meantime. The version is read before the rows,
     so a change committed in between is loaded under the older version and loaded again on the next read.
     """
+    zone_key = str(zone)
     view = _shared["view"]
-    if view is not None and view.version == version:
+    if view is not None and view.version == version and view.zone_key == zone_key:
         return view
     with _loading:
         view = _shared["view"]
-        if view is None or view.version != version:
-            view = _shared["view"] = offer_view_load(version=version)
+        if view is None or view.version != version or view.zone_key != zone_key:
+            view = _shared["view"] = offer_view_load(version=version, zone=zone)
     return view
 
 
-def offer_view_load(*, version) -> OfferView:
+def offer_view_load(*, version, zone=None) -> OfferView:
+    """Every offer with its components (four statements), its facts and its text. Only plain values are kept
+    (no model instances): thousands of objects held for good would make every full collection of the process
+    the slower."""
+    from offers.api.serializers import membership_offer_fields
     from offers.selectors import offer_facts, offer_queryset, offers_with_component_rows
 
+    zone = zone or timezone.get_current_timezone()
     offers = offers_with_component_rows(list(offer_queryset().prefetch_related(None)))
     # Offers with the same facts share one object, so a page judges them once (`_MemberPage.state_text`).
     interned = {}
@@ -106,22 +115,10 @@ def offer_view_load(*, version) -> OfferView:
         facts = offer_facts(offer)
         facts = interned.setdefault(facts, facts)
         kinds = tuple(limit.kind for limit in offer.limit_rows if limit.scope == rules.GLOBAL)
-        cached.append(CachedOffer(offer_id=offer.pk, facts=facts, global_kinds=kinds))
-    return OfferView(version=version, offers=tuple(cached), sources={offer.pk: offer for offer in offers})
-
-
-def offer_text(view: OfferView, entry: CachedOffer, zone) -> tuple[bytes, tuple[bytes, ...]]:
-    """The offer's own fields as JSON (`{"id":…,"updated_at":…`, no closing brace), written once per zone: with
-    every global limit's used_count 0, and cut where each goes."""
-    key = str(zone)
-    text = entry.text.get(key)
-    if text is None:
-        from offers.api.serializers import membership_offer_fields
-
-        pieces = _cut_text(membership_offer_fields(view.sources[entry.offer_id], zone=zone))
+        pieces = _cut_text(membership_offer_fields(offer, zone=zone))
         zero = pieces[0] + b"".join(b"0" + piece for piece in pieces[1:])
-        text = entry.text[key] = (zero, pieces)
-    return text
+        cached.append(CachedOffer(offer.pk, facts, kinds, zero, pieces if kinds else ()))
+    return OfferView(version=version, zone_key=str(zone), offers=tuple(cached))
 
 
 def _cut_text(fields: dict) -> tuple[bytes, ...]:
@@ -195,7 +192,7 @@ class MemberOfferPages:
 
     def __init__(self, *, member: Member, at: datetime, version):
         self.member, self.at = member, at
-        self.view = offer_view(version=version)
+        self.view = offer_view(version=version, zone=timezone.get_current_timezone())
 
     def count(self) -> int:
         return len(self.view.offers)
@@ -210,7 +207,7 @@ class MemberOfferPages:
         if not entries:
             return []
         counts = page_counts(member_id=self.member.pk, offer_ids=[entry.offer_id for entry in entries])
-        return _MemberPage(self.member, self.at, counts).rows(self.view, entries)
+        return _MemberPage(self.member, self.at, counts).rows(entries)
 
 
 class _MemberPage:
@@ -219,27 +216,26 @@ class _MemberPage:
 
         self.member, self.at, self.counts = member, at, counts
         self.today = member_local_date(at)
-        self.zone = timezone.get_current_timezone()
         self.member_facts = {}
         self.member_text = "," + json_text("member") + ":" + json_text(member.external_id) + ","
         self.states = {}  # (facts' id, activated, fulfillments) -> (facts, the body's closing text)
         self.closing = {}  # state -> the body's closing text
         self._member_offer_facts = member_offer_facts
 
-    def rows(self, view: OfferView, entries) -> list[bytes]:
+    def rows(self, entries) -> list[bytes]:
         # The loop runs 500 times a page: what most offers need (no running total moved, the state of offers
         # alike already judged) is a few dict lookups.
         activated, fulfillments, moved_totals = self.counts.activated, self.counts.fulfillments, self.counts.used
-        zone_key, states, rows = str(self.zone), self.states, []
+        states, rows = self.states, []
         for entry in entries:
             offer_id = entry.offer_id
-            text = entry.text.get(zone_key) or offer_text(view, entry, self.zone)
             moved = moved_totals.get(offer_id)
             if moved is None:
-                body, facts = text[0], entry.facts
+                body, facts = entry.zero, entry.facts
             else:
                 used = tuple(moved.get(kind, 0) for kind in entry.global_kinds)
-                body = text[1][0] + b"".join(b"%d%s" % pair for pair in zip(used, text[1][1:], strict=True))
+                pieces = entry.pieces
+                body = pieces[0] + b"".join(b"%d%s" % pair for pair in zip(used, pieces[1:], strict=True))
                 facts = entry.facts_with(used)
             is_activated, fulfilled = offer_id in activated, fulfillments.get(offer_id, 0)
             found = states.get((id(facts), is_activated, fulfilled))
