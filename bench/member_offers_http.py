@@ -118,7 +118,10 @@ def main():
         print(f"granian {args.workers} workers x {args.threads} threads; {args.clients} client threads; "
               f"{args.offers} live offers, {pages} pages of {PAGE_SIZE}; load average {os.getloadavg()[0]:.2f}, "
               f"{os.cpu_count()} CPUs")  # fmt: skip
-        page_phase(args.port, token, member, pages, 20, args.clients)  # warm up: each process loads its code
+        # Warm up: each process loads its code and its view of the offers (once per rules version), on
+        # connections enough to reach every worker.
+        for _ in range(args.workers):
+            page_phase(args.port, token, member, pages, 10 + 2 * pages, args.clients)
         meter = CpuMeter(server.pid, name)
         path = "/api/v1/bench/bare-redeem"
         bare = measured(meter, lambda: run_phase(args.port, token, path, bare_bodies, args.clients))
