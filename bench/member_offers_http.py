@@ -1,7 +1,7 @@
 """One member's offers over HTTP: GET /api/v1/members/{id}/offers?page_size=500, under granian, on PostgreSQL.
 
     .venv/bin/python bench/member_offers_http.py [--offers 1000] [--requests 400] [--clients 4] [--workers 2]
-        [--threads 4] [--port 8631] [--pg postgres://postgres@127.0.0.1:5432]
+        [--threads 4] [--port 8631] [--pg postgres://postgres@127.0.0.1:5432] [--database NAME]
 
 Creates a throwaway database, migrates it, loads one store, its POS client and `--offers` live offers with their
 components (bench/offers_membership_view.py's program: a mechanism, two limits, one or two audiences and a
@@ -48,6 +48,7 @@ def parse_args():
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--port", type=int, default=8631)
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
+    parser.add_argument("--database", help="the throwaway database's name (default: one named for this process)")
     return parser.parse_args()
 
 
@@ -100,7 +101,7 @@ def report(name, result):
 def main():
     args = parse_args()
     pg = args.pg.rstrip("/")
-    name = f"od_bench_member_offers_{os.getpid()}"
+    name = args.database or f"od_bench_member_offers_{os.getpid()}"
     db_url = f"{pg}/{name}"
     admin_sql(pg, f'CREATE DATABASE "{name}"')
     server = None
@@ -117,7 +118,10 @@ def main():
         print(f"granian {args.workers} workers x {args.threads} threads; {args.clients} client threads; "
               f"{args.offers} live offers, {pages} pages of {PAGE_SIZE}; load average {os.getloadavg()[0]:.2f}, "
               f"{os.cpu_count()} CPUs")  # fmt: skip
-        page_phase(args.port, token, member, pages, 20, args.clients)  # warm up: each process loads its code
+        # Warm up: each process loads its code and its view of the offers (once per rules version), on
+        # connections enough to reach every worker.
+        for _ in range(args.workers):
+            page_phase(args.port, token, member, pages, 10 + 2 * pages, args.clients)
         meter = CpuMeter(server.pid, name)
         path = "/api/v1/bench/bare-redeem"
         bare = measured(meter, lambda: run_phase(args.port, token, path, bare_bodies, args.clients))

@@ -4,7 +4,6 @@ member's segments, activations and fulfillment counts, each in one query."""
 
 import json
 import zoneinfo
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,7 +14,7 @@ from django.utils import timezone
 
 from audit.snapshots import prefixed, snapshot
 from members.models import Member
-from offers import rules, rules_index
+from offers import member_view_cache, rules, rules_index
 from offers.models import Activation, Audience, EarningMechanism, Fulfillment, MarketingContent, Offer, OfferLimit
 
 
@@ -231,29 +230,6 @@ def _offers_matched(*, member: Member, items, total_amount, version) -> tuple[li
     return candidates, rules_index.member_offer_counts(member_id=member.pk, offer_ids=offer_ids)
 
 
-class MembershipOfferRows(Sequence):
-    """Every offer as one member sees it, for a paginator: counted and sliced in SQL, so only the page's offers
-    are read and judged (a page costs the same queries and work whatever the program's size)."""
-
-    def __init__(self, *, member: Member, at: datetime, offers: QuerySet[Offer]):
-        self.member, self.at, self.offers = member, at, offers
-        self._count = None
-
-    def count(self) -> int:
-        if self._count is None:
-            self._count = self.offers.count()
-        return self._count
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            offers = offers_with_component_rows(list(self.offers[index].prefetch_related(None)))
-            return membership_offer_list(member=self.member, at=self.at, offers=offers)
-        return self[index : index + 1][0]
-
-
 @dataclass(frozen=True, slots=True)
 class LimitRow:
     scope: str
@@ -307,18 +283,29 @@ def offers_with_component_rows(offers: list[Offer]) -> list[Offer]:
     return offers
 
 
+def member_with_rules_version() -> QuerySet[Member]:
+    """Members read with the offers' rules version in the same statement (`offer_rules_version`), for
+    `membership_offer_rows`."""
+    return Member.objects.annotate(offer_rules_version=RawSQL(rules_index.VERSION_SUBQUERY, ()))
+
+
 def membership_offer_rows(*, member: Member, at: datetime, visible_status: str | None = None, eligible=None):
     """The member's rows for a list endpoint, in `offer_queryset()` order, filtered by per-member status and
     eligibility.
 
-    Unfiltered: `MembershipOfferRows`, paginated in SQL. Filtered: the per-member rules decide, over only
+    Unfiltered: `member_view_cache.MemberOfferPages`, counted and sliced in the process's view of the offers,
+    its rows JSON text (the version it is read under is the one read with the member, when it was:
+    `member_with_rules_version`). Filtered: the per-member rules decide, over only
     the offers whose global status allows the answer (an offer discontinued, unpublished or expired is that
     for every member; a per-member status, `visible` and `eligible` need the offer visible or at a global
     limit, which an activated member may be exempt from), so the work grows with those offers.
     """
-    offers = offer_queryset()
     if visible_status is None and eligible is None:
-        return MembershipOfferRows(member=member, at=at, offers=offers)
+        version = getattr(member, "offer_rules_version", rules_index.UNREAD)
+        if version is rules_index.UNREAD:
+            version = rules_index.rules_version()
+        return member_view_cache.MemberOfferPages(member=member, at=at, version=version)
+    offers = offer_queryset()
     if visible_status in (rules.DISCONTINUED, rules.UNPUBLISHED, rules.EXPIRED):
         offers = offers.filter(global_status_q(visible_status, at=at))
     elif visible_status is not None or eligible:

@@ -464,10 +464,15 @@ def membership_offer_bodies(rows) -> list[dict]:
 
 
 def membership_offer_body(row, *, zone=None) -> dict:
-    offer, state = row.offer, row.state
+    return {**membership_offer_fields(row.offer, zone=zone), **membership_offer_member_fields(row.member, row.state)}
+
+
+def membership_offer_fields(offer, *, zone=None) -> dict:
+    """The offer's own fields of a membership-offer (the same for every member, but for the global limits'
+    `used_count`, which moves with every award)."""
     mechanism = getattr(offer, "earning_mechanism", None)
     zone = zone or timezone.get_current_timezone()
-    body = {
+    return {
         "id": offer.pk,
         "external_id": offer.external_id,
         "name": offer.name,
@@ -504,7 +509,13 @@ def membership_offer_body(row, *, zone=None) -> dict:
         ],
         "created_at": _zoned_datetime(offer.created_at, zone),
         "updated_at": _zoned_datetime(offer.updated_at, zone),
-        "member": row.member.external_id,
+    }
+
+
+def membership_offer_member_fields(member, state) -> dict:
+    """The member's fields of a membership-offer, after the offer's."""
+    return {
+        "member": member.external_id,
         "visible_status": state.visible_status,
         "eligible": state.eligible,
         "activation_status": state.activation_status,
@@ -512,4 +523,14 @@ def membership_offer_body(row, *, zone=None) -> dict:
         "must_activate": state.must_activate,
         "activated": state.activated,
     }
-    return body
+
+
+def membership_offer_page_json(paginator, rows) -> bytes:
+    """A page of the member's offers list already written as JSON (`member_view_cache.MemberOfferPages`) in the
+    paginator's envelope, as DRF's renderer would write `paginator.get_paginated_response(bodies)`."""
+    from offers.member_view_cache import json_text
+
+    envelope = json_text(paginator.get_paginated_response([]).data).encode()
+    if not envelope.endswith(b"[]}"):
+        raise ValueError("the page's results are not the envelope's last field")
+    return b"".join((envelope[:-2], b",".join(rows), b"]}"))

@@ -1,3 +1,4 @@
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -22,8 +23,10 @@ from offers.api.serializers import (
     TransactionInputSerializer,
     TransactionOutputSerializer,
     membership_offer_bodies,
+    membership_offer_page_json,
     transaction_input,
 )
+from offers.member_view_cache import MemberOfferPages
 from offers.models import Offer
 
 
@@ -86,16 +89,21 @@ class MembershipOfferListApi(generics.GenericAPIView):
     filter_backends = []
 
     def get(self, request, external_id):
-        member = get_object_or_404(Member, external_id=external_id)
-        query = MembershipOfferFilterSet(request.query_params, queryset=Offer.objects.none())
-        if not query.is_valid():
-            raise ValidationError(query.errors)
-        wanted_status = query.form.cleaned_data.get("visible_status")
-        wanted_eligible = query.form.cleaned_data.get("eligible")
+        member = get_object_or_404(selectors.member_with_rules_version(), external_id=external_id)
+        wanted_status = wanted_eligible = None
+        # Most reads filter nothing: the filter set (a form a request) is built only for a query that names one.
+        if any(name in request.query_params for name in MembershipOfferFilterSet.base_filters):
+            query = MembershipOfferFilterSet(request.query_params, queryset=Offer.objects.none())
+            if not query.is_valid():
+                raise ValidationError(query.errors)
+            wanted_status = query.form.cleaned_data.get("visible_status")
+            wanted_eligible = query.form.cleaned_data.get("eligible")
         rows = selectors.membership_offer_rows(
             member=member, at=timezone.now(), visible_status=wanted_status or None, eligible=wanted_eligible
         )
         page = self.paginate_queryset(rows)
+        if isinstance(rows, MemberOfferPages):  # the page's rows come written as JSON
+            return HttpResponse(membership_offer_page_json(self.paginator, page), content_type="application/json")
         return self.get_paginated_response(membership_offer_bodies(page))
 
 

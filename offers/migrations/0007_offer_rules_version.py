@@ -24,24 +24,36 @@ def triggers_create(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         execute(f"""CREATE FUNCTION offers_rules_version_bump() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN {PG_BUMP}; RETURN NULL; END $$""")
-        for table, columns in WATCHED.items():
+    watch_create(schema_editor, WATCHED)
+
+
+def watch_create(schema_editor, watched: dict):
+    """The triggers that bump the version on a change to each of `watched` (table -> the UPDATE's columns)."""
+    execute = schema_editor.execute
+    if schema_editor.connection.vendor == "postgresql":
+        for table, columns in watched.items():
             execute(f"""CREATE TRIGGER offers_rules_version AFTER INSERT OR DELETE OR UPDATE{columns} ON {table}
 FOR EACH STATEMENT EXECUTE FUNCTION offers_rules_version_bump()""")
         return
-    for table, columns in WATCHED.items():
+    for table, columns in watched.items():
         for event in ("INSERT", "DELETE", f"UPDATE{columns}"):
             name = f"{table}_rules_version_{event.split()[0].lower()}"
             execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN {SQLITE_BUMP}; END")
 
 
 def triggers_drop(apps, schema_editor):
+    watch_drop(schema_editor, WATCHED)
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP FUNCTION IF EXISTS offers_rules_version_bump()")
+
+
+def watch_drop(schema_editor, watched: dict):
     execute = schema_editor.execute
     if schema_editor.connection.vendor == "postgresql":
-        for table in WATCHED:
+        for table in watched:
             execute(f"DROP TRIGGER IF EXISTS offers_rules_version ON {table}")
-        execute("DROP FUNCTION IF EXISTS offers_rules_version_bump()")
         return
-    for table in WATCHED:
+    for table in watched:
         for event in ("insert", "delete", "update"):
             execute(f"DROP TRIGGER IF EXISTS {table}_rules_version_{event}")
 
