@@ -45,6 +45,21 @@ def events_emit(*, type: str, object_type: str, object_id, data: dict, at=None) 
     return event
 
 
+def event_row_cte(*, name: str, type: str, object_type: str, object_id_sql: str, source: str, data: dict,
+                  at=None) -> tuple[str, list]:  # fmt: skip
+    """`events_emit` as a CTE of a data-modifying statement (PostgreSQL): `name AS (INSERT … SELECT …)` of one event
+    with the caller's `data` for each row of `source` (another CTE of the statement), its object id
+    `object_id_sql` over that row; for an object whose id that statement assigns. The caller kicks the
+    dispatcher (`events_kick`) once the statement wrote the event."""
+    _check_type(type)
+    data = Event._meta.get_field("data").get_db_prep_save(data, connection)
+    sql = (
+        f"{name} AS (INSERT INTO {Event._meta.db_table} ({EVENT_COLUMNS}) "
+        f"SELECT %s, %s, ({object_id_sql})::text, %s, %s FROM {source} RETURNING id)"
+    )
+    return sql, [type, object_type, data, at or timezone.now()]
+
+
 def events_emit_from_query(*, type: str, object_type: str, queryset, data: dict | None, object_id="pk", at=None) -> int:
     """One event per row of `queryset`, in one INSERT … SELECT; `data` maps payload keys to expressions
     over the row (`F("code")`, `F("member__external_id")`, `Value(...)`), or is None for thin events.
