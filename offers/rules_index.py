@@ -10,7 +10,8 @@ which offers the basket can meet: product offers by SKU (a dict), spend offers b
 with bisect), so the work per purchase grows with the offers a basket matches, not with the program.
 
 What moves with every award is never cached: the limits' running totals and the member's activations
-and fulfillments are read fresh, for the matched offers only, in one query (`member_offer_counts`).
+and fulfillments are read fresh, in one query (`member_offer_counts`), for the matched offers only, and on a
+purchase only for those whose award they can decide (`IndexedOffer.reads_counts`).
 """
 
 from bisect import bisect_right

@@ -4,7 +4,8 @@
 - `events_emit_from_query`: one event per row of a queryset, as one `INSERT … SELECT` (bulk issuance, sweeps,
   uploads, and single coupons too: the payload is built by the database from the row, with its joins);
 - `event_insert_cte`: the same INSERT as a CTE, for a caller that writes its change in one statement (the till's
-  redemption), so the event costs no round trip of its own.
+  redemption), so the event costs no round trip of its own;
+- `event_row_cte`: `events_emit`'s event as such a CTE, for an object the same statement inserts (a purchase).
 
 A set-based path may write thin events (`data=None`): the reference only, the payload built from the object's row
 when the event is first sent (webhooks/payloads.py, `thin_payloads_fill`) and kept from then on, so every try and
