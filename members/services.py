@@ -76,11 +76,7 @@ def points_post(
         ).update(points_balance=F("points_balance") + points)
         if not updated:
             if points > 0:
-                raise PointsError(
-                    f"The member's balance would pass {POINTS_BALANCE.max:,} points.",
-                    code="points_balance_limit",
-                    reasons=["points_balance_limit"],
-                )
+                raise points_balance_limit_error()
             raise PointsError(
                 "The member does not have enough points.",
                 code="insufficient_points",
@@ -102,13 +98,14 @@ def points_post(
 
 
 def points_earn_many(
-    *, member: Member, lines: list[tuple[int, str]], actor: Actor, reference: str = ""
+    *, member: Member, lines: list[tuple[int, str]], actor: Actor, reference: str = "", count_purchase: bool = False
 ) -> list[PointsEntry]:
     """Credit several earned amounts at once (a purchase's awards): `lines` are (points, reason), each positive.
 
     The same ledger lines and balance as `points_post` once per line, in two statements: the balance moves
     by their sum under the same bound (all or nothing, as a sequence of credits is when any would pass it,
     inside the caller's transaction), and the lines are inserted together, each with the balance it left.
+    `count_purchase` counts one more recorded purchase in the balance's UPDATE (`member_transaction_count_increment`).
     """
     if not lines:
         return []
@@ -116,21 +113,20 @@ def points_earn_many(
         raise PointsError("Earned points must be positive.", code="zero_points", http_status=400)
     total = sum(points for points, _ in lines)
     if connection.vendor == "postgresql":
-        return _points_earn_many_in_statement(member=member, lines=lines, total=total, actor=actor, reference=reference)
+        return _points_earn_many_in_statement(
+            member=member, lines=lines, total=total, actor=actor, reference=reference, count_purchase=count_purchase
+        )
     table = Member._meta.db_table
+    counted = ", transaction_count = transaction_count + 1" if count_purchase else ""
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET points_balance = points_balance + %s WHERE id = %s AND points_balance <= %s "
+            f"UPDATE {table} SET points_balance = points_balance + %s{counted} WHERE id = %s AND points_balance <= %s "
             "RETURNING points_balance",
             [total, member.pk, POINTS_BALANCE.max - total],
         )
         row = cursor.fetchone()
         if row is None:
-            raise PointsError(
-                f"The member's balance would pass {POINTS_BALANCE.max:,} points.",
-                code="points_balance_limit",
-                reasons=["points_balance_limit"],
-            )
+            raise points_balance_limit_error()
         balance = row[0] - total
         entries = []
         for points, reason in lines:
@@ -144,42 +140,61 @@ def points_earn_many(
     return entries
 
 
+def points_balance_limit_error() -> PointsError:
+    return PointsError(
+        f"The member's balance would pass {POINTS_BALANCE.max:,} points.",
+        code="points_balance_limit",
+        reasons=["points_balance_limit"],
+    )
+
+
 _ENTRY_COLUMNS = ", ".join(
     PointsEntry._meta.get_field(name).column
     for name in ("member", "points", "balance_after", "kind", "reason", "reference", "shortfall", "actor", "channel",
                  "created_at")
 )  # fmt: skip
-_EARN_MANY_SQL = f"""WITH moved AS (
-    UPDATE {Member._meta.db_table} SET points_balance = points_balance + %s WHERE id = %s AND points_balance <= %s
-    RETURNING points_balance)
-INSERT INTO {PointsEntry._meta.db_table} ({_ENTRY_COLUMNS})
-SELECT %s, line.points, moved.points_balance - %s + line.running, %s, line.reason, %s, 0, %s, %s, %s
-FROM moved, unnest(%s::bigint[], %s::bigint[], %s::text[]) WITH ORDINALITY AS line(points, running, reason, n)
-ORDER BY line.n RETURNING id, balance_after"""
 
 
-def _points_earn_many_in_statement(*, member: Member, lines, total: int, actor: Actor, reference: str) -> list:
-    """`points_earn_many` on PostgreSQL: the balance's move and its ledger lines in one statement (the lines are
-    inserted only when the balance moved, so a refused credit writes nothing)."""
+def points_earn_ctes(*, member_id: int, lines, actor: Actor, reference: str, created_at, count_purchase: bool,
+                     gate: str = "") -> tuple[str, list]:  # fmt: skip
+    """`points_earn_many` as two CTEs of a data-modifying statement (PostgreSQL), and their parameters: `moved`
+    (the balance's move under its bound, and with `count_purchase` one more purchase counted; RETURNING the new
+    balance) and `earned` (the ledger lines, written only when the balance moved; RETURNING id, balance_after).
+    `gate`, SQL ANDed to the UPDATE's condition, lets a caller write the move only if its own CTEs wrote. No lines
+    is a purchase that earned nothing: the count alone moves."""
     running, totals = 0, []
     for points, _ in lines:
         running += points
         totals.append(running)
+    total = running
+    counted = ", transaction_count = transaction_count + 1" if count_purchase else ""
+    sql = f"""moved AS (
+    UPDATE {Member._meta.db_table} SET points_balance = points_balance + %s{counted}
+    WHERE id = %s AND points_balance <= %s{gate} RETURNING points_balance),
+earned AS (
+    INSERT INTO {PointsEntry._meta.db_table} ({_ENTRY_COLUMNS})
+    SELECT %s, line.points, moved.points_balance - %s + line.running, %s, line.reason, %s, 0, %s, %s, %s
+    FROM moved, unnest(%s::bigint[], %s::bigint[], %s::text[]) WITH ORDINALITY AS line(points, running, reason, n)
+    ORDER BY line.n RETURNING id, balance_after)"""
+    params = [total, member_id, POINTS_BALANCE.max - total, member_id, total, PointsEntry.Kind.EARN, reference,
+              actor.name, actor.channel, created_at, [points for points, _ in lines], totals,
+              [reason for _, reason in lines]]  # fmt: skip
+    return sql, params
+
+
+def _points_earn_many_in_statement(
+    *, member: Member, lines, total: int, actor: Actor, reference: str, count_purchase: bool
+) -> list:
+    """`points_earn_many` on PostgreSQL: the balance's move and its ledger lines in one statement (the lines are
+    inserted only when the balance moved, so a refused credit writes nothing)."""
     created_at = timezone.now()
+    ctes, params = points_earn_ctes(member_id=member.pk, lines=lines, actor=actor, reference=reference,
+                                    created_at=created_at, count_purchase=count_purchase)  # fmt: skip
     with connection.cursor() as cursor:
-        cursor.execute(
-            _EARN_MANY_SQL,
-            [total, member.pk, POINTS_BALANCE.max - total, member.pk, total, PointsEntry.Kind.EARN, reference,
-             actor.name, actor.channel, created_at, [points for points, _ in lines], totals,
-             [reason for _, reason in lines]],
-        )  # fmt: skip
+        cursor.execute(f"WITH {ctes} SELECT id, balance_after FROM earned ORDER BY id", params)
         written = cursor.fetchall()
     if not written:
-        raise PointsError(
-            f"The member's balance would pass {POINTS_BALANCE.max:,} points.",
-            code="points_balance_limit",
-            reasons=["points_balance_limit"],
-        )
+        raise points_balance_limit_error()
     entries = []
     for (entry_id, balance_after), (points, reason) in zip(written, lines, strict=True):
         entry = PointsEntry(id=entry_id, member=member, points=points, balance_after=balance_after,

@@ -10,7 +10,8 @@ which offers the basket can meet: product offers by SKU (a dict), spend offers b
 with bisect), so the work per purchase grows with the offers a basket matches, not with the program.
 
 What moves with every award is never cached: the limits' running totals and the member's activations
-and fulfillments are read fresh, for the matched offers only, in one query (`member_offer_counts`).
+and fulfillments are read fresh, in one query (`member_offer_counts`), for the matched offers only, and on a
+purchase only for those whose award they can decide (`IndexedOffer.reads_counts`).
 """
 
 from bisect import bisect_right
@@ -31,6 +32,9 @@ class IndexedOffer:
     facts: rules.OfferFacts  # global limits with used_count 0: the running totals are read per purchase
     earning: rules.EarningFacts
     global_limits: frozenset[str]  # the kinds of the offer's global limits
+    # Whether the member's counts can change the rules' answer: the offer requires activation, or has a global
+    # limit or a per-member fulfillment limit. For any other offer they decide nothing and are not read.
+    reads_counts: bool = True
 
     def facts_with(self, global_used: dict[str, int]) -> rules.OfferFacts:
         """The offer's facts with its global limits' running totals as read now."""
@@ -137,12 +141,15 @@ def _indexed(offer: Offer) -> IndexedOffer:
 
     mechanism = offer.earning_mechanism
     facts = offer_facts(offer)
+    global_limits = frozenset(limit.kind for limit in facts.limits if limit.scope == rules.GLOBAL)
+    member_limited = any(limit.scope == rules.MEMBER and limit.kind == rules.FULFILLMENT for limit in facts.limits)
     return IndexedOffer(
         offer_id=offer.pk,
         external_id=offer.external_id,
         facts=facts,
         earning=earning_facts(mechanism),
-        global_limits=frozenset(limit.kind for limit in facts.limits if limit.scope == rules.GLOBAL),
+        global_limits=global_limits,
+        reads_counts=facts.requires_activation or bool(global_limits) or member_limited,
     )
 
 
@@ -152,6 +159,9 @@ class OfferCounts:
     fulfillments: int
     global_used: dict[str, int]  # running total by limit kind, for the offer's global limits
 
+
+# The counts of an offer that does not read them (`IndexedOffer.reads_counts`): none of them can decide its award.
+NO_COUNTS = OfferCounts(activated=False, fulfillments=0, global_used={})
 
 _ACTIVATIONS, _FULFILLMENTS = Activation._meta.db_table, Fulfillment._meta.db_table
 _OFFERS, _LIMITS = Offer._meta.db_table, OfferLimit._meta.db_table

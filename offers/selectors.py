@@ -226,8 +226,16 @@ def _offers_matched(*, member: Member, items, total_amount, version) -> tuple[li
     candidates = index.candidates(skus=skus, total_amount=total_amount)
     if not candidates:
         return [], {}
-    offer_ids = [entry.offer_id for entry in candidates]
-    return candidates, rules_index.member_offer_counts(member_id=member.pk, offer_ids=offer_ids)
+    # The version is read: the counts are read only for the offers they can decide (most offers of a program have
+    # no limit and no opt-in), and not at all when there are none; a purchase meeting 20 such offers then costs no
+    # statement here. (An offer deleted since the version was read fails the purchase's foreign key instead of
+    # being skipped: offers with awards cannot be deleted, and their deletion changes the version.)
+    offer_ids = [entry.offer_id for entry in candidates if entry.reads_counts]
+    counts = rules_index.member_offer_counts(member_id=member.pk, offer_ids=offer_ids) if offer_ids else {}
+    for entry in candidates:
+        if not entry.reads_counts:
+            counts[entry.offer_id] = rules_index.NO_COUNTS
+    return candidates, counts
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,16 @@ from django.utils import timezone
 
 from audit.services import audit_created, audit_updated
 from config.actors import Actor
-from config.client_time import client_time_check
+from config.client_time import ClientTimeOutOfRangeError, client_time_check
+from members.exceptions import PointsError
 from members.models import Member, OrgEntity
-from members.services import member_transaction_count_increment, points_earn_many
+from config.ranges import POINTS_BALANCE
+from members.services import (
+    member_transaction_count_increment,
+    points_balance_limit_error,
+    points_earn_ctes,
+    points_earn_many,
+)
 from offers import rules, rules_index, selectors
 from offers.exceptions import TRANSACTION_ID_REUSED, ActivationError, OfferError, TransactionError
 from offers.models import (
@@ -28,7 +35,7 @@ from offers.models import (
     Transaction,
 )
 from webhooks import events
-from webhooks.outbox import events_emit
+from webhooks.outbox import event_row_cte, events_emit, events_kick
 
 OFFER_FIELDS = (
     "external_id",
@@ -180,27 +187,14 @@ def _global_limits_take(*, offer_ids: list[int], kind: str) -> set[int]:
         return {offer_id for (offer_id,) in cursor.fetchall()}
 
 
-def _awards_write(*, earned, member: Member, row_id: int, reference: str, occurred_at, actor: Actor) -> list:
-    """Write what a purchase earns, one statement per kind of row: the global limits' counts (for the offers
-    that have one; an offer whose limit is reached awards nothing), the fulfillments, the points (balance and
-    ledger lines). Returns the awards written, in offer id order."""
+def _awards_take(earned) -> list:
+    """The awards a purchase may write: every earned one, but for an offer with a global fulfillment limit only if
+    its limit had room (counted against it here, one statement, only when some earned offer has one)."""
     limited = [award.offer_id for award in earned if award.has_global_fulfillment_limit]
+    if not limited:
+        return list(earned)
     taken = _global_limits_take(offer_ids=limited, kind=OfferLimit.Kind.FULFILLMENT)
-    awarded = [award for award in earned if not award.has_global_fulfillment_limit or award.offer_id in taken]
-    if not awarded:
-        return []
-    Fulfillment.objects.bulk_create(
-        Fulfillment(offer_id=award.offer_id, member=member, transaction_id=row_id, points=award.points,
-                    occurred_at=occurred_at)
-        for award in awarded
-    )  # fmt: skip
-    points_earn_many(
-        member=member,
-        lines=[(award.points, f"Offer {award.external_id}") for award in awarded],
-        actor=actor,
-        reference=reference,
-    )
-    return awarded
+    return [award for award in earned if not award.has_global_fulfillment_limit or award.offer_id in taken]
 
 
 def _member_lock(member: Member) -> int:
@@ -210,6 +204,7 @@ def _member_lock(member: Member) -> int:
 
 
 _MEMBER_TABLE = Member._meta.db_table
+_TRANSACTION_TABLE = Transaction._meta.db_table
 
 
 def _member_lock_reading_rules_version(member: Member) -> tuple[int, int | None]:
@@ -228,23 +223,88 @@ def _member_lock_reading_rules_version(member: Member) -> tuple[int, int | None]
 _TRANSACTION_COLUMNS = tuple(
     Transaction._meta.get_field(name)
     for name in ("transaction_id", "member", "store", "occurred_at", "total_amount", "items",
-                 "request_fingerprint", "actor", "channel", "created_at")
+                 "request_fingerprint", "response_body", "actor", "channel", "created_at")
 )  # fmt: skip
-_TRANSACTION_INSERT = (
-    f"INSERT INTO {Transaction._meta.db_table} ({', '.join(field.column for field in _TRANSACTION_COLUMNS)}) "
+_TRANSACTION_VALUES = (
+    f"INSERT INTO {_TRANSACTION_TABLE} ({', '.join(field.column for field in _TRANSACTION_COLUMNS)}) "
     f"VALUES ({', '.join(['%s'] * len(_TRANSACTION_COLUMNS))}) ON CONFLICT DO NOTHING RETURNING id"
 )
+_FULFILLMENT_COLUMNS = ", ".join(
+    Fulfillment._meta.get_field(name).column
+    for name in ("offer", "member", "transaction", "points", "occurred_at", "created_at")
+)
+# A purchase's writes on PostgreSQL, in one statement: the transaction's row (with its answer, known before it is
+# written: the balance is locked), and only if it was inserted, the fulfillments, the balance, its ledger lines
+# and the member's purchase count (`members.services.points_earn_ctes`), and the event. Five statements each
+# through the ORM cost more than the purchase's judging: most of a recording's time went to round trips.
+_PURCHASE_WRITE = f"""WITH recorded AS ({_TRANSACTION_VALUES}),
+fulfilled AS (
+    INSERT INTO {Fulfillment._meta.db_table} ({_FULFILLMENT_COLUMNS})
+    SELECT award.offer_id, %s, recorded.id, award.points, %s, %s
+    FROM recorded, unnest(%s::bigint[], %s::bigint[]) WITH ORDINALITY AS award(offer_id, points, n)
+    ORDER BY award.n RETURNING id),
+{{points}},
+{{event}}
+SELECT recorded.id, (SELECT points_balance FROM moved) FROM recorded"""
 
 
-def _transaction_insert(**values) -> int | None:
-    """Insert the purchase's row, values converted as the ORM converts them; None when its id is recorded at its
-    store already. One statement, no savepoint: a concurrent insert of the same id waits for the first to
-    commit and then inserts nothing, as the unique index decides."""
+class _RecordedMeanwhile(Exception):
+    """The transaction id is recorded at the store already (or by a concurrent post that committed first): the
+    purchase's insert wrote nothing, and what it did before (the limits' counts) is rolled back."""
+
+
+def _purchase_write(*, values: dict, awarded: list, member: Member, event: dict, actor: Actor) -> int:
+    """Write the purchase's row and, only if its id was not recorded meanwhile, its awards, points, purchase count
+    and event; returns the row's id. The balance stays within its bound (`points_balance_limit`) or nothing is."""
+    lines = [(award.points, f"Offer {award.external_id}") for award in awarded]
+    now = values["created_at"]
     params = [field.get_db_prep_save(values[field.attname], connection) for field in _TRANSACTION_COLUMNS]
+    if connection.vendor != "postgresql":
+        return _purchase_write_plain(params=params, awarded=awarded, lines=lines, member=member, event=event,
+                                     actor=actor, occurred_at=values["occurred_at"], now=now)  # fmt: skip
+    points, points_params = points_earn_ctes(
+        member_id=member.pk, lines=lines, actor=actor, reference=values["transaction_id"], created_at=now,
+        count_purchase=True, gate=" AND EXISTS (SELECT 1 FROM recorded)",
+    )  # fmt: skip
+    emitted, event_params = event_row_cte(
+        name="emitted", type=events.TRANSACTION_RECORDED, object_type="transaction", object_id_sql="recorded.id",
+        source="recorded", data=event, at=now,
+    )  # fmt: skip
+    params += [member.pk, values["occurred_at"], now, [award.offer_id for award in awarded],
+               [award.points for award in awarded], *points_params, *event_params]  # fmt: skip
     with connection.cursor() as cursor:
-        cursor.execute(_TRANSACTION_INSERT, params)
+        cursor.execute(_PURCHASE_WRITE.format(points=points, event=emitted), params)
         row = cursor.fetchone()
-    return None if row is None else row[0]
+    if row is None:
+        raise _RecordedMeanwhile
+    row_id, balance = row
+    if balance is None:
+        raise points_balance_limit_error()
+    member.points_balance = balance
+    events_kick()
+    return row_id
+
+
+def _purchase_write_plain(*, params, awarded, lines, member, event, actor, occurred_at, now) -> int:
+    """`_purchase_write` where a statement cannot both insert and update (SQLite): one statement a kind of row."""
+    with connection.cursor() as cursor:
+        cursor.execute(_TRANSACTION_VALUES, params)
+        row = cursor.fetchone()
+    if row is None:
+        raise _RecordedMeanwhile
+    row_id = row[0]
+    Fulfillment.objects.bulk_create(
+        Fulfillment(offer_id=award.offer_id, member=member, transaction_id=row_id, points=award.points,
+                    occurred_at=occurred_at, created_at=now)
+        for award in awarded
+    )  # fmt: skip
+    if lines:
+        points_earn_many(member=member, lines=lines, actor=actor, reference=event["transaction_id"],
+                         count_purchase=True)  # fmt: skip
+    else:
+        member_transaction_count_increment(member=member)
+    events_emit(type=events.TRANSACTION_RECORDED, object_type="transaction", object_id=row_id, data=event, at=now)
+    return row_id
 
 
 # Activation -----------------------------------------------------------------------------------------
@@ -316,51 +376,65 @@ def transaction_record(
     """Record a purchase and award every offer visible and eligible to the member at `occurred_at`.
 
     Returns (body, created). A transaction id names one purchase per store: the same id at the same store
-    for the same purchase returns the first body and created=False, awarding nothing (the unique index on
-    id and store makes a concurrent repeat wait for the first and then find its row); for another purchase
+    for the same purchase returns the first body and created=False, awarding nothing; for another purchase
     it is refused with `transaction_id_reused`. `occurred_at` (default now) must lie in the window a
     client's time may (`config.client_time`); a repeat is answered before that check, as it changes nothing.
+
+    Statements: the member locked with the rules' version, the member's counts for the offers whose award they
+    can decide (none for most programs' offers), the limits' counts when an earned offer has a global one, and
+    one write (`_purchase_write`). A repeat is found by that write: its row's insert, on the unique index of id
+    and store, writes nothing (a concurrent post waits there for the first to commit); the work is rolled back
+    and the first purchase's answer given. Repeats are rare (a till's retries), so a new purchase pays no read
+    for them; a refusal (time window, balance bound) looks for a repeat first, which is answered instead.
     """
     fingerprint = _purchase_fingerprint(member=member, occurred_at=occurred_at, total_amount=total_amount, items=items)
     occurred_at = occurred_at or timezone.now()
-    with transaction.atomic():
-        row_id = _transaction_insert(
-            transaction_id=transaction_id, member_id=member.pk, store_id=store.pk, occurred_at=occurred_at,
-            total_amount=total_amount, items=[_item_record(i) for i in items], request_fingerprint=fingerprint,
-            actor=actor.name, channel=actor.channel, created_at=timezone.now(),
-        )  # fmt: skip
-        if row_id is None:
-            first = Transaction.objects.get(transaction_id=transaction_id, store=store)
-            if first.request_fingerprint and first.request_fingerprint != fingerprint:
-                raise TransactionError(
-                    f"Transaction {transaction_id!r} is already recorded at store {store.code} for another purchase.",
-                    code=TRANSACTION_ID_REUSED,
-                    reasons=[TRANSACTION_ID_REUSED],
-                )
-            return first.response_body, False
-        client_time_check(occurred_at, field="occurred_at")
-
-        balance, version = _member_lock_reading_rules_version(member)
-        basket = tuple(
-            rules.BasketItem(sku=i["sku"], quantity=i["quantity"], unit_price=Decimal(i["unit_price"])) for i in items
-        )
-        earned = selectors.membership_offers_earned(
-            member=member, at=occurred_at, time_zone=store.time_zone, items=basket, total_amount=Decimal(total_amount),
-            rules_version=version,
-        )  # fmt: skip
-        awarded = _awards_write(
-            earned=earned, member=member, row_id=row_id, reference=transaction_id, occurred_at=occurred_at, actor=actor
-        )
-        if awarded:
-            balance = member.points_balance
-        awards = [{"offer_id": award.offer_id, "points": award.points} for award in awarded]
-        member_transaction_count_increment(member=member)
-        body = {"transaction_id": transaction_id, "awards": awards, "points_balance": balance}
-        Transaction.objects.filter(pk=row_id).update(response_body=body)
-        events_emit(type=events.TRANSACTION_RECORDED, object_type="transaction", object_id=row_id,
-                    data={**body, "member_external_id": member.external_id, "store": store.code,
-                          "total_amount": str(total_amount), "occurred_at": occurred_at.isoformat()})  # fmt: skip
+    try:
+        with transaction.atomic():
+            balance, version = _member_lock_reading_rules_version(member)
+            client_time_check(occurred_at, field="occurred_at")
+            basket = tuple(
+                rules.BasketItem(sku=i["sku"], quantity=i["quantity"], unit_price=Decimal(i["unit_price"]))
+                for i in items
+            )
+            earned = selectors.membership_offers_earned(
+                member=member, at=occurred_at, time_zone=store.time_zone, items=basket,
+                total_amount=Decimal(total_amount), rules_version=version,
+            )  # fmt: skip
+            awarded = _awards_take(earned)
+            # The answer is known before anything is written: the balance is locked, and moves by the awards.
+            balance += sum(award.points for award in awarded)
+            if awarded and balance > POINTS_BALANCE.max:
+                raise points_balance_limit_error()
+            awards = [{"offer_id": award.offer_id, "points": award.points} for award in awarded]
+            body = {"transaction_id": transaction_id, "awards": awards, "points_balance": balance}
+            event = {**body, "member_external_id": member.external_id, "store": store.code,
+                     "total_amount": str(total_amount), "occurred_at": occurred_at.isoformat()}  # fmt: skip
+            values = dict(
+                transaction_id=transaction_id, member_id=member.pk, store_id=store.pk, occurred_at=occurred_at,
+                total_amount=total_amount, items=[_item_record(i) for i in items], request_fingerprint=fingerprint,
+                response_body=body, actor=actor.name, channel=actor.channel, created_at=timezone.now(),
+            )  # fmt: skip
+            _purchase_write(values=values, awarded=awarded, member=member, event=event, actor=actor)
+    except _RecordedMeanwhile:  # rolled back, the limits' counts with it
+        return _repeat_answer(transaction_id=transaction_id, store=store, fingerprint=fingerprint)
+    except (ClientTimeOutOfRangeError, PointsError):
+        if Transaction.objects.filter(transaction_id=transaction_id, store=store).exists():
+            return _repeat_answer(transaction_id=transaction_id, store=store, fingerprint=fingerprint)
+        raise
     return body, True
+
+
+def _repeat_answer(*, transaction_id: str, store: OrgEntity, fingerprint: str) -> tuple[dict, bool]:
+    """The first body for a repeat of the same purchase; `transaction_id_reused` for another purchase."""
+    first = Transaction.objects.only("request_fingerprint", "response_body").get(transaction_id=transaction_id, store=store)
+    if first.request_fingerprint and first.request_fingerprint != fingerprint:
+        raise TransactionError(
+            f"Transaction {transaction_id!r} is already recorded at store {store.code} for another purchase.",
+            code=TRANSACTION_ID_REUSED,
+            reasons=[TRANSACTION_ID_REUSED],
+        )
+    return first.response_body, False
 
 
 # What a till's checkout adds to a line (`till.checkouts`): its reference, its discount and the points it earned.

@@ -4,7 +4,8 @@
 - `events_emit_from_query`: one event per row of a queryset, as one `INSERT … SELECT` (bulk issuance, sweeps,
   uploads, and single coupons too: the payload is built by the database from the row, with its joins);
 - `event_insert_cte`: the same INSERT as a CTE, for a caller that writes its change in one statement (the till's
-  redemption), so the event costs no round trip of its own.
+  redemption), so the event costs no round trip of its own;
+- `event_row_cte`: `events_emit`'s event as such a CTE, for an object the same statement inserts (a purchase).
 
 A set-based path may write thin events (`data=None`): the reference only, the payload built from the object's row
 when the event is first sent (webhooks/payloads.py, `thin_payloads_fill`) and kept from then on, so every try and
@@ -43,6 +44,21 @@ def events_emit(*, type: str, object_type: str, object_id, data: dict, at=None) 
                                  created_at=at or timezone.now())  # fmt: skip
     events_kick()
     return event
+
+
+def event_row_cte(*, name: str, type: str, object_type: str, object_id_sql: str, source: str, data: dict,
+                  at=None) -> tuple[str, list]:  # fmt: skip
+    """`events_emit` as a CTE of a data-modifying statement (PostgreSQL): `name AS (INSERT … SELECT …)` of one event
+    with the caller's `data` for each row of `source` (another CTE of the statement), its object id
+    `object_id_sql` over that row; for an object whose id that statement assigns. The caller kicks the
+    dispatcher (`events_kick`) once the statement wrote the event."""
+    _check_type(type)
+    data = Event._meta.get_field("data").get_db_prep_save(data, connection)
+    sql = (
+        f"{name} AS (INSERT INTO {Event._meta.db_table} ({EVENT_COLUMNS}) "
+        f"SELECT %s, %s, ({object_id_sql})::text, %s, %s FROM {source} RETURNING id)"
+    )
+    return sql, [type, object_type, data, at or timezone.now()]
 
 
 def events_emit_from_query(*, type: str, object_type: str, queryset, data: dict | None, object_id="pk", at=None) -> int:

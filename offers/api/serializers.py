@@ -3,6 +3,7 @@ from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
 
+from django.db import connection
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
@@ -11,6 +12,7 @@ from rest_framework.fields import empty
 from config import ranges
 from config.api.fields import AwareDateTimeField
 from config.api.lean import validate_fields
+from config.rawrows import ModelColumns
 from members.models import Member, OrgEntity, Segment
 from offers import rules
 from offers.models import Audience, EarningMechanism, MarketingContent, Offer, OfferLimit
@@ -380,12 +382,30 @@ def plain_transaction(data) -> dict | None:
     member_id, store_code = data.get("member"), data.get("store")
     if errors or items is None or not (_plain_slug(member_id) and _plain_slug(store_code)):
         return None
-    member = Member.objects.filter(external_id=member_id).first()
-    store = OrgEntity.objects.filter(code=store_code, type__in=_STORE_TYPES).first() if member else None
+    member, store = _member_and_store(member_id, store_code)
     if store is None:
         return None
     values.update(member=member, store=store, items=items)
     return {name: values[name] for name in TransactionInputSerializer._declared_fields if name in values}
+
+
+_MEMBER_COLUMNS, _STORE_COLUMNS = ModelColumns(Member, "m"), ModelColumns(OrgEntity, "s")
+_MEMBER_AND_STORE = (
+    f"SELECT {_MEMBER_COLUMNS.sql}, {_STORE_COLUMNS.sql} FROM {Member._meta.db_table} m "
+    f"LEFT JOIN {OrgEntity._meta.db_table} s ON s.code = %s AND s.type IN (%s, %s) WHERE m.external_id = %s"
+)
+
+
+def _member_and_store(external_id: str, store_code: str):
+    """The member and the store (or till) a purchase names, in one statement (both slug fields are unique): the
+    two look-ups through the ORM cost a purchase two round trips and their querysets' compiling. None for one
+    missing (the store is None too when the member is)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_MEMBER_AND_STORE, [store_code, *_STORE_TYPES, external_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None, None
+    return _MEMBER_COLUMNS.build(row), _STORE_COLUMNS.build(row, _MEMBER_COLUMNS.width)
 
 
 def plain_items(value) -> list[dict] | None:
