@@ -88,7 +88,7 @@ def write_files(directory: Path, count: int) -> dict[str, Path]:
 
 PHASES = {
     "coupons.issuance.uploads": ["_survey", "_chunk_commit", "upload_chunk_prepare", "upload_chunk_apply",
-                                 "_write_report"],
+                                 "upload_events_pending_write", "_write_report"],
     "coupons.issuance.upload_chunks": ["_resolve", "_standings", "_judge", "_holders", "_seen_before",
                                        "_copy_codes", "issued_coupons_write", "_issued_events_write",
                                        "series_note_issued", "_claim_uploaded_codes"],

@@ -93,7 +93,9 @@ def upload_create(*, series: CouponSeries, kind: str, file, actor: Actor) -> Upl
 
 def upload_process(*, upload_id: int) -> Upload:
     if not upload_claim(upload_id=upload_id):
-        return Upload.objects.get(pk=upload_id)  # finished already (or attempts spent): a redelivery does nothing
+        # Finished already (or attempts spent): a redelivery does nothing but write the events its chunks left.
+        _pending_events_write(upload_id)
+        return Upload.objects.get(pk=upload_id)
     upload = Upload.objects.select_related("series").get(pk=upload_id)
     actor = Actor(name=upload.actor, channel=upload.channel)
     if upload.attempts > 1:
@@ -208,7 +210,8 @@ def _events_beside(upload, actor, *, in_thread: bool):
     """A function taking the UploadEventsPending rows each committed chunk left, whose events a thread writes on
     its own connection while the next chunk is written; None (the events written in the chunk) without
     `in_thread`. Leaving waits for the thread, then writes on this connection whatever it did not (it failed, or
-    the loop stopped early), so the upload ends with every event written."""
+    the loop stopped early), so the upload ends with every event written; leaving on an error leaves them to the
+    upload's next attempt, or to its failure (`_pending_events_write`)."""
     if not in_thread:
         yield None
         return
@@ -231,7 +234,13 @@ def _events_beside(upload, actor, *, in_thread: bool):
     finally:
         handed.put(None)
         writer.join()
-        upload_events_pending_write(upload_id=upload.pk, actor=actor)
+    upload_events_pending_write(upload_id=upload.pk, actor=actor)
+
+
+def _pending_events_write(upload_id: int) -> None:
+    """The events an upload's committed chunks left pending (its worker was lost), before it stops for good."""
+    upload = Upload.objects.get(pk=upload_id)
+    upload_events_pending_write(upload_id=upload_id, actor=Actor(name=upload.actor, channel=upload.channel))
 
 
 def _row_number(row) -> int:
@@ -297,8 +306,13 @@ def uploads_recover_stale(*, now) -> Recovered:
         model=Upload,
         now=now,
         resume=lambda pk: enqueue_on_commit(upload_process_task, upload_id=pk),
-        fail=lambda pk, error: upload_fail(upload_id=pk, error=error),
+        fail=_fail_with_its_events,
     )
+
+
+def _fail_with_its_events(pk: int, error: str) -> None:
+    _pending_events_write(pk)  # the chunks it committed stay done, with their events
+    upload_fail(upload_id=pk, error=error)
 
 
 class _FileRows:

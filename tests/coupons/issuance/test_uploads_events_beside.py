@@ -85,12 +85,8 @@ def test_codes_with_members_get_their_events_beside_the_chunks(settings, tmp_pat
     assert not UploadEventsPending.objects.exists()
 
 
-def test_a_worker_lost_before_its_chunks_events_leaves_them_to_the_next_attempt(settings, tmp_path, monkeypatch):
-    settings.MEDIA_ROOT = str(tmp_path)
-    settings.UPLOAD_CHUNK_ROWS = 3
-    series = CouponSeriesFactory(max_per_member=5, min_gap_days=None, series_limit=None)
-    members = MemberFactory.create_batch(7)
-    text = "user_id\n" + "".join(f"{m.user_id}\n" for m in members)
+def lost_after_its_chunks(series, text, monkeypatch):
+    """An upload whose worker died after committing every chunk, before any chunk's events were written."""
 
     @contextlib.contextmanager
     def lost_after_the_chunks(upload, actor, *, in_thread):
@@ -101,14 +97,24 @@ def test_a_worker_lost_before_its_chunks_events_leaves_them_to_the_next_attempt(
     upload = new_upload(series, text)
     with pytest.raises(WorkerLost):
         upload_process(upload_id=upload.pk)
+    monkeypatch.undo()
     upload.refresh_from_db()
+    return upload
+
+
+def test_a_worker_lost_before_its_chunks_events_leaves_them_to_the_next_attempt(settings, tmp_path, monkeypatch):
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.UPLOAD_CHUNK_ROWS = 3
+    series = CouponSeriesFactory(max_per_member=5, min_gap_days=None, series_limit=None)
+    members = MemberFactory.create_batch(7)
+    text = "user_id\n" + "".join(f"{m.user_id}\n" for m in members)
+    upload = lost_after_its_chunks(series, text, monkeypatch)
     assert (upload.status, upload.processed_rows) == ("running", 7)  # every chunk committed
     # A chunk whose coupons' ids are not the range it filled (the first, after other tests' ids) wrote its own.
     pending = UploadEventsPending.objects.filter(upload=upload)
     left = sorted(pk for p in pending for pk in range(p.after_id + 1, p.through_id + 1))
     ids, issued, outbox = events_of(series)
     assert left and sorted(set(ids) - set(issued)) == sorted(set(ids) - set(outbox)) == left
-    monkeypatch.undo()
 
     upload = upload_process(upload_id=upload.pk)  # the next attempt (a reaper's resume)
 
@@ -116,4 +122,22 @@ def test_a_worker_lost_before_its_chunks_events_leaves_them_to_the_next_attempt(
     ids, issued, outbox = events_of(series)
     assert len(ids) == 7  # no row issued twice
     assert issued == outbox == ids  # and each coupon's events written once
+    assert not UploadEventsPending.objects.exists()
+
+
+def test_an_upload_failed_for_good_keeps_the_events_of_the_chunks_it_committed(settings, tmp_path, monkeypatch):
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.UPLOAD_CHUNK_ROWS = 2
+    series = CouponSeriesFactory(max_per_member=5, min_gap_days=None, series_limit=None)
+    members = MemberFactory.create_batch(5)
+    upload = lost_after_its_chunks(series, "user_id\n" + "".join(f"{m.user_id}\n" for m in members), monkeypatch)
+    assert UploadEventsPending.objects.filter(upload=upload).exists()
+    settings.JOBS_MAX_ATTEMPTS = 1
+
+    upload = upload_process(upload_id=upload.pk)  # attempts spent: it fails, its coupons stay issued
+
+    assert (upload.status, upload.succeeded) == ("failed", 5)
+    ids, issued, outbox = events_of(series)
+    assert len(ids) == 5
+    assert issued == outbox == ids
     assert not UploadEventsPending.objects.exists()
