@@ -498,6 +498,23 @@ class SeriesRevokeJob(JobRow):
         return min(100, int(100 * self.revoked / self.total_coupons))
 
 
+class UploadEventsPending(models.Model):
+    """Coupons a committed chunk of an upload issued (ids after `after_id` up to `through_id`, issued at `at`) whose
+    `issued` events and `coupon.issued` outbox events are still to be written.
+
+    The chunk writes this row in its own transaction; the upload's events connection then writes the events
+    beside the next chunk and deletes the row in the same transaction, so every coupon gets its events exactly
+    once, whichever worker writes them (a resumed upload writes what a lost worker left)."""
+
+    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="+")
+    after_id = models.BigIntegerField()
+    through_id = models.BigIntegerField()
+    at = models.DateTimeField()
+
+    def __str__(self):
+        return f"Upload {self.upload_id}: events of coupons {self.after_id + 1} to {self.through_id}"
+
+
 class UploadSeenCode(models.Model):
     """A code a codes upload has read that is not in the coupon table (its row failed or resent a coupon).
 

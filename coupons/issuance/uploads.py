@@ -16,7 +16,10 @@ import csv
 import gc
 import io
 import itertools
+import logging
+import queue
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 
@@ -35,7 +38,12 @@ from config.tasks import enqueue_on_commit
 from coupons.exceptions import UploadError
 from coupons.issuance.job_status import upload_claim, upload_fail, upload_finish
 from coupons.issuance.locks import series_issuance_lock
-from coupons.issuance.upload_chunks import Layout, upload_chunk_apply, upload_chunk_prepare
+from coupons.issuance.upload_chunks import (
+    Layout,
+    upload_chunk_apply,
+    upload_chunk_prepare,
+    upload_events_pending_write,
+)
 from coupons.models import CouponSeries, Upload, UploadIssue
 from webhooks import events
 from webhooks.outbox import events_emit
@@ -58,6 +66,7 @@ MESSAGES = {
     "series_exhausted": "The series has no codes left",
 }
 REPORT_HEADER = ["row", "identifier", "code", "message"]
+logger = logging.getLogger(__name__)
 ISSUE_BATCH = 5_000
 
 
@@ -84,10 +93,14 @@ def upload_create(*, series: CouponSeries, kind: str, file, actor: Actor) -> Upl
 
 def upload_process(*, upload_id: int) -> Upload:
     if not upload_claim(upload_id=upload_id):
-        return Upload.objects.get(pk=upload_id)  # finished already (or attempts spent): a redelivery does nothing
+        # Finished already (or attempts spent): a redelivery does nothing but write the events its chunks left.
+        _pending_events_write(upload_id)
+        return Upload.objects.get(pk=upload_id)
     upload = Upload.objects.select_related("series").get(pk=upload_id)
+    actor = Actor(name=upload.actor, channel=upload.channel)
     if upload.attempts > 1:
         _discard_partial_report(upload)
+        upload_events_pending_write(upload_id=upload.pk, actor=actor)  # what a lost worker's chunks left
     try:
         layout, total = _survey(upload)
     except FileUnreadable as exc:
@@ -95,7 +108,6 @@ def upload_process(*, upload_id: int) -> Upload:
         upload.refresh_from_db()
         return upload
     Upload.objects.filter(pk=upload.pk).update(total_rows=total)
-    actor = Actor(name=upload.actor, channel=upload.channel)
     size = settings.UPLOAD_CHUNK_ROWS
     with _FileRows(upload) as file:
         numbered = enumerate(file.rows, start=1)
@@ -103,13 +115,19 @@ def upload_process(*, upload_id: int) -> Upload:
             next(numbered, None)
         chunks = iter(lambda: list(itertools.islice(numbered, size)), [])
         prepared = (upload_chunk_prepare(layout=layout, rows=chunk) for chunk in chunks)
-        # The next chunk is read and its members resolved on a second connection while this one is written:
-        # the worker's Python and the member lookups run beside the chunk's inserts, on the other core.
+        # The next chunk is read and its members resolved on a second connection while this one is written,
+        # and the last chunk's events are written on a third: the worker's Python, the member lookups and the
+        # events run beside the chunk's inserts, on the other core.
         codes = _CodeChecks()
-        with read_ahead(prepared, in_thread=_may_read_ahead()) as ready:
+        beside = _may_read_ahead()
+        with (
+            read_ahead(prepared, in_thread=beside) as ready,
+            _events_beside(upload, actor, in_thread=beside) as events_to,
+        ):
             for rows in ready:
                 with _cycles_collected_after():
-                    committed = _chunk_commit(upload=upload, layout=layout, rows=rows, actor=actor, codes=codes)
+                    committed = _chunk_commit(upload=upload, layout=layout, rows=rows, actor=actor, codes=codes,
+                                              events_to=events_to)  # fmt: skip
                 if not committed:
                     return Upload.objects.get(pk=upload.pk)  # failed meanwhile (attempts spent): stop here
                 if settings.UPLOAD_PAUSE_PER_CHUNK:
@@ -140,7 +158,7 @@ class _CodeChecks:
     index_first: bool = True
 
 
-def _chunk_commit(*, upload, layout, rows, actor, codes: _CodeChecks) -> bool:
+def _chunk_commit(*, upload, layout, rows, actor, codes: _CodeChecks, events_to=None) -> bool:
     """Judge, write and count one chunk (prepared by `upload_chunk_prepare`) in one transaction; False when the
     upload is no longer running."""
     last = rows[-1].number
@@ -164,7 +182,8 @@ def _chunk_commit(*, upload, layout, rows, actor, codes: _CodeChecks) -> bool:
                 series_issuance_lock(upload.series_id)
                 series = CouponSeries.objects.select_for_update().select_related("offer").get(pk=upload.series_id)
                 outcome = upload_chunk_apply(upload=upload, series=series, layout=layout, rows=left, actor=actor,
-                                             now=timezone.now(), code_index_first=code_index_first)  # fmt: skip
+                                             now=timezone.now(), code_index_first=code_index_first,
+                                             events_later=events_to is not None)  # fmt: skip
                 _issues_write(upload=upload, issues=outcome.issues)
                 Upload.objects.filter(pk=upload.pk).update(
                     processed_rows=last,
@@ -172,6 +191,8 @@ def _chunk_commit(*, upload, layout, rows, actor, codes: _CodeChecks) -> bool:
                     failed=F("failed") + outcome.failed,
                     heartbeat_at=timezone.now(),
                 )
+            if events_to is not None:
+                events_to(outcome.events_pending)
             return True
         except IntegrityError:
             # A code in the program already (the index found it), or an uploaded code another upload wrote
@@ -182,6 +203,44 @@ def _chunk_commit(*, upload, layout, rows, actor, codes: _CodeChecks) -> bool:
             elif attempt == len(runs) - 1:
                 raise
     return True
+
+
+@contextlib.contextmanager
+def _events_beside(upload, actor, *, in_thread: bool):
+    """A function taking the UploadEventsPending rows each committed chunk left, whose events a thread writes on
+    its own connection while the next chunk is written; None (the events written in the chunk) without
+    `in_thread`. Leaving waits for the thread, then writes on this connection whatever it did not (it failed, or
+    the loop stopped early), so the upload ends with every event written; leaving on an error leaves them to the
+    upload's next attempt, or to its failure (`_pending_events_write`)."""
+    if not in_thread:
+        yield None
+        return
+    handed: queue.Queue = queue.Queue()
+
+    def write() -> None:
+        try:
+            for pks in iter(handed.get, None):
+                for pk in pks:
+                    upload_events_pending_write(upload_id=upload.pk, actor=actor, pk=pk)
+        except Exception:
+            logger.exception("Upload %s: events left to the upload's own connection", upload.pk)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=write, name="upload-events", daemon=True)
+    writer.start()
+    try:
+        yield handed.put
+    finally:
+        handed.put(None)
+        writer.join()
+    upload_events_pending_write(upload_id=upload.pk, actor=actor)
+
+
+def _pending_events_write(upload_id: int) -> None:
+    """The events an upload's committed chunks left pending (its worker was lost), before it stops for good."""
+    upload = Upload.objects.get(pk=upload_id)
+    upload_events_pending_write(upload_id=upload_id, actor=Actor(name=upload.actor, channel=upload.channel))
 
 
 def _row_number(row) -> int:
@@ -247,8 +306,13 @@ def uploads_recover_stale(*, now) -> Recovered:
         model=Upload,
         now=now,
         resume=lambda pk: enqueue_on_commit(upload_process_task, upload_id=pk),
-        fail=lambda pk, error: upload_fail(upload_id=pk, error=error),
+        fail=_fail_with_its_events,
     )
+
+
+def _fail_with_its_events(pk: int, error: str) -> None:
+    _pending_events_write(pk)  # the chunks it committed stay done, with their events
+    upload_fail(upload_id=pk, error=error)
 
 
 class _FileRows:
