@@ -226,7 +226,9 @@ def redemptions_by_checkout(db_url):
     import psycopg
 
     with psycopg.connect(db_url) as conn:
-        committed = conn.execute("SELECT count(*) FROM till_checkout WHERE status = 'committed'").fetchone()[0]
+        committed = conn.execute(
+            "SELECT count(*) FROM till_checkout WHERE status = 'committed' AND transaction_id LIKE 'BT-%'"
+        ).fetchone()[0]
         rows = conn.execute(
             "SELECT count(*) FROM coupons_couponredemption WHERE transaction_id LIKE 'BT-%'"
         ).fetchone()[0]
