@@ -20,10 +20,12 @@ counted, so `--requests` must be above 50.
 """
 
 import argparse
+import gc
 import io
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,13 +67,63 @@ def caller(application, token):
     return call
 
 
+class Pauses:
+    """The collector's passes while installed (`gc.callbacks`): how many of each generation and how long they took,
+    and each request's wall time, to tell a tail the collector makes from one the database or the load makes."""
+
+    def __init__(self):
+        self.passes = {0: [], 1: [], 2: []}
+        self.requests = []
+        self._started = None
+
+    def __call__(self, phase, info):
+        if phase == "start":
+            self._started = time.perf_counter()
+        elif self._started is not None:
+            self.passes[info["generation"]].append(time.perf_counter() - self._started)
+
+    def timed(self, job, warm_up: int):
+        def call():
+            if len(self.requests) == warm_up:  # the warm-up's passes (the offer index's loading) are not counted
+                self.passes = {0: [], 1: [], 2: []}
+            started = time.perf_counter()
+            try:
+                return job()
+            finally:
+                self.requests.append(time.perf_counter() - started)
+
+        return call
+
+    def report(self, warm_up):
+        requests = sorted(self.requests[warm_up:])
+        if not requests:
+            return
+        p99 = requests[min(len(requests) - 1, int(len(requests) * 0.99))] * 1000
+        passes = ", ".join(
+            f"gen{generation} {len(times)} x {1000 * sum(times) / max(len(times), 1):.2f} ms "
+            f"(max {1000 * max(times, default=0):.2f})"
+            for generation, times in self.passes.items()
+        )
+        print(f"{'':<10} wall p50 {requests[len(requests) // 2] * 1000:.2f} ms, p99 {p99:.2f} ms, max "
+              f"{requests[-1] * 1000:.2f} ms; collector: {passes}")  # fmt: skip
+
+
 def run(name, jobs, profile, sql=False):
     """`jobs` are callables returning an HTTP status line, timed as bench/pos_inprocess.py times its requests;
-    with `sql`, the statements of one more job are printed."""
+    with `sql`, the statements of one more job are printed. Then each request's wall p50/p99/max and the
+    collector's passes after the warm-up."""
     from django.db import connection
 
     counted = jobs[:-1] if sql else jobs
-    pos_inprocess.run(lambda path, job: job(), name, None, counted, profile)
+    pauses = Pauses()
+    gc.callbacks.append(pauses)
+    try:
+        pos_inprocess.run(
+            lambda path, job: job(), name, None, [pauses.timed(job, pos_inprocess.WARM_UP) for job in counted], profile
+        )
+    finally:
+        gc.callbacks.remove(pauses)
+    pauses.report(pos_inprocess.WARM_UP)
     if sql:
         from django.test.utils import CaptureQueriesContext
 

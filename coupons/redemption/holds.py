@@ -28,25 +28,33 @@ def coupon_hold(*, coupon_id: int, checkout_id: int, until: datetime, now: datet
 
 def coupons_hold(*, coupons: list[tuple[int, str]], checkout_id: int, until: datetime, now: datetime) -> bool:
     """`coupon_hold` for several (id, code) coupons in one statement: all of them held, or False (the caller rolls
-    back) when another checkout's live hold or a move took one of them first. The rows are locked in id order
-    (the inner `FOR UPDATE`), so two checkouts holding the same coupons never wait on each other in a circle; the
-    lock's re-check sees a hold taken meanwhile. The code as well: coupons are partitioned on it (PostgreSQL)."""
+    back) when another checkout's live hold or a move took one of them first."""
     if not coupons:
         return True
+    sql, params = coupons_hold_sql(coupons=coupons, checkout_id_sql="%s", until=until, now=now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [checkout_id, *params])
+        return cursor.rowcount == len({pk for pk, _ in coupons})
+
+
+def coupons_hold_sql(*, coupons: list[tuple[int, str]], checkout_id_sql: str, until: datetime, now: datetime):
+    """The UPDATE of `coupons_hold` and its parameters, for the checkout `checkout_id_sql`
+    (an SQL expression, which may be a `%s` whose value comes before the parameters): a statement of its own, or a
+    CTE of the statement that writes the checkout. The rows are locked in id order (the inner `FOR UPDATE`), so
+    two checkouts holding the same coupons never wait on each other in a circle; the lock's re-check sees a hold
+    taken meanwhile. The code as well: coupons are partitioned on it (PostgreSQL). All of them were held when it
+    moves as many rows as there are distinct ids (a CTE adds `RETURNING id` to count them)."""
     ids = sorted({pk for pk, _ in coupons})
     codes = sorted({code for _, code in coupons})
     table = Coupon._meta.db_table
     in_ids, in_codes = ", ".join(["%s"] * len(ids)), ", ".join(["%s"] * len(codes))
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    sql = f"""UPDATE {table} SET held_by_checkout = %s, held_until = %s
+    sql = f"""UPDATE {table} SET held_by_checkout = {checkout_id_sql}, held_until = %s
 WHERE code IN ({in_codes}) AND id IN (
     SELECT id FROM {table} WHERE id IN ({in_ids}) AND code IN ({in_codes}) AND status = %s
     AND NOT (held_by_checkout IS NOT NULL AND held_until > %s) ORDER BY id{lock})"""
     adapt = connection.ops.adapt_datetimefield_value
-    params = [checkout_id, adapt(until), *codes, *ids, *codes, Coupon.Status.ISSUED, adapt(now)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount == len(ids)
+    return sql, [adapt(until), *codes, *ids, *codes, Coupon.Status.ISSUED, adapt(now)]
 
 
 def coupons_hold_release(*, coupon_ids, checkout_ids) -> int:

@@ -71,16 +71,23 @@ _EVENT_FIELDS = [
 ]
 
 
+def typed_placeholders(fields) -> str:
+    """One `%s` per field, cast to the field's column type: a SELECT list or a VALUES list in a SELECT, unlike an
+    INSERT's own VALUES, does not take its types from the target columns (a NULL would be text). The type without
+    its modifier, so a too-long value still fails as it would in an INSERT's VALUES."""
+    return ", ".join(f"%s::{field.db_type(connection).split('(')[0]}" for field in fields)
+
+
 @cache
 def _event_insert_sql(source: str = "moved") -> str:
     """The event of each row the CTE `source` returned (its `id`)."""
     columns = ", ".join(f'"{field.column}"' for field in _EVENT_FIELDS)
-    # Typed placeholders: a SELECT list, unlike VALUES, does not take its types from the target columns.
-    values = ", ".join(f"%s::{field.db_type(connection).split('(')[0]}" for field in _EVENT_FIELDS)
+    values = typed_placeholders(_EVENT_FIELDS)
     return f'INSERT INTO {CheckoutEvent._meta.db_table} ("checkout_id", {columns}) SELECT id, {values} FROM {source}'
 
 
 _CHECKOUT_FIELDS = [field for field in Checkout._meta.concrete_fields if not field.primary_key]
+CREATED_ID = "(SELECT id FROM created)"
 
 
 @cache
@@ -89,28 +96,43 @@ def _created_with_event_sql() -> str:
     values = ", ".join(["%s"] * len(_CHECKOUT_FIELDS))
     return (
         f"WITH created AS (INSERT INTO {Checkout._meta.db_table} ({columns}) VALUES ({values}) RETURNING id),\n"
-        f"created_event AS ({_event_insert_sql('created')})\nSELECT id FROM created"
+        f"created_event AS ({_event_insert_sql('created')})"
     )
 
 
-def checkout_create(*, checkout: Checkout, actor: Actor, reason: str, at: datetime) -> Checkout:
+def checkout_create(
+    *, checkout: Checkout, actor: Actor, reason: str, at: datetime, parts: dict[str, tuple[str, list]] | None = None
+) -> dict[str, int]:
     """Write a new checkout (born in its initial status: not a transition) and its first event; one statement on
-    PostgreSQL. An `IntegrityError` (a constraint refused the row) leaves the caller's transaction to roll back."""
+    PostgreSQL. An `IntegrityError` (a constraint refused the row) leaves the caller's transaction to roll back.
+
+    `parts` (PostgreSQL only): more writes of the same statement, `{name: (sql, params)}`, each a data-modifying
+    CTE that may name the new checkout's id as `CREATED_ID`; returns how many rows each returned."""
     if checkout.status != Status.HELD:
         raise CheckoutTransitionError(f"A checkout cannot be created {checkout.status}.", reasons=[checkout.status])
     event = checkout_event(None, old="", new=checkout.status, actor=actor, reason=reason, at=at)
     if connection.vendor != "postgresql":
+        if parts:
+            raise NotImplementedError("Writes in the checkout's statement need PostgreSQL.")
         checkout.save(force_insert=True)
         event.checkout_id = checkout.pk
         event.save(force_insert=True)
-        return checkout
+        return {}
+    parts = parts or {}
     params = [field.get_db_prep_save(getattr(checkout, field.attname), connection) for field in _CHECKOUT_FIELDS]
     params += [getattr(event, field.attname) for field in _EVENT_FIELDS]
+    for _, part_params in parts.values():
+        params += part_params
+    sql = "".join([
+        _created_with_event_sql(),
+        *(f",\n{name} AS ({part_sql})" for name, (part_sql, _) in parts.items()),
+        "\nSELECT id", *(f", (SELECT count(*) FROM {name})" for name in parts), " FROM created",
+    ])  # fmt: skip
     with connection.cursor() as cursor:
-        cursor.execute(_created_with_event_sql(), params)
-        (checkout.pk,) = cursor.fetchone()
+        cursor.execute(sql, params)
+        checkout.pk, *counts = cursor.fetchone()
     checkout._state.adding = False
-    return checkout
+    return dict(zip(parts, counts, strict=True))
 
 
 def _move_with_event(*, pk: int, old: str, to: str, changes: dict, event: CheckoutEvent) -> int:

@@ -53,12 +53,22 @@ class CheckoutHold(models.Model):
         COUPON = "coupon", "Coupon"
         OFFER_RESPONSE = "offer_response", "Offer response"
 
-    checkout = models.ForeignKey(Checkout, on_delete=models.CASCADE, related_name="holds")
+    # No database foreign key to the checkout: a hold is written only with its checkout, in the statement or the
+    # transaction that writes the checkout, and the deferred check cost every opening a trigger per hold.
+    checkout = models.ForeignKey(Checkout, on_delete=models.CASCADE, related_name="holds", db_constraint=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    # Coupons carry no database foreign keys (see coupons.models.Coupon); the coupon services write them.
+    # Coupons carry no database foreign keys (see coupons.models.Coupon); the coupon services write them. No index of
+    # its own: `till_checkouthold_coupon_idx` (coupon, held_at) serves every read by coupon.
     coupon = models.ForeignKey(
-        "coupons.Coupon", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
+        "coupons.Coupon",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
+    # No index of its own: every read by response asks for open holds, which `till_checkouthold_response_once` holds.
     offer_response = models.ForeignKey(
         "offers.OfferResponse",
         null=True,
@@ -66,6 +76,7 @@ class CheckoutHold(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_constraint=False,  # offer responses are partitioned on PostgreSQL (docs/scaling.md)
+        db_index=False,
     )
     code = models.CharField(max_length=64, blank=True)
     eligible_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
@@ -96,7 +107,8 @@ class CheckoutHold(models.Model):
 
 
 class CheckoutEvent(models.Model):
-    checkout = models.ForeignKey(Checkout, on_delete=models.CASCADE, related_name="events")
+    # No database foreign key: an event is written by its checkout's own statement (`till.checkouts.lifecycle`).
+    checkout = models.ForeignKey(Checkout, on_delete=models.CASCADE, related_name="events", db_constraint=False)
     old_status = models.CharField(max_length=10, blank=True)
     new_status = models.CharField(max_length=10)
     actor = models.CharField(max_length=100)

@@ -13,7 +13,7 @@ MEMBER = ModelColumns(Member, "m")
 STORE = ModelColumns(OrgEntity, "s")
 # Plain SQL, converted as the ORM converts it (`config.rawrows`): the commit runs it on every payment, and the
 # queryset's compilation cost more than the statement.
-_CHECKOUT_WITH_MEMBER_AND_STORE_SQL = f"""SELECT {CHECKOUT.sql}, {MEMBER.sql}, {STORE.sql}
+CHECKOUT_WITH_MEMBER_AND_STORE_SQL = f"""SELECT {CHECKOUT.sql}, {MEMBER.sql}, {STORE.sql}
 FROM {Checkout._meta.db_table} c
 JOIN {Member._meta.db_table} m ON m.id = c.member_id
 JOIN {OrgEntity._meta.db_table} s ON s.id = c.store_id
@@ -37,10 +37,13 @@ def checkout_queryset() -> QuerySet[Checkout]:
     return Checkout.objects.select_related("member", "store")
 
 
+CHECKOUT_WITH_MEMBER_AND_STORE_WIDTH = CHECKOUT.width + MEMBER.width + STORE.width
+
+
 def checkout_for_update(*, pk: int) -> Checkout:
     """The checkout's row with its member and store, locked (not theirs): its commit, cancel and expiry queue here.
     `Checkout.DoesNotExist` when there is none."""
-    sql = _CHECKOUT_WITH_MEMBER_AND_STORE_SQL
+    sql = CHECKOUT_WITH_MEMBER_AND_STORE_SQL
     if connection.features.has_select_for_update_of:
         sql += " FOR UPDATE OF c"
     with connection.cursor() as cursor:
@@ -48,6 +51,11 @@ def checkout_for_update(*, pk: int) -> Checkout:
         row = cursor.fetchone()
     if row is None:
         raise Checkout.DoesNotExist(f"No checkout {pk}.")
+    return checkout_with_member_and_store(row)
+
+
+def checkout_with_member_and_store(row) -> Checkout:
+    """The checkout, with its member and store, from a row of `CHECKOUT_WITH_MEMBER_AND_STORE_SQL`'s columns."""
     checkout = CHECKOUT.build(row)
     checkout.member = MEMBER.build(row, CHECKOUT.width)
     checkout.store = STORE.build(row, CHECKOUT.width + MEMBER.width)

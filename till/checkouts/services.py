@@ -14,6 +14,7 @@ purchase as `POST /transactions` does, and stores the answer that a repeat repla
 
 from datetime import timedelta
 from decimal import Decimal
+from functools import cache
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -93,62 +94,64 @@ def _checkout_open_once(*, member, store, transaction_id, lines, coupon_codes, o
         offer_response_ids=offer_response_ids,
         at=at,
     )
-    # The checkout and its event. No savepoint: a second checkout of the transaction id fails the insert, and the
-    # refusal raised from here rolls the whole opening back.
-    try:
-        with transaction.atomic(savepoint=False):
-            checkout = Checkout(
-                member=member,
-                store=store,
-                transaction_id=transaction_id,
-                status=Status.HELD,
-                expires_at=expires_at,
-                basket=basket,
-                evaluation=evaluation.body,
-                created_at=now,
-                status_changed_at=now,
-                actor=actor.name[:100],
-                channel=actor.channel[:30],
-            )
-            lifecycle.checkout_create(checkout=checkout, actor=actor, reason="opened", at=now)
-    except IntegrityError:
-        raise CheckoutError(
-            f"Transaction {transaction_id!r} already has an open or committed checkout at store {store.code}.",
-            code=TRANSACTION_ID_IN_USE,
-            reasons=[TRANSACTION_ID_IN_USE],
-        ) from None
-    holds = []
-    # One statement for every coupon, rows in id order, so two checkouts holding the same coupons never wait on
-    # each other in a circle.
+    checkout = Checkout(
+        member=member,
+        store=store,
+        transaction_id=transaction_id,
+        status=Status.HELD,
+        expires_at=expires_at,
+        basket=basket,
+        evaluation=evaluation.body,
+        created_at=now,
+        status_changed_at=now,
+        actor=actor.name[:100],
+        channel=actor.channel[:30],
+    )
+    # Rows in id order, so two checkouts holding the same coupons never wait on each other in a circle.
     applying = sorted(evaluation.applying_coupons, key=lambda entry: entry.coupon.pk)
     holdable = [
         (entry.coupon.pk, entry.coupon.code) for entry in applying if coupon_holds.coupon_holdable(entry.coupon)
     ]
+    holds = [
+        CheckoutHold(
+            kind=CheckoutHold.Kind.COUPON,
+            coupon_id=entry.coupon.pk,
+            code=entry.code,
+            eligible_amount=entry.eligible_amount,
+            discount_amount=sum(entry.line_discounts.values(), Decimal(0)),
+            line_discounts={ref: f"{amount:.2f}" for ref, amount in entry.line_discounts.items()},
+            held_at=now,
+        )
+        for entry in applying
+    ]
+    responses = [row.pk for row in evaluation.responses]
+    if connection.vendor == "postgresql" and not responses:
+        # The common opening, in one statement: the checkout and its event, its coupons' holds and its hold rows
+        # (each a CTE naming the new checkout). Only a response's hold has a unique index to lose on.
+        parts = {}
+        if holdable:
+            held_sql, held_params = coupon_holds.coupons_hold_sql(
+                coupons=holdable, checkout_id_sql=lifecycle.CREATED_ID, until=expires_at, now=now
+            )
+            parts["held"] = (held_sql + " RETURNING id", held_params)
+        if holds:
+            parts["holds"] = _holds_insert_sql(holds)
+        counts = _checkout_create(checkout=checkout, actor=actor, now=now, parts=parts)
+        if holdable and counts["held"] != len({pk for pk, _ in holdable}):
+            raise _HoldLost
+        return checkout
+    _checkout_create(checkout=checkout, actor=actor, now=now)
+    # One statement for every coupon.
     if not coupon_holds.coupons_hold(coupons=holdable, checkout_id=checkout.pk, until=expires_at, now=now):
         raise _HoldLost
-    for entry in applying:
-        coupon = entry.coupon
-        holds.append(
-            CheckoutHold(
-                checkout=checkout,
-                kind=CheckoutHold.Kind.COUPON,
-                coupon_id=coupon.pk,
-                code=entry.code,
-                eligible_amount=entry.eligible_amount,
-                discount_amount=sum(entry.line_discounts.values(), Decimal(0)),
-                line_discounts={ref: f"{amount:.2f}" for ref, amount in entry.line_discounts.items()},
-                held_at=now,
-            )
-        )
-    responses = [row.pk for row in evaluation.responses]
     if responses:
         _lapsed_response_holds_release(ids=responses, now=now)
     holds += [
-        CheckoutHold(checkout=checkout, kind=CheckoutHold.Kind.OFFER_RESPONSE, offer_response_id=pk, held_at=now)
-        for pk in responses
+        CheckoutHold(kind=CheckoutHold.Kind.OFFER_RESPONSE, offer_response_id=pk, held_at=now) for pk in responses
     ]
+    for hold in holds:
+        hold.checkout = checkout
     if not responses:
-        # Only a response's hold has a unique index to lose on: coupon holds need no savepoint.
         CheckoutHold.objects.bulk_create(holds)
         return checkout
     try:
@@ -157,6 +160,41 @@ def _checkout_open_once(*, member, store, transaction_id, lines, coupon_codes, o
     except IntegrityError:
         raise _HoldLost from None
     return checkout
+
+
+def _checkout_create(*, checkout, actor, now, parts=None) -> dict[str, int]:
+    """The checkout and its event (`lifecycle.checkout_create`). No savepoint: a second checkout of the transaction id
+    fails the insert, and the refusal raised from here rolls the whole opening back."""
+    try:
+        with transaction.atomic(savepoint=False):
+            return lifecycle.checkout_create(checkout=checkout, actor=actor, reason="opened", at=now, parts=parts)
+    except IntegrityError:
+        raise CheckoutError(
+            f"Transaction {checkout.transaction_id!r} already has an open or committed checkout at store "
+            f"{checkout.store.code}.",
+            code=TRANSACTION_ID_IN_USE,
+            reasons=[TRANSACTION_ID_IN_USE],
+        ) from None
+
+
+# Every hold column but the key and the checkout (the new checkout's id), in the model's order.
+_HOLD_FIELDS = [
+    field for field in CheckoutHold._meta.concrete_fields if not field.primary_key and field.name != "checkout"
+]
+
+
+def _holds_insert_sql(holds: list[CheckoutHold]) -> tuple[str, list]:
+    """The hold rows as a CTE of the checkout's statement (`lifecycle.checkout_create`'s `parts`)."""
+    columns = ", ".join(f'"{field.column}"' for field in _HOLD_FIELDS)
+    row = f"({lifecycle.typed_placeholders(_HOLD_FIELDS)})"
+    sql = (
+        f'INSERT INTO {CheckoutHold._meta.db_table} ("checkout_id", {columns}) SELECT {lifecycle.CREATED_ID}, v.* '
+        f"FROM (VALUES {', '.join([row] * len(holds))}) v RETURNING id"
+    )
+    params = [
+        field.get_db_prep_save(getattr(hold, field.attname), connection) for hold in holds for field in _HOLD_FIELDS
+    ]
+    return sql, params
 
 
 def _lapsed_response_holds_release(*, ids, now) -> None:
@@ -173,16 +211,15 @@ def checkout_commit(*, checkout_id: int, actor: Actor, permit=None) -> dict:
     `permit(checkout)` raises when the caller may not commit it (another store's); `Checkout.DoesNotExist` when
     there is no such checkout."""
     with transaction.atomic():
-        checkout = selectors.checkout_for_update(pk=checkout_id)
+        now = timezone.now()
+        checkout, holds = _checkout_locked_releasing_holds(checkout_id=checkout_id, now=now)
         if permit is not None:
             permit(checkout)
         if checkout.status == Status.COMMITTED:
             return checkout.committed_body
-        now = timezone.now()
         if checkout.status == Status.EXPIRED or (checkout.status == Status.HELD and checkout.expires_at <= now):
             raise HoldExpiredError("The checkout's holds lapsed; open a new checkout.", reasons=[HOLD_EXPIRED])
         lifecycle.transition_check(checkout.status, Status.COMMITTED)
-        holds = _open_holds_release(checkout_id=checkout.pk, now=now)
         evaluation = checkout.evaluation
         recorded, _ = offer_services.transaction_record(
             transaction_id=checkout.transaction_id, member=checkout.member, store=checkout.store,
@@ -227,9 +264,50 @@ _OPEN_HOLDS_RELEASE_SQL = f"""UPDATE {CheckoutHold._meta.db_table} SET released_
 WHERE checkout_id = %s AND released_at IS NULL RETURNING {HOLD.sql}"""
 
 
+def _checkout_locked_releasing_holds(*, checkout_id: int, now) -> tuple[Checkout, list[CheckoutHold]]:
+    """The checkout locked (`selectors.checkout_for_update`) and, when it is held and unexpired at `now`, its open
+    holds released and read (in pk order; none otherwise): one statement on PostgreSQL, as the commit runs it with
+    every payment. A commit that does not go through rolls the release back with everything else."""
+    if connection.vendor != "postgresql":
+        checkout = selectors.checkout_for_update(pk=checkout_id)
+        holds = []
+        if checkout.status == Status.HELD and checkout.expires_at > now:
+            holds = _open_holds_release(checkout_id=checkout.pk, now=now)
+        return checkout, holds
+    with connection.cursor() as cursor:
+        cursor.execute(_locked_releasing_sql(), [checkout_id, connection.ops.adapt_datetimefield_value(now), now])
+        rows = cursor.fetchall()
+    found = [row for row in rows if row[0] is not None]
+    if not found:
+        raise Checkout.DoesNotExist(f"No checkout {checkout_id}.")
+    width = selectors.CHECKOUT_WITH_MEMBER_AND_STORE_WIDTH
+    holds = [HOLD.build(row, width) for row in rows if row[0] is None]
+    return selectors.checkout_with_member_and_store(found[0]), sorted(holds, key=lambda hold: hold.pk)
+
+
+@cache
+def _locked_releasing_sql() -> str:
+    """The locked read as a CTE (its columns renamed `_0`, `_1`, …: the three tables' names repeat), the release as
+    another that takes the lock first (its condition reads the locked row), and both in one answer: the checkout's
+    row with NULL hold columns, then one row per released hold with NULL checkout columns."""
+    width = selectors.CHECKOUT_WITH_MEMBER_AND_STORE_WIDTH
+    names = [f"_{n}" for n in range(width)]
+    id_, status, expires_at = (
+        names[selectors.CHECKOUT.attnames.index(name)] for name in ("id", "status", "expires_at")
+    )
+    typed_nulls = lambda fields: ", ".join(f"NULL::{field.db_type(connection)}" for field in fields)  # noqa: E731
+    checkout_fields = [*selectors.CHECKOUT.fields, *selectors.MEMBER.fields, *selectors.STORE.fields]
+    return f"""WITH c ({", ".join(names)}) AS ({selectors.CHECKOUT_WITH_MEMBER_AND_STORE_SQL} FOR UPDATE OF c),
+released AS (UPDATE {CheckoutHold._meta.db_table} SET released_at = %s
+    WHERE checkout_id = (SELECT {id_} FROM c WHERE {status} = '{Status.HELD}' AND {expires_at} > %s)
+    AND released_at IS NULL RETURNING {HOLD.sql})
+SELECT c.*, {typed_nulls(HOLD.fields)} FROM c
+UNION ALL
+SELECT {typed_nulls(checkout_fields)}, released.* FROM released"""
+
+
 def _open_holds_release(*, checkout_id: int, now) -> list[CheckoutHold]:
-    """The checkout's open holds, released and read in one statement (in pk order): the commit they belong to
-    either goes through, or rolls the release back with everything else."""
+    """The checkout's open holds, released and read in one statement (in pk order)."""
     with connection.cursor() as cursor:
         cursor.execute(_OPEN_HOLDS_RELEASE_SQL, [connection.ops.adapt_datetimefield_value(now), checkout_id])
         rows = cursor.fetchall()
