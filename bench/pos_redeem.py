@@ -52,6 +52,7 @@ def parse_args():
     parser.add_argument("--no-key", action="store_true", help="redeem without Idempotency-Keys")
     parser.add_argument("--port", type=int, default=8799)
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
+    parser.add_argument("--db", help="the throwaway database's name (default: one named after this process)")
     return parser.parse_args()
 
 
@@ -331,7 +332,7 @@ def double_redemptions(db_url):
 def main():
     args = parse_args()
     pg = args.pg.rstrip("/")
-    name = f"od_bench_pos_{os.getpid()}"
+    name = args.db or f"od_bench_pos_{os.getpid()}"
     db_url = f"{pg}/{name}"
     admin_sql(pg, f'CREATE DATABASE "{name}"')
     server = None
