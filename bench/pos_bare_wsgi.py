@@ -59,3 +59,7 @@ urlpatterns = [
 settings.ROOT_URLCONF = __name__
 
 application = get_wsgi_application()
+
+from config.celery import broker_transport_load  # noqa: E402
+
+broker_transport_load()  # as config.wsgi does

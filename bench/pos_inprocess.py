@@ -46,6 +46,7 @@ def parse_args():
     parser.add_argument("--no-key", action="store_true", help="redeem without an Idempotency-Key")
     parser.add_argument("--profile", choices=[name for name, _ in PHASES], help="print this phase's profile")
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
+    parser.add_argument("--db", help="the throwaway database's name (default: one named after this process)")
     return parser.parse_args()
 
 
@@ -131,7 +132,7 @@ def purchases(args, bodies):
 def main():
     args = parse_args()
     pg = args.pg.rstrip("/")
-    name = f"od_bench_inproc_{os.getpid()}"
+    name = args.db or f"od_bench_inproc_{os.getpid()}"
     pos_redeem.admin_sql(pg, f'CREATE DATABASE "{name}"')
     try:
         os.environ["API_CLIENT_CACHE_SECONDS"] = "30"

@@ -52,6 +52,7 @@ def parse_args():
     parser.add_argument("--no-key", action="store_true", help="redeem without Idempotency-Keys")
     parser.add_argument("--port", type=int, default=8799)
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
+    parser.add_argument("--db", help="the throwaway database's name (default: one named after this process)")
     return parser.parse_args()
 
 
@@ -273,14 +274,15 @@ def wrk_run(script, url, script_args, *, threads, connections, seconds, meter=No
     return result
 
 
-def wrk_phase(args, token, path, first, meter=None, keys=False):
-    """Run wrk on `path` for args.seconds with codes first … first + args.codes - 1; returns its figures."""
+def wrk_phase(args, token, path, first, meter=None, keys=False, repeats=False):
+    """Run wrk on `path` for args.seconds with codes first … first + args.codes - 1; returns its figures.
+    `repeats`: requests past the last code send the last code again (replays), instead of failing the run."""
     result = wrk_run(
         "pos_wrk.lua", f"http://127.0.0.1:{args.port}{path}",
         [path, token, "S-BENCH", first, args.codes, args.wrk_threads, "key" if keys else ""],
         threads=args.wrk_threads, connections=args.connections, seconds=args.seconds, meter=meter,
     )  # fmt: skip
-    if result["requests"] > args.codes:
+    if result["requests"] > args.codes and not repeats:
         raise SystemExit(f"{path}: {result['requests']} requests for {args.codes} codes; raise --codes")
     return result
 
@@ -331,7 +333,7 @@ def double_redemptions(db_url):
 def main():
     args = parse_args()
     pg = args.pg.rstrip("/")
-    name = f"od_bench_pos_{os.getpid()}"
+    name = args.db or f"od_bench_pos_{os.getpid()}"
     db_url = f"{pg}/{name}"
     admin_sql(pg, f'CREATE DATABASE "{name}"')
     server = None
@@ -356,9 +358,11 @@ def main():
         replayed = None
         if keys:
             # A quarter of the time over codes every wrk thread has surely redeemed (their strides end unevenly).
-            covered = redeemed["requests"] - 4 * args.connections
+            # Past the last of them wrk sends the last again (`pos_wrk.lua` sends its limit), still a replay.
+            covered = redeemed["requests"] - 4 * args.connections - 1
             replay_args = argparse.Namespace(**{**vars(args), "codes": covered, "seconds": max(1, args.seconds // 4)})
-            replayed = wrk_phase(replay_args, token, "/api/v1/coupons/redeem", first=0, meter=meter, keys=True)
+            replayed = wrk_phase(replay_args, token, "/api/v1/coupons/redeem", first=0, meter=meter, keys=True,
+                                 repeats=True)  # fmt: skip
             wrk_report("replay", replayed)
         raced = [body for body in contended for _ in range(args.racers)]
         seconds, latencies, statuses = run_phase(args.port, token, "/api/v1/coupons/redeem", raced, args.racers, keys)
