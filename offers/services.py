@@ -12,9 +12,9 @@ from django.utils import timezone
 from audit.services import audit_created, audit_updated
 from config.actors import Actor
 from config.client_time import ClientTimeOutOfRangeError, client_time_check
+from config.ranges import POINTS_BALANCE
 from members.exceptions import PointsError
 from members.models import Member, OrgEntity
-from config.ranges import POINTS_BALANCE
 from members.services import (
     member_transaction_count_increment,
     points_balance_limit_error,
@@ -427,7 +427,9 @@ def transaction_record(
 
 def _repeat_answer(*, transaction_id: str, store: OrgEntity, fingerprint: str) -> tuple[dict, bool]:
     """The first body for a repeat of the same purchase; `transaction_id_reused` for another purchase."""
-    first = Transaction.objects.only("request_fingerprint", "response_body").get(transaction_id=transaction_id, store=store)
+    first = Transaction.objects.only("request_fingerprint", "response_body").get(
+        transaction_id=transaction_id, store=store
+    )
     if first.request_fingerprint and first.request_fingerprint != fingerprint:
         raise TransactionError(
             f"Transaction {transaction_id!r} is already recorded at store {store.code} for another purchase.",

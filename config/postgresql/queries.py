@@ -8,8 +8,8 @@ redemption: about a tenth of the request's Python time. Statements of fixed text
 parameters now keep their conversion too; longer or larger ones are converted each time, as psycopg does.
 """
 
-from psycopg import _queries
 from django.db.backends.postgresql.base import ServerBindingCursor as DjangoServerBindingCursor
+from psycopg import _queries
 
 MAX_CACHED_PARAMS = 200
 

@@ -298,8 +298,8 @@ def redemption_write(
         parts.append(counter + " RETURNING id)")
         counted = "(SELECT count(*) FROM counted)"
     # The answer's subqueries run the CTEs in this order: the series counter last (see COUNT).
-    answer = (f"SELECT (SELECT count(*) FROM moved), (SELECT id FROM redemption), (SELECT count(*) FROM webhook_event), "
-              f"{keyed}, {counted}")  # fmt: skip
+    answer = (f"SELECT (SELECT count(*) FROM moved), (SELECT id FROM redemption), "
+              f"(SELECT count(*) FROM webhook_event), {keyed}, {counted}")  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute("WITH " + ",\n".join(parts) + "\n" + answer, params)
         moved, redemption.pk, _, keyed, counted = cursor.fetchone()

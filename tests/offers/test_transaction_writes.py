@@ -10,7 +10,7 @@ from django.utils import timezone
 from config.actors import Actor
 from members.models import Member, PointsEntry
 from offers import services
-from offers.models import EarningMechanism, Fulfillment, Offer, OfferLimit, Transaction
+from offers.models import EarningMechanism, Fulfillment, Offer, Transaction
 from tests.members.factories import MemberFactory, OrgEntityFactory
 from tests.offers.factories import ActivationFactory, EarningMechanismFactory, LimitFactory
 from webhooks.models import Event

@@ -12,9 +12,9 @@ from config.api.models import IdempotencyRecord
 from config.api.services import api_client_create
 from coupons.models import CouponRedemption, CouponSeries
 from coupons.redemption import rules
+from tests.coupons.factories import CouponFactory
 from webhooks import events
 from webhooks.models import Event
-from tests.coupons.factories import CouponFactory
 
 from .till_requests import REDEEM, body
 
@@ -38,13 +38,15 @@ def test_the_series_counter_is_the_keyed_redemptions_last_write(pos, store, cach
     assert re.findall(r"FROM (\w+)\)", answer) == ["moved", "redemption", "webhook_event", "keyed", "counted"]
     series.refresh_from_db()
     assert series.redeemed_count == 1 == CouponRedemption.objects.filter(series=series).count()
-    assert IdempotencyRecord.objects.get(key="till-order").response_body["redemption_id"] == response.json()[
-        "redemption_id"
-    ]
+    assert (
+        IdempotencyRecord.objects.get(key="till-order").response_body["redemption_id"]
+        == response.json()["redemption_id"]
+    )
 
 
-def test_a_limit_that_refuses_last_leaves_nothing_written_and_stores_the_refusal(pos, store, cached_clients,
-                                                                                 monkeypatch):
+def test_a_limit_that_refuses_last_leaves_nothing_written_and_stores_the_refusal(
+    pos, store, cached_clients, monkeypatch
+):
     coupon = CouponFactory()
     CouponSeries.objects.filter(pk=coupon.series_id).update(redemption_series_limit=1, redeemed_count=1)
     # As if another till took the last redemption between this one's read and its write: the rules pass, and the
